@@ -1,0 +1,108 @@
+# alerttrace: build in the libbpf-bootstrap manner. Generated files live in .output/.
+OUTPUT := .output
+CLANG ?= clang
+BPFTOOL ?= bpftool
+CC ?= cc
+PKG_CONFIG ?= pkg-config
+ARCH := x86
+VERSION := $(shell git describe --always --dirty 2>/dev/null || echo 0.1)
+
+CFLAGS ?= -g -O2
+CFLAGS += -Wall -Wextra -Wno-unused-parameter -std=gnu11 -D_GNU_SOURCE \
+	  -I$(OUTPUT) -Ibpf -Iuser -DAT_VERSION='"$(VERSION)"'
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Ibpf -I$(OUTPUT)
+# Lazy: pkg-config may only exist once 'make deps' ran.
+LIBS = $(shell $(PKG_CONFIG) --libs libbpf libelf zlib 2>/dev/null || echo -lbpf -lelf -lz) \
+       -lcapstone -lmicrohttpd
+STATIC_LIBS = -Wl,-Bstatic -lbpf -lelf -lz -lzstd -lcapstone -lmicrohttpd -Wl,-Bdynamic
+
+BPF_SRCS := $(wildcard bpf/*.bpf.c)
+BPF_OBJS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.bpf.o,$(BPF_SRCS))
+SKELS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.skel.h,$(BPF_SRCS))
+USER_SRCS := $(wildcard user/*.c)
+USER_OBJS := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(USER_SRCS))
+LIB_OBJS := $(filter-out $(OUTPUT)/user/main.o,$(USER_OBJS))
+TEST_SRCS := $(wildcard tests/*.c)
+TEST_BINS := $(patsubst tests/%.c,$(OUTPUT)/tests/%,$(TEST_SRCS))
+BENCH_SRCS := $(wildcard bench/*.c)
+BENCH_BINS := $(patsubst bench/%.c,$(OUTPUT)/bench/%,$(BENCH_SRCS))
+
+ifeq ($(V),1)
+Q =
+msg =
+else
+Q = @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+.DELETE_ON_ERROR:
+.PHONY: all deps run test test-versions static bench clean format lint tests
+
+all: alerttrace
+
+deps:
+	$(Q)./tools/deps.sh
+
+run: deps
+	$(Q)$(MAKE) --no-print-directory all
+	./alerttrace $(ARGS)
+
+test: deps
+	$(Q)$(MAKE) --no-print-directory all tests
+	$(Q)./tests/run.sh
+
+test-versions: deps
+	$(Q)$(MAKE) --no-print-directory all tests
+	$(Q)AT_VERSIONS=1 ./tests/run.sh tests/versions
+
+tests: $(TEST_BINS) $(BENCH_BINS)
+
+bench: deps
+	$(Q)$(MAKE) --no-print-directory all tests
+	$(Q)./bench/run.sh
+
+$(OUTPUT) $(OUTPUT)/user $(OUTPUT)/tests $(OUTPUT)/bench:
+	$(Q)mkdir -p $@
+
+$(OUTPUT)/vmlinux.h: | $(OUTPUT)
+	$(call msg,GEN,$@)
+	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@
+
+$(OUTPUT)/%.bpf.o: bpf/%.bpf.c bpf/alerttrace.h $(wildcard bpf/*.h) $(OUTPUT)/vmlinux.h | $(OUTPUT)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< > $@
+
+$(OUTPUT)/user/%.o: user/%.c $(wildcard user/*.h) bpf/alerttrace.h $(SKELS) | $(OUTPUT)/user
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+alerttrace: $(USER_OBJS)
+	$(call msg,BINARY,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LIBS) -o $@
+
+# One binary that needs nothing on the target host but the C library.
+static: alerttrace-static
+alerttrace-static: $(USER_OBJS)
+	$(call msg,STATIC,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(STATIC_LIBS) -lpthread -o $@
+
+$(OUTPUT)/tests/%: tests/%.c $(LIB_OBJS) $(wildcard tests/*.h) | $(OUTPUT)/tests
+	$(call msg,TEST,$@)
+	$(Q)$(CC) $(CFLAGS) -Itests $< $(LIB_OBJS) $(LIBS) -o $@
+
+$(OUTPUT)/bench/%: bench/%.c $(LIB_OBJS) | $(OUTPUT)/bench
+	$(call msg,BENCH,$@)
+	$(Q)$(CC) $(CFLAGS) -Itests $< $(LIB_OBJS) $(LIBS) -o $@
+
+format:
+	clang-format -i bpf/*.c bpf/*.h user/*.c user/*.h tests/*.c
+
+lint:
+	cppcheck -q --enable=warning,performance --inline-suppr -Ibpf -Iuser -I$(OUTPUT) user tests
+
+clean:
+	rm -rf $(OUTPUT) alerttrace alerttrace-static

@@ -1,0 +1,41 @@
+#!/bin/bash
+# Runs every test: the C test binaries built into .output/tests/ and the shell tests tests/t_*.sh.
+# Each test prints lines "PASS name", "FAIL name: why" or "SKIP name: reason". A test program that
+# exits non-zero without printing FAIL counts as one failure. With CI=true a SKIP is a failure:
+# CI runs as root, so nothing may skip there.
+# Usage: tests/run.sh [DIR|FILE...]   (default: every test)
+set -u
+cd "$(dirname "$0")/.."
+pass=0 fail=0 skip=0
+if [ $# -eq 0 ]; then
+	set -- $(ls .output/tests/test_* 2>/dev/null) $(ls tests/t_*.sh 2>/dev/null)
+fi
+files=()
+for a in "$@"; do
+	if [ -d "$a" ]; then files+=($(ls "$a"/t_*.sh 2>/dev/null)); else files+=("$a"); fi
+done
+for t in "${files[@]}"; do
+	name=$(basename "$t")
+	echo "== $name"
+	start=$(date +%s)
+	out=$(mktemp)
+	if [[ "$t" == *.sh ]]; then timeout 900 bash "$t" >"$out" 2>&1; else timeout 900 "$t" >"$out" 2>&1; fi
+	rc=$?
+	sed 's/^/   /' "$out"
+	p=$(grep -c '^PASS ' "$out"); f=$(grep -c '^FAIL ' "$out"); s=$(grep -c '^SKIP ' "$out")
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+		echo "FAIL $name: exited with status $rc"; f=1
+	fi
+	if [ "${CI:-}" = true ] && [ "$s" -gt 0 ]; then
+		echo "FAIL $name: $s test(s) skipped under CI=true"; f=$((f + s)); s=0
+	fi
+	pass=$((pass + p)) fail=$((fail + f)) skip=$((skip + s))
+	echo "   ($(( $(date +%s) - start ))s)"
+	rm -f "$out"
+done
+if [ "$skip" -gt 0 ]; then
+	echo "$pass passed, $fail failed, $skip skipped"
+else
+	echo "$pass passed, $fail failed"
+fi
+[ "$fail" -eq 0 ]
