@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * The library path (issue 3): find every OpenSSL library on the host and in containers, analyse
+ * each distinct file once (ossl_hooks.h), attach the uprobes of bpf/ossl.bpf.c, keep watching for
+ * new ones, and report coverage.
+ */
+#ifndef AT_LIBS_H
+#define AT_LIBS_H
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <linux/types.h>
+
+struct libs_opts {
+	const char **extra;	/* --lib PATH, NULL-terminated, may be NULL */
+	__u32 *pids;		/* -p filter, npids entries (0: no filter) */
+	int npids;
+	bool verbose;
+};
+
+struct lib_tracer;
+
+/* Open and load bpf/ossl.bpf.c sharing the ring buffer map ringbuf_fd. Returns 0 or -errno. */
+int libs_open(struct lib_tracer **lt, const struct libs_opts *o, int ringbuf_fd);
+/* Scan /proc/PID/maps (and the linker cache on the first call); hook new files. */
+int libs_scan(struct lib_tracer *lt);
+/* Coverage report on f (stderr): one block per library, or JSON lines. */
+void libs_report(struct lib_tracer *lt, FILE *f, bool json);
+/* Path of the library for an event's lib_id, "?" when unknown. */
+const char *libs_path(struct lib_tracer *lt, __u32 lib_id);
+/* Ring-buffer reserve failures counted by the uprobes. */
+__u64 libs_lost(struct lib_tracer *lt);
+/* Detach and free; accepts NULL. */
+void libs_close(struct lib_tracer *lt);
+
+#endif

@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Hook discovery: from one OpenSSL library file (stripped or not, x86-64) compute where the alert
+ * paths are (issue 3). The file alone is the input: symbols when present, otherwise the SSL_METHOD
+ * tables behind TLS_method/DTLS_method, .rela.dyn, .eh_frame and disassembly (capstone).
+ * Every probe is self-checked; a probe whose check failed has ok == 0 and a reason in why.
+ */
+#ifndef AT_OSSL_HOOKS_H
+#define AT_OSSL_HOOKS_H
+
+#include <stdint.h>
+#include <limits.h>
+
+struct oh_probe {
+	int ok;			/* 1: found and self-checked, attach it */
+	uint64_t vaddr;		/* virtual address in the ELF file */
+	uint64_t file_off;	/* file offset, what a uprobe takes */
+	char why[160];		/* reason when ok == 0 */
+};
+
+/* Receive probe: how to get the alert and the SSL* from the registers at the probe point. */
+struct oh_read_probe {
+	struct oh_probe p;
+	int alert_reg;		/* index of the register in struct pt_regs, in 8-byte words */
+	int alert_is_ptr;	/* 1: register holds a pointer to the 2 alert bytes; 0: the bytes
+				 * themselves, level in bits 0-7, description in bits 8-15 */
+	int ssl_reg;		/* index in struct pt_regs of the register holding SSL* */
+};
+
+/* Offsets inside OpenSSL's structures, read off the code (never carried in a table). */
+struct oh_layout {
+	int off_version;	/* SSL.version (int) */
+	int off_method;		/* SSL.method (const SSL_METHOD *) */
+	int off_method_version;	/* SSL_METHOD.version (int), 0 in every release */
+	int off_s3;		/* 1.1.1: offset of the s3 pointer in SSL; -1 when s3 is inline */
+	int off_send_alert;	/* send_alert[2] from SSL (off_s3 == -1) or from *s3 */
+};
+
+enum oh_err_kind {
+	OH_ERR_NONE = 0,
+	OH_ERR_VSET = 1,	/* ERR_vset_error(int lib, int reason, const char *fmt, va_list) */
+	OH_ERR_PUT = 2,		/* ERR_put_error(int lib, int func, int reason, const char *file, int line) */
+};
+
+struct oh_result {
+	char path[PATH_MAX];
+	char build_id[41];	/* hex, "" when the file has none */
+	char version[96];	/* e.g. "OpenSSL 3.0.19 27 Jan 2026", from the file's .rodata */
+	int layout;		/* SSL_METHOD layout: 111 (1.1.1/3.0/3.1) or 320 (3.2+) */
+	int from_symbols;	/* 1: hooks came from .symtab/.dynsym names */
+	struct oh_probe dispatch;	/* ssl3_dispatch_alert entry */
+	struct oh_probe dtls_dispatch;	/* dtls1_dispatch_alert entry */
+	struct oh_read_probe read;	/* inside ssl3_read_bytes */
+	struct oh_read_probe dtls_read;	/* inside dtls1_read_bytes */
+	struct oh_layout ssl;
+	/* fatal-receive fallback, in the libcrypto this library depends on (or in the file itself
+	 * for a static binary) */
+	char err_path[PATH_MAX];
+	enum oh_err_kind err_kind;
+	struct oh_probe err;
+	char why[256];		/* set when the whole file is refused */
+};
+
+/*
+ * Analyse PATH. Returns 0 when the file is an OpenSSL libssl (or a binary that links it) and
+ * r is filled (individual probes may still be !ok, with reasons); -1 when the file is refused
+ * (not ELF, malformed, not OpenSSL, unsupported arch), with r->why set. Never crashes on bad input.
+ * root: prefix for resolving the libcrypto dependency (e.g. "/proc/PID/root"), "" for the host.
+ */
+int oh_analyze(const char *path, const char *root, struct oh_result *r);
+
+/* Same, cached by build-id (or by device+inode when there is none) for the life of the process. */
+const struct oh_result *oh_analyze_cached(const char *path, const char *root);
+
+#endif
