@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* Command line (argp, bcc conventions). */
+#ifndef AT_CLI_H
+#define AT_CLI_H
+
+#include <stdbool.h>
+#include <linux/types.h>
+
+#define AT_MAX_PIDS 8
+#define AT_MAX_LIBS 32
+
+enum at_action {
+	AT_RUN = 0,
+	AT_LIST_ALERTS,
+	AT_EXPLAIN,
+	AT_CLEANUP,
+};
+
+struct at_opts {
+	enum at_action action;
+	const char *explain;
+	const char *ifaces;		/* -i, NULL: default */
+	bool timestamps;		/* -T */
+	bool verbose;			/* -v */
+	bool json;			/* -j */
+	bool no_wire, no_lib;
+	__u32 pids[AT_MAX_PIDS];	/* -p */
+	int npids;
+	const char *libs[AT_MAX_LIBS + 1];	/* --lib, NULL-terminated */
+	int nlibs;
+};
+
+/* Parses argv into o. Returns 0, or exits with status 2 and one line on stderr on a usage error
+ * (argp's behaviour, kept for bcc compatibility). */
+int cli_parse(int argc, char **argv, struct at_opts *o);
+
+#endif

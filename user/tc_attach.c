@@ -1,0 +1,414 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* Safe TC attach and cleanup: see tc_attach.h for the rules. */
+#include <errno.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <net/if.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <linux/pkt_cls.h>
+#include <linux/pkt_sched.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "tc_attach.h"
+
+struct tc_filter {
+	__u32 prio;
+	__u32 handle;
+	__u32 prog_id;
+	char name[64];		/* TCA_BPF_NAME */
+};
+
+#define MAX_FILTERS 64
+
+static __u32 hook_parent(bool ingress)
+{
+	return TC_H_MAKE(TC_H_CLSACT, ingress ? TC_H_MIN_INGRESS : TC_H_MIN_EGRESS);
+}
+
+/* Dump the filters on one clsact hook with RTM_GETTFILTER. Returns the count or -errno
+ * (-EINVAL or -ENOENT when there is no clsact qdisc). */
+static int dump_filters(int ifindex, bool ingress, struct tc_filter *out, int cap)
+{
+	struct {
+		struct nlmsghdr nh;
+		struct tcmsg tc;
+	} req = {
+		.nh.nlmsg_len = NLMSG_LENGTH(sizeof(struct tcmsg)),
+		.nh.nlmsg_type = RTM_GETTFILTER,
+		.nh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP,
+		.nh.nlmsg_seq = 1,
+		.tc.tcm_family = AF_UNSPEC,
+		.tc.tcm_ifindex = ifindex,
+		.tc.tcm_parent = hook_parent(ingress),
+	};
+	char buf[16384];
+	int fd, n = 0, ret = 0, done = 0;
+
+	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	if (fd < 0)
+		return -errno;
+	if (send(fd, &req, req.nh.nlmsg_len, 0) < 0) {
+		ret = -errno;
+		goto cleanup;
+	}
+	while (!done) {
+		ssize_t len = recv(fd, buf, sizeof(buf), 0);
+		struct nlmsghdr *nh;
+
+		if (len < 0) {
+			ret = -errno;
+			goto cleanup;
+		}
+		for (nh = (struct nlmsghdr *)buf; NLMSG_OK(nh, (size_t)len); nh = NLMSG_NEXT(nh, len)) {
+			struct tcmsg *tc = NLMSG_DATA(nh);
+			struct rtattr *a;
+			int alen;
+
+			if (nh->nlmsg_type == NLMSG_DONE) {
+				done = 1;
+				break;
+			}
+			if (nh->nlmsg_type == NLMSG_ERROR) {
+				struct nlmsgerr *e = NLMSG_DATA(nh);
+
+				ret = e->error ? e->error : 0;
+				done = 1;
+				break;
+			}
+			if (nh->nlmsg_type != RTM_NEWTFILTER || n >= cap || !tc->tcm_handle)
+				continue;
+			memset(&out[n], 0, sizeof(out[n]));
+			out[n].prio = TC_H_MAJ(tc->tcm_info) >> 16;
+			out[n].handle = tc->tcm_handle;
+			alen = nh->nlmsg_len - NLMSG_LENGTH(sizeof(*tc));
+			for (a = (struct rtattr *)((char *)tc + NLMSG_ALIGN(sizeof(*tc)));
+			     RTA_OK(a, alen); a = RTA_NEXT(a, alen)) {
+				struct rtattr *o;
+				int olen;
+
+				if (a->rta_type != TCA_OPTIONS)
+					continue;
+				olen = RTA_PAYLOAD(a);
+				for (o = RTA_DATA(a); RTA_OK(o, olen); o = RTA_NEXT(o, olen)) {
+					if (o->rta_type == TCA_BPF_ID && RTA_PAYLOAD(o) >= 4)
+						memcpy(&out[n].prog_id, RTA_DATA(o), 4);
+					else if (o->rta_type == TCA_BPF_NAME)
+						snprintf(out[n].name, sizeof(out[n].name), "%.*s",
+							 (int)RTA_PAYLOAD(o), (char *)RTA_DATA(o));
+				}
+			}
+			n++;
+		}
+	}
+cleanup:
+	close(fd);
+	return ret < 0 ? ret : n;
+}
+
+/* Ours: our handle, a priority in our range, and a program named at_tc_*. */
+static bool is_ours(const struct tc_filter *f)
+{
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info);
+	int fd;
+
+	if (f->handle != AT_TC_HANDLE || f->prio < AT_TC_PRIO_BASE || f->prio >= AT_TC_PRIO_BASE + 16)
+		return false;
+	if (f->prog_id) {
+		fd = bpf_prog_get_fd_by_id(f->prog_id);
+		if (fd >= 0) {
+			int err = bpf_obj_get_info_by_fd(fd, &info, &len);
+
+			close(fd);
+			if (!err)
+				return strncmp(info.name, "at_tc_", 6) == 0;
+		}
+	}
+	return strncmp(f->name, "at_tc_", 6) == 0;
+}
+
+static int count_filters(int ifindex)
+{
+	struct tc_filter f[MAX_FILTERS];
+	int a = dump_filters(ifindex, true, f, MAX_FILTERS);
+	int b = dump_filters(ifindex, false, f, MAX_FILTERS);
+
+	if (a < 0 || b < 0)
+		return a < 0 ? a : b;
+	return a + b;
+}
+
+static int detach_one(int ifindex, bool ingress, __u32 prio)
+{
+	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
+			    .attach_point = ingress ? BPF_TC_INGRESS : BPF_TC_EGRESS);
+	DECLARE_LIBBPF_OPTS(bpf_tc_opts, opts, .handle = AT_TC_HANDLE, .priority = prio);
+
+	return bpf_tc_detach(&hook, &opts);
+}
+
+/* Delete the clsact qdisc only when it carries no filter at all (ours are gone by now). */
+static int remove_qdisc_if_empty(int ifindex)
+{
+	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
+			    .attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS);
+	int n = count_filters(ifindex);
+
+	if (n != 0)
+		return n < 0 ? n : -EBUSY;
+	return bpf_tc_hook_destroy(&hook);
+}
+
+static unsigned long netns_ino(void)
+{
+	struct stat st;
+
+	return stat("/proc/self/ns/net", &st) ? 0 : (unsigned long)st.st_ino;
+}
+
+static bool pid_alive(int pid)
+{
+	char p[64];
+
+	if (kill(pid, 0) && errno == ESRCH)
+		return false;
+	snprintf(p, sizeof(p), "/proc/%d", pid);
+	return access(p, F_OK) == 0;
+}
+
+static int write_state(const struct tc_set *ts)
+{
+	char tmp[160];
+	FILE *f;
+	int i;
+
+	if (mkdir(AT_STATE_DIR, 0755) && errno != EEXIST)
+		return -errno;
+	snprintf(tmp, sizeof(tmp), "%s.tmp", ts->state_path);
+	f = fopen(tmp, "w");
+	if (!f)
+		return -errno;
+	fprintf(f, "netns %lu\nprio %d\n", netns_ino(), ts->prio);
+	for (i = 0; i < ts->n; i++)
+		if (ts->links[i].ingress || ts->links[i].egress || ts->links[i].created_qdisc)
+			fprintf(f, "link %d %d %s\n", ts->links[i].ifindex,
+				ts->links[i].created_qdisc, ts->links[i].ifname);
+	if (fclose(f))
+		return -errno;
+	return rename(tmp, ts->state_path) ? -errno : 0;
+}
+
+/* Priorities owned by live tracers in this netns, as a bit mask over base..base+15. */
+static unsigned live_prios(void)
+{
+	unsigned long me = netns_ino(), ns;
+	unsigned mask = 0;
+	struct dirent *de;
+	DIR *d = opendir(AT_STATE_DIR);
+	int prio;
+
+	if (!d)
+		return 0;
+	while ((de = readdir(d))) {
+		char path[300];
+		int pid = atoi(de->d_name);
+		FILE *f;
+
+		if (pid <= 0 || strchr(de->d_name, '.') || !pid_alive(pid))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", AT_STATE_DIR, de->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		if (fscanf(f, "netns %lu\nprio %d", &ns, &prio) == 2 && ns == me &&
+		    prio >= AT_TC_PRIO_BASE && prio < AT_TC_PRIO_BASE + 16)
+			mask |= 1u << (prio - AT_TC_PRIO_BASE);
+		fclose(f);
+	}
+	closedir(d);
+	return mask;
+}
+
+int tc_cleanup_stale(bool report)
+{
+	unsigned long me = netns_ino(), ns;
+	unsigned live = live_prios();
+	struct if_nameindex *ifs, *it;
+	struct dirent *de;
+	int removed = 0, prio;
+	DIR *d;
+
+	/* 1. Records of dead tracers in this netns: their filters, and their empty qdiscs. */
+	d = opendir(AT_STATE_DIR);
+	while (d && (de = readdir(d))) {
+		char path[300], ifname[IF_NAMESIZE + 1];
+		int pid = atoi(de->d_name), ifindex, created;
+		FILE *f;
+
+		if (pid <= 0 || pid_alive(pid))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", AT_STATE_DIR, de->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		if (fscanf(f, "netns %lu\nprio %d\n", &ns, &prio) != 2 || ns != me) {
+			fclose(f);
+			continue;
+		}
+		while (fscanf(f, "link %d %d %16s\n", &ifindex, &created, ifname) == 3) {
+			struct tc_filter fl[MAX_FILTERS];
+			int dir;
+
+			for (dir = 0; dir < 2; dir++) {
+				int i, n = dump_filters(ifindex, dir == 0, fl, MAX_FILTERS);
+
+				for (i = 0; i < n; i++)
+					if ((int)fl[i].prio == prio && is_ours(&fl[i]) &&
+					    !detach_one(ifindex, dir == 0, prio)) {
+						removed++;
+						if (report)
+							fprintf(stderr, "removed a stale alerttrace "
+								"filter on %s %s (pid %d)\n", ifname,
+								dir == 0 ? "ingress" : "egress", pid);
+					}
+			}
+			if (created && !remove_qdisc_if_empty(ifindex) && report)
+				fprintf(stderr, "removed the clsact qdisc a stale alerttrace created "
+					"on %s (pid %d)\n", ifname, pid);
+		}
+		fclose(f);
+		unlink(path);
+	}
+	if (d)
+		closedir(d);
+
+	/* 2. Marked filters no live tracer owns (their record was lost). */
+	ifs = if_nameindex();
+	for (it = ifs; it && it->if_index; it++) {
+		struct tc_filter fl[MAX_FILTERS];
+		int dir;
+
+		for (dir = 0; dir < 2; dir++) {
+			int i, n = dump_filters(it->if_index, dir == 0, fl, MAX_FILTERS);
+
+			for (i = 0; i < n; i++) {
+				if (!is_ours(&fl[i]) || (live & (1u << (fl[i].prio - AT_TC_PRIO_BASE))))
+					continue;
+				if (detach_one(it->if_index, dir == 0, fl[i].prio))
+					continue;
+				removed++;
+				if (report)
+					fprintf(stderr, "removed an orphaned alerttrace filter on %s %s\n",
+						it->if_name, dir == 0 ? "ingress" : "egress");
+			}
+		}
+	}
+	if (ifs)
+		if_freenameindex(ifs);
+	return removed;
+}
+
+static int attach_hook(struct tc_link *l, bool ingress, int prog_fd, int prio)
+{
+	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = l->ifindex,
+			    .attach_point = ingress ? BPF_TC_INGRESS : BPF_TC_EGRESS);
+	DECLARE_LIBBPF_OPTS(bpf_tc_opts, opts, .prog_fd = prog_fd, .handle = AT_TC_HANDLE,
+			    .priority = prio);
+
+	return bpf_tc_attach(&hook, &opts);
+}
+
+int tc_attach_all(struct tc_set *ts, const int *ifindexes, int n, int prog_in, int prog_out,
+		  char *err, size_t errlen)
+{
+	unsigned live;
+	int i, ret;
+
+	memset(ts, 0, sizeof(*ts));
+	ts->links = calloc(n ? n : 1, sizeof(*ts->links));
+	if (!ts->links)
+		return -ENOMEM;
+	live = live_prios();
+	for (ts->prio = AT_TC_PRIO_BASE; ts->prio < AT_TC_PRIO_BASE + 16; ts->prio++)
+		if (!(live & (1u << (ts->prio - AT_TC_PRIO_BASE))))
+			break;
+	if (ts->prio == AT_TC_PRIO_BASE + 16) {
+		snprintf(err, errlen, "16 alerttrace tracers already attached in this network "
+			 "namespace: stop one first");
+		return -EBUSY;
+	}
+	snprintf(ts->state_path, sizeof(ts->state_path), "%s/%d", AT_STATE_DIR, getpid());
+
+	for (i = 0; i < n; i++) {
+		struct tc_link *l = &ts->links[ts->n++];
+		DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindexes[i],
+				    .attach_point = BPF_TC_INGRESS);
+
+		l->ifindex = ifindexes[i];
+		if (!if_indextoname(l->ifindex, l->ifname))
+			snprintf(l->ifname, sizeof(l->ifname), "if%d", l->ifindex);
+		ret = bpf_tc_hook_create(&hook);
+		if (ret && ret != -EEXIST) {
+			snprintf(err, errlen, "cannot create a clsact qdisc on %s: %s", l->ifname,
+				 strerror(-ret));
+			goto fail;
+		}
+		l->created_qdisc = ret == 0;
+		/* Record before attaching: a SIGKILL between the two steps must leave a record. */
+		ret = write_state(ts);
+		if (ret) {
+			snprintf(err, errlen, "cannot write %s: %s", ts->state_path, strerror(-ret));
+			goto fail;
+		}
+		ret = attach_hook(l, true, prog_in, ts->prio);
+		if (!ret) {
+			l->ingress = true;
+			ret = attach_hook(l, false, prog_out, ts->prio);
+		}
+		if (ret) {
+			snprintf(err, errlen, "cannot attach the TC classifier to %s: %s", l->ifname,
+				 strerror(-ret));
+			goto fail;
+		}
+		l->egress = true;
+	}
+	return 0;
+fail:
+	tc_detach_all(ts, false);
+	return ret;
+}
+
+void tc_detach_all(struct tc_set *ts, bool verbose)
+{
+	int i, ret;
+
+	for (i = 0; i < ts->n; i++) {
+		struct tc_link *l = &ts->links[i];
+
+		if (l->ingress)
+			detach_one(l->ifindex, true, ts->prio);
+		if (l->egress)
+			detach_one(l->ifindex, false, ts->prio);
+		if (l->created_qdisc) {
+			ret = remove_qdisc_if_empty(l->ifindex);
+			if (ret == -EBUSY)
+				fprintf(stderr, "left the clsact qdisc on %s: other filters were added "
+					"to it while tracing\n", l->ifname);
+			else if (ret && ret != -ENODEV && verbose)
+				fprintf(stderr, "cannot remove the clsact qdisc on %s: %s\n", l->ifname,
+					strerror(-ret));
+		}
+	}
+	if (ts->state_path[0])
+		unlink(ts->state_path);
+	free(ts->links);
+	memset(ts, 0, sizeof(*ts));
+}
