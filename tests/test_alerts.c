@@ -97,7 +97,9 @@ static void test_every_registry_code_decodes_to_its_name(void)
 			ok = 0;
 			continue;
 		}
+		memset(buf, 'x', sizeof(buf));
 		ok &= CHECK_STR(name, exp, at_alert_name(code, buf, sizeof(buf)));
+		ok &= CHECK_STR(name, exp, buf);	/* callers may print buf instead */
 		ok &= CHECK_STR(name, exp, a->name);
 		ok &= CHECK_STR(name, registry[i].iana, a->iana_name);
 		ok &= CHECK_EQ(name, code, a->code);
@@ -180,6 +182,9 @@ static void test_out_of_range_codes(void)
 	ok &= CHECK_EQ(name, 1, at_alert_by_code(-1) == NULL && at_alert_by_code(256) == NULL);
 	/* A short buffer is truncated, still terminated. */
 	ok &= CHECK_STR(name, "unkno", at_alert_name(200, small, sizeof(small)));
+	/* Without a buffer there is still something to print. */
+	ok &= CHECK_STR(name, "unknown", at_alert_name(200, NULL, 0));
+	ok &= CHECK_STR(name, "unknown_ca", at_alert_name(48, NULL, 0));
 	if (ok)
 		PASS(name);
 }
@@ -195,6 +200,13 @@ static void test_level_names(void)
 	ok &= CHECK_STR(name, "level(0)", at_level_name(0, buf, sizeof(buf)));
 	ok &= CHECK_STR(name, "level(3)", at_level_name(3, buf, sizeof(buf)));
 	ok &= CHECK_STR(name, "level(255)", at_level_name(255, buf, sizeof(buf)));
+	ok &= CHECK_STR(name, "fatal", at_level_name(2, NULL, 0));
+	/* The buffer is filled for the named levels too: callers may print either. */
+	memset(buf, 'x', sizeof(buf));
+	at_level_name(1, buf, sizeof(buf));
+	ok &= CHECK_STR(name, "warning", buf);
+	at_level_name(2, buf, sizeof(buf));
+	ok &= CHECK_STR(name, "fatal", buf);
 	if (ok)
 		PASS(name);
 }
