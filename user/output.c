@@ -1,0 +1,212 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <arpa/inet.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include "alerts.h"
+#include "strutil.h"
+#include "output.h"
+
+static struct out_opts opts;
+static __s64 mono_to_real_ns;
+
+void out_init(const struct out_opts *o)
+{
+	struct timespec r, m;
+
+	opts = *o;
+	clock_gettime(CLOCK_REALTIME, &r);
+	clock_gettime(CLOCK_MONOTONIC, &m);
+	mono_to_real_ns = ((__s64)r.tv_sec - m.tv_sec) * 1000000000LL + (r.tv_nsec - m.tv_nsec);
+}
+
+__u64 out_epoch_ns(__u64 mono_ns)
+{
+	return mono_ns + mono_to_real_ns;
+}
+
+const char *out_version_name(__u16 v, bool dtls, char *buf, size_t n)
+{
+	if (v == 0x0300)
+		snprintf(buf, n, "SSL3.0");
+	else if (v >= 0x0301 && v <= 0x0304)
+		snprintf(buf, n, "TLS1.%d", v - 0x0301);
+	else if (v == 0xfeff || v == 0x0100)
+		snprintf(buf, n, "DTLS1.0");
+	else if (v == 0xfefd || v == 0xfefc)
+		snprintf(buf, n, "DTLS1.%d", v == 0xfefd ? 2 : 3);
+	else if (dtls)
+		snprintf(buf, n, "DTLS(0x%04x)", v);
+	else
+		snprintf(buf, n, "0x%04x", v);
+	return buf;
+}
+
+/* A few interfaces at most: cache the names, read once. */
+const char *out_ifname(__u32 ifindex)
+{
+	static struct {
+		__u32 idx;
+		char name[IF_NAMESIZE];
+	} cache[32];
+	static int n;
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (cache[i].idx == ifindex)
+			return cache[i].name;
+	i = n < 32 ? n++ : 31;
+	cache[i].idx = ifindex;
+	if (!if_indextoname(ifindex, cache[i].name))
+		snprintf(cache[i].name, sizeof(cache[i].name), "if%u", ifindex);
+	return cache[i].name;
+}
+
+static const char *addr_str(const struct at_event *e, const __u8 *a, char *buf, size_t n)
+{
+	if (!(e->flags & AT_F_HAS_ADDR))
+		snprintf(buf, n, "-");
+	else if (!inet_ntop(e->ip_version == 6 ? AF_INET6 : AF_INET, a, buf, n))
+		snprintf(buf, n, "?");
+	return buf;
+}
+
+static const char *source_name(__u8 s)
+{
+	return s == AT_SRC_WIRE ? "wire" : s == AT_SRC_OPENSSL ? "openssl" : "unknown";
+}
+
+static const char *hook_name(__u8 h)
+{
+	switch (h) {
+	case AT_HOOK_DISPATCH:
+		return "dispatch";
+	case AT_HOOK_READ:
+		return "read";
+	case AT_HOOK_ERR:
+		return "err-fallback";
+	}
+	return "none";
+}
+
+void out_header(FILE *f)
+{
+	if (opts.json)
+		return;
+	if (opts.timestamps)
+		fprintf(f, "%-8s ", "TIME");
+	fprintf(f, "%-7s %-4s %-7s %-24s %-7s %-15s %s\n", "SOURCE", "DIR", "LEVEL", "ALERT", "PID",
+		"COMM", "WHERE");
+	fflush(f);
+}
+
+static void print_json(FILE *f, const struct at_event *e, const char *lib, bool enc,
+		       const char *alert, const char *ver)
+{
+	char s[INET6_ADDRSTRLEN], d[INET6_ADDRSTRLEN];
+
+	fprintf(f, "{\"ts\":%llu,\"source\":\"%s\",\"direction\":\"%s\"",
+		(unsigned long long)out_epoch_ns(e->ts_ns), source_name(e->source),
+		e->direction == AT_DIR_SENT ? "sent" : "received");
+	if (e->source == AT_SRC_WIRE) {
+		fprintf(f, ",\"ifname\":");
+		json_str(f, out_ifname(e->ifindex));
+	}
+	if (e->flags & AT_F_HAS_ADDR)
+		fprintf(f, ",\"saddr\":\"%s\",\"sport\":%u,\"daddr\":\"%s\",\"dport\":%u",
+			addr_str(e, e->saddr, s, sizeof(s)), e->sport,
+			addr_str(e, e->daddr, d, sizeof(d)), e->dport);
+	fprintf(f, ",\"version\":\"%s\"", ver);
+	if (enc)
+		fprintf(f, ",\"level\":null,\"code\":null");
+	else
+		fprintf(f, ",\"level\":%u,\"code\":%u", e->level, e->code);
+	fprintf(f, ",\"alert\":");
+	json_str(f, alert);
+	fprintf(f, ",\"encrypted\":%s", enc ? "true" : "false");
+	if (e->source == AT_SRC_WIRE)
+		fprintf(f, ",\"length\":%u", e->length);
+	if (e->flags & AT_F_HAS_TASK) {
+		char comm[AT_TASK_COMM_LEN + 1] = {};
+
+		memcpy(comm, e->comm, AT_TASK_COMM_LEN);
+		fprintf(f, ",\"pid\":%u,\"tid\":%u,\"comm\":", e->pid, e->tid);
+		json_str(f, comm);
+		fprintf(f, ",\"uid\":%u,\"cgroup\":%llu", e->uid, (unsigned long long)e->cgroup_id);
+	}
+	if (e->source == AT_SRC_OPENSSL) {
+		fprintf(f, ",\"ssl\":\"0x%llx\",\"hook\":\"%s\",\"dtls\":%s,\"lib\":",
+			(unsigned long long)e->ssl, hook_name(e->hook),
+			e->flags & AT_F_DTLS ? "true" : "false");
+		json_str(f, lib ? lib : "?");
+		if (e->direction == AT_DIR_SENT)
+			fprintf(f, ",\"written\":%s", e->flags & AT_F_WRITTEN ? "true" : "false");
+	}
+	fprintf(f, "}\n");
+}
+
+static void print_text(FILE *f, const struct at_event *e, const char *lib, const char *alert,
+		       const char *level)
+{
+	char s[INET6_ADDRSTRLEN], d[INET6_ADDRSTRLEN], where[160], pid[16], comm[64];
+	char cbuf[AT_TASK_COMM_LEN + 1] = {};
+
+	if (opts.timestamps) {
+		time_t t = out_epoch_ns(e->ts_ns) / 1000000000ULL;
+		struct tm tm;
+		char ts[16];
+
+		localtime_r(&t, &tm);
+		strftime(ts, sizeof(ts), "%H:%M:%S", &tm);
+		fprintf(f, "%-8s ", ts);
+	}
+	if (e->flags & AT_F_HAS_TASK) {
+		memcpy(cbuf, e->comm, AT_TASK_COMM_LEN);
+		snprintf(pid, sizeof(pid), "%u", e->pid);
+		text_safe(cbuf, comm, sizeof(comm));
+	} else {
+		snprintf(pid, sizeof(pid), "-");
+		snprintf(comm, sizeof(comm), "-");
+	}
+	if (e->source == AT_SRC_WIRE) {
+		const char *v6l = e->ip_version == 6 ? "[" : "", *v6r = e->ip_version == 6 ? "]" : "";
+
+		snprintf(where, sizeof(where), "%s %s%s%s:%u > %s%s%s:%u", out_ifname(e->ifindex), v6l,
+			 addr_str(e, e->saddr, s, sizeof(s)), v6r, e->sport, v6l,
+			 addr_str(e, e->daddr, d, sizeof(d)), v6r, e->dport);
+	} else {
+		const char *base = lib ? strrchr(lib, '/') : NULL;
+
+		snprintf(where, sizeof(where), "%s%s ssl=0x%llx", base ? base + 1 : lib ? lib : "?",
+			 e->direction == AT_DIR_SENT && !(e->flags & AT_F_WRITTEN) ? " (not written)"
+										  : "",
+			 (unsigned long long)e->ssl);
+	}
+	fprintf(f, "%-7s %-4s %-7s %-24s %-7s %-15s %s\n", source_name(e->source),
+		e->direction == AT_DIR_SENT ? "sent" : "recv", level, alert, pid, comm, where);
+}
+
+void out_event(FILE *f, const struct at_event *e, const char *lib)
+{
+	bool enc = e->flags & AT_F_ENCRYPTED;
+	char alert[64], name[48], level[16], ver[24];
+
+	if (enc) {
+		snprintf(alert, sizeof(alert), opts.json ? "encrypted" : "encrypted(len=%u)", e->length);
+		snprintf(level, sizeof(level), "-");
+	} else {
+		at_alert_name(e->code, name, sizeof(name));
+		if (opts.json || !at_alert_by_code(e->code))
+			snprintf(alert, sizeof(alert), "%s", name);
+		else
+			snprintf(alert, sizeof(alert), "%s(%u)", name, e->code);
+		at_level_name(e->level, level, sizeof(level));
+	}
+	out_version_name(e->version, e->flags & AT_F_DTLS, ver, sizeof(ver));
+	if (opts.json)
+		print_json(f, e, lib, enc, alert, ver);
+	else
+		print_text(f, e, lib, alert, level);
+	fflush(f);
+}
