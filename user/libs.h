@@ -16,13 +16,16 @@ struct libs_opts {
 	__u32 *pids;		/* -p filter, npids entries (0: no filter) */
 	int npids;
 	bool verbose;
+	bool err_always;	/* attach the ERR fallback even where the read probe is attached
+				 * (tests, diagnostics: fatal received alerts are then seen twice) */
 };
 
 struct lib_tracer;
 
 /* Open and load bpf/ossl.bpf.c sharing the ring buffer map ringbuf_fd. Returns 0 or -errno. */
 int libs_open(struct lib_tracer **lt, const struct libs_opts *o, int ringbuf_fd);
-/* Scan /proc/PID/maps (and the linker cache on the first call); hook new files. */
+/* Scan /proc/PID/maps (and the linker cache on the first call); hook new files.
+ * Returns the number of libraries hooked by this call, or -errno when /proc cannot be read. */
 int libs_scan(struct lib_tracer *lt);
 /* Coverage report on f (stderr): one block per library, or JSON lines. */
 void libs_report(struct lib_tracer *lt, FILE *f, bool json);

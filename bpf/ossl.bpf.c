@@ -1,0 +1,283 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * OpenSSL alert uprobes (issue 3). The loader (user/libs.c) computes, for each libssl file, where
+ * the alert paths are (user/ossl_hooks.c) and attaches these programs with a BPF cookie that
+ * names the library (lib_id) and, for the read probe, the registers to look at (bpf/ossl.h).
+ *
+ *  dispatch_entry/dispatch_return: ssl3_dispatch_alert / dtls1_dispatch_alert (ssl/s3_msg.c):
+ *      the alert about to be written is in s->s3.send_alert[2]; the return value says whether
+ *      it was written.
+ *  read_alert: an instruction inside ssl3_read_bytes / dtls1_read_bytes (ssl/record/
+ *      rec_layer_s3.c, rec_layer_d1.c) where the 2 alert bytes of a received record sit in a
+ *      register.
+ *  err_raise: ERR_vset_error / ERR_put_error in libcrypto, only for libraries whose read probe
+ *      could not be placed: reason 1000 + desc of ERR_LIB_SSL is a received fatal alert.
+ *
+ * No probe sits on the data path (SSL_read/SSL_write): these functions run only around alerts,
+ * except the ERR fallback, which runs on every OpenSSL error.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "alerttrace.h"
+#include "ossl.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+#define ERR_LIB_SSL 20		  /* include/openssl/err.h */
+#define SSL_AD_REASON_OFFSET 1000 /* ssl/ssl_local.h: reason = 1000 + alert description */
+#define TLS1_3_VERSION 0x0304
+#define DTLS_ANY_VERSION 0x1ffff
+#define DTLS1_BAD_VER 0x0100
+
+/* -p filter, set before load: target tgids, 0 ends the list; all 0: no filter. */
+const volatile __u32 targ_pids[OSSL_MAX_PIDS] = {};
+
+/* Ring-buffer reserve failures. */
+__u64 lost = 0;
+
+/* Shared with the TC object: the loader reuses its map fd before load. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 256 * 1024);
+} events SEC(".maps");
+
+/* Per-library SSL layout, written by the loader, indexed by lib_id. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, OSSL_MAX_LIBS);
+	__type(key, __u32);
+	__type(value, struct ossl_cfg);
+} cfgs SEC(".maps");
+
+/* What dispatch's entry saw, until its return says whether the record was written. */
+struct pending {
+	__u64 ssl;
+	__u16 version;
+	__u8 level;
+	__u8 code;
+	__u8 dtls;
+	__u8 pad[3];
+};
+
+/* LRU: a thread that dies inside dispatch must not leak an entry forever. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 10240);
+	__type(key, __u32);
+	__type(value, struct pending);
+} pending SEC(".maps");
+
+static __always_inline bool pid_wanted(__u32 tgid)
+{
+	if (!targ_pids[0])
+		return true;
+	for (int i = 0; i < OSSL_MAX_PIDS; i++) {
+		if (!targ_pids[i])
+			break;
+		if (targ_pids[i] == tgid)
+			return true;
+	}
+	return false;
+}
+
+static __always_inline bool is_dtls_version(int v)
+{
+	return v == DTLS_ANY_VERSION || v == DTLS1_BAD_VER || (v >> 8) == 0xfe;
+}
+
+/*
+ * Protocol version of s, as OpenSSL itself decides it (ssl/ssl_local.h SSL_IS_TLS13 /
+ * SSL_IS_DTLS): the method's version is 0x304 once TLS 1.3 is negotiated, while s->version alone
+ * misleads on a client before the ServerHello. Sets *dtls for a DTLS method.
+ */
+static __always_inline __u16 ssl_version(const struct ossl_cfg *cfg, __u64 s, bool *dtls)
+{
+	int ver = 0, mver = 0;
+	__u64 m = 0;
+
+	if (!s)
+		return 0;
+	if (cfg->off_version >= 0)
+		bpf_probe_read_user(&ver, sizeof(ver), (void *)(s + cfg->off_version));
+	if (cfg->off_method >= 0 &&
+	    !bpf_probe_read_user(&m, sizeof(m), (void *)(s + cfg->off_method)) && m &&
+	    cfg->off_method_version >= 0)
+		bpf_probe_read_user(&mver, sizeof(mver), (void *)(m + cfg->off_method_version));
+	if (is_dtls_version(mver) || is_dtls_version(ver))
+		*dtls = true;
+	if (*dtls)
+		return ver;
+	if (mver == TLS1_3_VERSION)
+		return TLS1_3_VERSION;
+	return ver;
+}
+
+static __always_inline void emit(__u32 lib_id, __u64 ssl, __u8 direction, __u8 hook, __u8 level,
+				 __u8 code, __u16 version, __u8 flags)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	struct at_event *e;
+
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		__sync_fetch_and_add(&lost, 1);
+		return;
+	}
+	__builtin_memset(e, 0, sizeof(*e));
+	e->ts_ns = bpf_ktime_get_ns();
+	e->source = AT_SRC_OPENSSL;
+	e->direction = direction;
+	e->hook = hook;
+	e->level = level;
+	e->code = code;
+	e->version = version;
+	e->flags = flags | AT_F_HAS_TASK;
+	e->pid = pid_tgid >> 32;
+	e->tid = (__u32)pid_tgid;
+	e->uid = (__u32)bpf_get_current_uid_gid();
+	e->cgroup_id = bpf_get_current_cgroup_id();
+	e->lib_id = lib_id;
+	e->ssl = ssl;
+	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	bpf_ringbuf_submit(e, 0);
+}
+
+SEC("uprobe")
+int dispatch_entry(struct pt_regs *ctx)
+{
+	__u64 ck = bpf_get_attach_cookie(ctx);
+	__u32 lib_id = OSSL_CK_LIB(ck);
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u32 tid = (__u32)pid_tgid;
+	const struct ossl_cfg *cfg;
+	struct pending p = {};
+	bool dtls = ck & OSSL_CK_DTLS;
+	__u64 s, base;
+	__u8 alert[2];
+
+	if (!pid_wanted(pid_tgid >> 32))
+		return 0;
+	cfg = bpf_map_lookup_elem(&cfgs, &lib_id);
+	if (!cfg)
+		return 0;
+	s = PT_REGS_PARM1(ctx);
+	if (!s)
+		return 0;
+	/* 1.1.1 keeps send_alert behind s->s3; 3.x has s3 inline in SSL / SSL_CONNECTION. */
+	base = s;
+	if (cfg->off_s3 >= 0) {
+		base = 0;
+		if (bpf_probe_read_user(&base, sizeof(base), (void *)(s + cfg->off_s3)) || !base)
+			return 0;
+	}
+	if (bpf_probe_read_user(alert, sizeof(alert), (void *)(base + cfg->off_send_alert)))
+		return 0;
+	p.ssl = s;
+	p.level = alert[0];
+	p.code = alert[1];
+	p.version = ssl_version(cfg, s, &dtls);
+	p.dtls = dtls;
+	bpf_map_update_elem(&pending, &tid, &p, BPF_ANY);
+	return 0;
+}
+
+SEC("uretprobe")
+int dispatch_return(struct pt_regs *ctx)
+{
+	__u64 ck = bpf_get_attach_cookie(ctx);
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct pending *p;
+	__u8 flags = 0;
+
+	p = bpf_map_lookup_elem(&pending, &tid);
+	if (!p)
+		return 0;
+	/* dispatch returns the bytes written (> 0), or <= 0 when the write must be retried. */
+	if ((int)PT_REGS_RC(ctx) > 0)
+		flags |= AT_F_WRITTEN;
+	if (p->dtls)
+		flags |= AT_F_DTLS;
+	emit(OSSL_CK_LIB(ck), p->ssl, AT_DIR_SENT, AT_HOOK_DISPATCH, p->level, p->code, p->version,
+	     flags);
+	bpf_map_delete_elem(&pending, &tid);
+	return 0;
+}
+
+SEC("uprobe")
+int read_alert(struct pt_regs *ctx)
+{
+	__u64 ck = bpf_get_attach_cookie(ctx);
+	__u32 lib_id = OSSL_CK_LIB(ck);
+	__u32 areg = OSSL_CK_ALERT_REG(ck), sreg = OSSL_CK_SSL_REG(ck);
+	const struct ossl_cfg *cfg;
+	bool dtls = ck & OSSL_CK_DTLS;
+	__u64 regs[OSSL_NREGS];
+	__u64 a, s = 0;
+	__u16 version = 0;
+	__u8 alert[2];
+
+	if (!pid_wanted(bpf_get_current_pid_tgid() >> 32))
+		return 0;
+	cfg = bpf_map_lookup_elem(&cfgs, &lib_id);
+	if (!cfg)
+		return 0;
+	/* The verifier refuses a variable offset into ctx: index a copy of the register file. */
+	_Static_assert(sizeof(regs) == sizeof(struct pt_regs), "pt_regs is not OSSL_NREGS words");
+	if (bpf_probe_read_kernel(regs, sizeof(regs), ctx))
+		return 0;
+	if (areg >= OSSL_NREGS)
+		return 0;
+	a = regs[areg];
+	if (ck & OSSL_CK_ALERT_PTR) {
+		if (bpf_probe_read_user(alert, sizeof(alert), (void *)a))
+			return 0;
+	} else {
+		alert[0] = a & 0xff;
+		alert[1] = (a >> 8) & 0xff;
+	}
+	if (sreg < OSSL_NREGS) {
+		s = regs[sreg];
+		version = ssl_version(cfg, s, &dtls);
+	}
+	emit(lib_id, s, AT_DIR_RECEIVED, AT_HOOK_READ, alert[0], alert[1], version,
+	     dtls ? AT_F_DTLS : 0);
+	return 0;
+}
+
+SEC("uprobe")
+int err_raise(struct pt_regs *ctx)
+{
+	__u64 ck = bpf_get_attach_cookie(ctx);
+	__u32 lib_id = OSSL_CK_LIB(ck);
+	const struct ossl_cfg *cfg;
+	int lib, reason, arg2, arg3;
+
+	/* Cheapest test first: this runs on every OpenSSL error in the process. */
+	lib = (int)PT_REGS_PARM1(ctx);
+	if (lib != ERR_LIB_SSL)
+		return 0;
+	/* Both loads at fixed offsets: a ctx load at a chosen offset is refused by the verifier. */
+	arg2 = (int)PT_REGS_PARM2(ctx);
+	arg3 = (int)PT_REGS_PARM3(ctx);
+	barrier_var(arg2);
+	barrier_var(arg3);
+	cfg = bpf_map_lookup_elem(&cfgs, &lib_id);
+	if (!cfg)
+		return 0;
+	if (cfg->err_kind == 1) /* ERR_vset_error(lib, reason, fmt, args) */
+		reason = arg2;
+	else if (cfg->err_kind == 2) /* ERR_put_error(lib, func, reason, file, line) */
+		reason = arg3;
+	else
+		return 0;
+	if (reason < SSL_AD_REASON_OFFSET || reason > SSL_AD_REASON_OFFSET + 255)
+		return 0;
+	if (!pid_wanted(bpf_get_current_pid_tgid() >> 32))
+		return 0;
+	/* ssl3_read_bytes raises 1000 + desc for a received fatal alert only. */
+	emit(lib_id, 0, AT_DIR_RECEIVED, AT_HOOK_ERR, 2, reason - SSL_AD_REASON_OFFSET, 0,
+	     (ck & OSSL_CK_DTLS) ? AT_F_DTLS : 0);
+	return 0;
+}
