@@ -25,6 +25,13 @@ struct oh_read_probe {
 	int alert_is_ptr;	/* 1: register holds a pointer to the 2 alert bytes; 0: the bytes
 				 * themselves, level in bits 0-7, description in bits 8-15 */
 	int ssl_reg;		/* index in struct pt_regs of the register holding SSL* */
+	/* added: for reports and tests */
+	uint64_t func, func_end;	/* the function the probe lies in (.eh_frame bounds) */
+	char alert_reg_name[8];	/* "rcx", ... */
+	char ssl_reg_name[8];
+	int ssl_is_conn;	/* 1: ssl_reg holds the SSL_CONNECTION the callback is read from (3.2+;
+				 * the same address as SSL* for a TLS or DTLS connection), because
+				 * the SSL* argument itself is on the stack there */
 };
 
 /* Offsets inside OpenSSL's structures, read off the code (never carried in a table). */
@@ -34,6 +41,11 @@ struct oh_layout {
 	int off_method_version;	/* SSL_METHOD.version (int), 0 in every release */
 	int off_s3;		/* 1.1.1: offset of the s3 pointer in SSL; -1 when s3 is inline */
 	int off_send_alert;	/* send_alert[2] from SSL (off_s3 == -1) or from *s3 */
+	/* added */
+	int off_shutdown;	/* SSL.shutdown, from SSL_get_shutdown; -1 when not found */
+	int ok;			/* 1: version, method, method_version and send_alert all found and
+				 * every cross-check agreed */
+	char why[160];		/* reason when ok == 0 */
 };
 
 enum oh_err_kind {
@@ -59,6 +71,13 @@ struct oh_result {
 	enum oh_err_kind err_kind;
 	struct oh_probe err;
 	char why[256];		/* set when the whole file is refused */
+	/* added */
+	char version_src[16];	/* "file", "libcrypto" (libssl 3.x carries no version text), or ""
+				 * when unknown */
+	int layout_hint;	/* layout suggested by the symbol versions / version text, 0: none */
+	uint64_t tls_method;	/* SSL_METHOD table returned by TLS_method(), 0 when not found */
+	uint64_t dtls_method;	/* same for DTLS_method() */
+	uint64_t shutdown_fn;	/* ssl3_shutdown, which confirmed the layout */
 };
 
 /*
@@ -66,6 +85,11 @@ struct oh_result {
  * r is filled (individual probes may still be !ok, with reasons); -1 when the file is refused
  * (not ELF, malformed, not OpenSSL, unsupported arch), with r->why set. Never crashes on bad input.
  * root: prefix for resolving the libcrypto dependency (e.g. "/proc/PID/root"), "" for the host.
+ * path is opened as given; its libcrypto (DT_NEEDED) is looked for along DT_RUNPATH/DT_RPATH
+ * ($ORIGIN = the directory of path, other entries under root), in the directory of path (and that
+ * directory under root when path does not already start with root), then in the standard library
+ * directories under root. A binary that defines ERR_vset_error/ERR_put_error itself (static link)
+ * uses its own. The version text comes from the file, else from that libcrypto (version_src).
  */
 int oh_analyze(const char *path, const char *root, struct oh_result *r);
 
