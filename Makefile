@@ -36,6 +36,7 @@ msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
 .DELETE_ON_ERROR:
+.SECONDARY:
 .PHONY: all deps run test test-versions static bench clean format lint tests
 
 all: alerttrace
