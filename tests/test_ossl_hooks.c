@@ -37,8 +37,8 @@ static void print_read(const char *k, const struct oh_read_probe *r)
 	print_probe(k, &r->p);
 	printf("%s.func=0x%llx\n%s.func_end=0x%llx\n%s.alert_reg=%d\n%s.alert_reg_name=%s\n"
 	       "%s.alert_is_ptr=%d\n%s.ssl_reg=%d\n%s.ssl_reg_name=%s\n%s.ssl_is_conn=%d\n",
-	       k, (unsigned long long)r->func, k, (unsigned long long)r->func_end, k, r->alert_reg, k,
-	       r->alert_reg_name, k, r->alert_is_ptr, k, r->ssl_reg, k, r->ssl_reg_name, k,
+	       k, (unsigned long long)r->func, k, (unsigned long long)r->func_end, k, r->alert_reg,
+	       k, r->alert_reg_name, k, r->alert_is_ptr, k, r->ssl_reg, k, r->ssl_reg_name, k,
 	       r->ssl_is_conn);
 }
 
@@ -144,6 +144,16 @@ static void unit(void)
 		unlink(p);
 	}
 	expect_refused("refuses_missing_file", "/nonexistent/libssl.so.3", "cannot open");
+	{
+		const struct oh_result *z =
+		    oh_analyze_cached("/usr/lib/x86_64-linux-gnu/libz.so.1", "");
+
+		if (z && (z->rc != -1 || !z->why[0]))
+			FAILF("cache_keeps_refusal", "expected rc -1 with a reason, got %d \"%s\"",
+			      z->rc, z->why);
+		else if (z)
+			PASS("cache_keeps_refusal");
+	}
 	expect_refused("refuses_directory", "/tmp", "regular");
 	srand(1);
 	strcpy(p, "/tmp/oh_rand.XXXXXX");
@@ -155,7 +165,8 @@ static void unit(void)
 		expect_refused("refuses_non_openssl_libz", "/usr/lib/x86_64-linux-gnu/libz.so.1",
 			       "not an OpenSSL library");
 	if (!access("/usr/lib/x86_64-linux-gnu/libcrypto.so.3", R_OK))
-		expect_refused("refuses_libcrypto_alone", "/usr/lib/x86_64-linux-gnu/libcrypto.so.3",
+		expect_refused("refuses_libcrypto_alone",
+			       "/usr/lib/x86_64-linux-gnu/libcrypto.so.3",
 			       "not an OpenSSL library");
 	if (!access("/bin/true", R_OK))
 		expect_refused("refuses_plain_executable", "/bin/true", "not an OpenSSL library");
@@ -165,7 +176,7 @@ static void unit(void)
 	}
 	{
 		/* the same libssl claiming to be AArch64 (e_machine 183) */
-		unsigned char save[2] = { lib[18], lib[19] };
+		unsigned char save[2] = {lib[18], lib[19]};
 
 		lib[18] = 183;
 		lib[19] = 0;
@@ -199,7 +210,7 @@ static void unit(void)
 		if (make_file(p, lib, cut))
 			continue;
 		if (oh_analyze(p, "", &r) == 0 && (r.read.p.ok || r.dispatch.ok))
-			bad++;	/* a short copy cannot carry the code past the cut */
+			bad++; /* a short copy cannot carry the code past the cut */
 		unlink(p);
 	}
 	if (bad)
@@ -216,9 +227,9 @@ static void unit(void)
 		for (int i = 0; i < flips; i++) {
 			/* half the time in the first 4 KiB (headers, dynsym), else anywhere, plus
 			 * the section headers at the end */
-			size_t at = k % 3 == 0 ? (size_t)rand() % 4096 :
-				    k % 3 == 1 ? (size_t)rand() % n :
-						 n - 1 - (size_t)rand() % (n < 4096 ? n : 4096);
+			size_t at = k % 3 == 0	 ? (size_t)rand() % 4096
+				    : k % 3 == 1 ? (size_t)rand() % n
+						 : n - 1 - (size_t)rand() % (n < 4096 ? n : 4096);
 			m[at] = (unsigned char)rand();
 		}
 		strcpy(p, "/tmp/oh_mut.XXXXXX");
@@ -237,7 +248,10 @@ static void unit(void)
 		double t0 = now_ms();
 
 		b = oh_analyze_cached(SYS_LIBSSL, "");
-		if (!a || a != b)
+		if (a && a->rc != 0)
+			FAILF("cache_analysed", "expected rc 0 for " SYS_LIBSSL ", got %d: %s",
+			      a->rc, a->why);
+		else if (!a || a != b)
 			FAILF("cache_same_result", "expected the same pointer, got %p and %p",
 			      (const void *)a, (const void *)b);
 		else

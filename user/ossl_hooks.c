@@ -15,10 +15,10 @@
  *     opaque result of one instruction, merge at a block), propagated over the function's CFG to a
  *     fixpoint. It reads off the SSL field offsets (the msg_callback(1, v, 21, send_alert, 2, s)
  *     call in the dispatch functions, SSL_version, SSL_get_ssl_method, ssl3_shutdown) and finds the
- *     receive probe: the msg_callback(0, v, 21, alert_bytes, 2, s) call in ssl3_read_bytes, the test
- *     of s->msg_callback that guards it, and the registers that hold alert_bytes and s there.
- *     The choice is then re-checked syntactically: no instruction between the probe and the call
- *     writes either register, and both branches of the guard rejoin after the call.
+ *     receive probe: the msg_callback(0, v, 21, alert_bytes, 2, s) call in ssl3_read_bytes, the
+ * test of s->msg_callback that guards it, and the registers that hold alert_bytes and s there. The
+ * choice is then re-checked syntactically: no instruction between the probe and the call writes
+ * either register, and both branches of the guard rejoin after the call.
  */
 #include "ossl_hooks.h"
 
@@ -37,8 +37,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define MAX_FILE_SIZE (512u << 20)	/* refuse anything larger: no libssl comes close */
-#define MAX_FN_SIZE (64u << 10)		/* bound on one function's disassembly */
+#define MAX_FILE_SIZE (512u << 20) /* refuse anything larger: no libssl comes close */
+#define MAX_FN_SIZE (64u << 10)	   /* bound on one function's disassembly */
 #define SSL3_RT_ALERT 21
 #define TLS_ANY_VERSION 0x10000
 #define DTLS_ANY_VERSION 0x1ffff
@@ -52,8 +52,8 @@ struct mlayout {
 	int shutdown, read_bytes, dispatch;
 };
 static const struct mlayout layouts[] = {
-	{ 111, 0x50, 0x68, 0x78 },	/* 1.1.1, 3.0, 3.1 */
-	{ 320, 0x68, 0x80, 0x90 },	/* 3.2 and later */
+    {111, 0x50, 0x68, 0x78}, /* 1.1.1, 3.0, 3.1 */
+    {320, 0x68, 0x80, 0x90}, /* 3.2 and later */
 };
 
 /* ------------------------------------------------------------------------------------------ */
@@ -73,13 +73,13 @@ static void setwhy(char *dst, size_t n, const char *fmt, ...)
 /* Canonical general-purpose registers, in x86 encoding order. */
 enum { RAX, RCX, RDX, RBX, RSP, RBP, RSI, RDI, R8, R9, R10, R11, R12, R13, R14, R15, NGPR };
 #define RIP_ 16
-static const char *const gpr_name[NGPR] = { "rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi",
-					    "r8",  "r9",  "r10", "r11", "r12", "r13", "r14", "r15" };
+static const char *const gpr_name[NGPR] = {"rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi",
+					   "r8",  "r9",	 "r10", "r11", "r12", "r13", "r14", "r15"};
 /* Index in struct pt_regs in 8-byte words, from the UAPI header itself. */
 #define PTI(f) ((int)(offsetof(struct pt_regs, f) / sizeof(unsigned long)))
-static const int gpr_ptregs[NGPR] = { PTI(rax), PTI(rcx), PTI(rdx), PTI(rbx), PTI(rsp), PTI(rbp),
-				      PTI(rsi), PTI(rdi), PTI(r8),  PTI(r9),  PTI(r10), PTI(r11),
-				      PTI(r12), PTI(r13), PTI(r14), PTI(r15) };
+static const int gpr_ptregs[NGPR] = {PTI(rax), PTI(rcx), PTI(rdx), PTI(rbx), PTI(rsp), PTI(rbp),
+				     PTI(rsi), PTI(rdi), PTI(r8),  PTI(r9),  PTI(r10), PTI(r11),
+				     PTI(r12), PTI(r13), PTI(r14), PTI(r15)};
 #define CALLER_SAVED                                                                               \
 	((1u << RAX) | (1u << RCX) | (1u << RDX) | (1u << RSI) | (1u << RDI) | (1u << R8) |        \
 	 (1u << R9) | (1u << R10) | (1u << R11))
@@ -87,56 +87,44 @@ static const int gpr_ptregs[NGPR] = { PTI(rax), PTI(rcx), PTI(rdx), PTI(rbx), PT
 /* Capstone register -> canonical GPR (or RIP_), width in bytes; -1 when not a GPR. */
 static int gpr_of(x86_reg r, int *width)
 {
-	int w = 8, g;
+	static const struct {
+		x86_reg r[5]; /* 64, 32, 16, 8-bit low, 8-bit high */
+	} t[NGPR] = {
+	    [RAX] = {{X86_REG_RAX, X86_REG_EAX, X86_REG_AX, X86_REG_AL, X86_REG_AH}},
+	    [RCX] = {{X86_REG_RCX, X86_REG_ECX, X86_REG_CX, X86_REG_CL, X86_REG_CH}},
+	    [RDX] = {{X86_REG_RDX, X86_REG_EDX, X86_REG_DX, X86_REG_DL, X86_REG_DH}},
+	    [RBX] = {{X86_REG_RBX, X86_REG_EBX, X86_REG_BX, X86_REG_BL, X86_REG_BH}},
+	    [RSP] = {{X86_REG_RSP, X86_REG_ESP, X86_REG_SP, X86_REG_SPL}},
+	    [RBP] = {{X86_REG_RBP, X86_REG_EBP, X86_REG_BP, X86_REG_BPL}},
+	    [RSI] = {{X86_REG_RSI, X86_REG_ESI, X86_REG_SI, X86_REG_SIL}},
+	    [RDI] = {{X86_REG_RDI, X86_REG_EDI, X86_REG_DI, X86_REG_DIL}},
+	};
+	static const int w_of[5] = {8, 4, 2, 1, 1};
+	int w = 8, g = -1;
 
-	switch (r) {
-	case X86_REG_RAX: g = RAX; break;
-	case X86_REG_EAX: g = RAX; w = 4; break;
-	case X86_REG_AX: g = RAX; w = 2; break;
-	case X86_REG_AL: case X86_REG_AH: g = RAX; w = 1; break;
-	case X86_REG_RCX: g = RCX; break;
-	case X86_REG_ECX: g = RCX; w = 4; break;
-	case X86_REG_CX: g = RCX; w = 2; break;
-	case X86_REG_CL: case X86_REG_CH: g = RCX; w = 1; break;
-	case X86_REG_RDX: g = RDX; break;
-	case X86_REG_EDX: g = RDX; w = 4; break;
-	case X86_REG_DX: g = RDX; w = 2; break;
-	case X86_REG_DL: case X86_REG_DH: g = RDX; w = 1; break;
-	case X86_REG_RBX: g = RBX; break;
-	case X86_REG_EBX: g = RBX; w = 4; break;
-	case X86_REG_BX: g = RBX; w = 2; break;
-	case X86_REG_BL: case X86_REG_BH: g = RBX; w = 1; break;
-	case X86_REG_RSP: g = RSP; break;
-	case X86_REG_ESP: g = RSP; w = 4; break;
-	case X86_REG_SP: g = RSP; w = 2; break;
-	case X86_REG_SPL: g = RSP; w = 1; break;
-	case X86_REG_RBP: g = RBP; break;
-	case X86_REG_EBP: g = RBP; w = 4; break;
-	case X86_REG_BP: g = RBP; w = 2; break;
-	case X86_REG_BPL: g = RBP; w = 1; break;
-	case X86_REG_RSI: g = RSI; break;
-	case X86_REG_ESI: g = RSI; w = 4; break;
-	case X86_REG_SI: g = RSI; w = 2; break;
-	case X86_REG_SIL: g = RSI; w = 1; break;
-	case X86_REG_RDI: g = RDI; break;
-	case X86_REG_EDI: g = RDI; w = 4; break;
-	case X86_REG_DI: g = RDI; w = 2; break;
-	case X86_REG_DIL: g = RDI; w = 1; break;
-	case X86_REG_RIP: g = RIP_; break;
-	default:
-		if (r >= X86_REG_R8 && r <= X86_REG_R15) {
-			g = R8 + (r - X86_REG_R8);
-		} else if (r >= X86_REG_R8D && r <= X86_REG_R15D) {
-			g = R8 + (r - X86_REG_R8D); w = 4;
-		} else if (r >= X86_REG_R8W && r <= X86_REG_R15W) {
-			g = R8 + (r - X86_REG_R8W); w = 2;
-		} else if (r >= X86_REG_R8B && r <= X86_REG_R15B) {
-			g = R8 + (r - X86_REG_R8B); w = 1;
-		} else {
-			return -1;
-		}
+	if (r == X86_REG_RIP) {
+		g = RIP_;
+	} else if (r >= X86_REG_R8 && r <= X86_REG_R15) {
+		g = R8 + (r - X86_REG_R8);
+	} else if (r >= X86_REG_R8D && r <= X86_REG_R15D) {
+		g = R8 + (r - X86_REG_R8D);
+		w = 4;
+	} else if (r >= X86_REG_R8W && r <= X86_REG_R15W) {
+		g = R8 + (r - X86_REG_R8W);
+		w = 2;
+	} else if (r >= X86_REG_R8B && r <= X86_REG_R15B) {
+		g = R8 + (r - X86_REG_R8B);
+		w = 1;
+	} else {
+		for (int i = 0; i < R8 && g < 0; i++)
+			for (int k = 0; k < 5; k++)
+				if (t[i].r[k] != X86_REG_INVALID && t[i].r[k] == r) {
+					g = i;
+					w = w_of[k];
+					break;
+				}
 	}
-	if (width)
+	if (g >= 0 && width)
 		*width = w;
 	return g;
 }
@@ -150,23 +138,35 @@ struct fde {
 
 struct rela {
 	uint64_t off;
-	uint64_t val;	/* resolved target */
+	uint64_t val; /* resolved target */
 };
 
 enum {
-	S_TLS_method, S_DTLS_method, S_SSL_CTX_new, S_SSL_version, S_SSL_get_ssl_method,
-	S_SSL_get_shutdown, S_ssl3_dispatch_alert, S_dtls1_dispatch_alert, S_ssl3_read_bytes,
-	S_dtls1_read_bytes, S_ssl3_shutdown, S_ERR_vset_error, S_ERR_put_error, NSYM
+	S_TLS_method,
+	S_DTLS_method,
+	S_SSL_CTX_new,
+	S_SSL_version,
+	S_SSL_get_ssl_method,
+	S_SSL_get_shutdown,
+	S_ssl3_dispatch_alert,
+	S_dtls1_dispatch_alert,
+	S_ssl3_read_bytes,
+	S_dtls1_read_bytes,
+	S_ssl3_shutdown,
+	S_ERR_vset_error,
+	S_ERR_put_error,
+	NSYM
 };
 static const char *const sym_names[NSYM] = {
-	"TLS_method", "DTLS_method", "SSL_CTX_new", "SSL_version", "SSL_get_ssl_method",
-	"SSL_get_shutdown", "ssl3_dispatch_alert", "dtls1_dispatch_alert", "ssl3_read_bytes",
-	"dtls1_read_bytes", "ssl3_shutdown", "ERR_vset_error", "ERR_put_error",
+    "TLS_method",	  "DTLS_method",      "SSL_CTX_new",	     "SSL_version",
+    "SSL_get_ssl_method", "SSL_get_shutdown", "ssl3_dispatch_alert", "dtls1_dispatch_alert",
+    "ssl3_read_bytes",	  "dtls1_read_bytes", "ssl3_shutdown",	     "ERR_vset_error",
+    "ERR_put_error",
 };
 
 struct fsym {
 	uint64_t value, size;
-	int found;	/* 1: .dynsym, 2: .symtab */
+	int found; /* 1: .dynsym, 2: .symtab */
 };
 
 struct efile {
@@ -182,11 +182,11 @@ struct efile {
 	size_t nfde;
 	struct rela *rel;
 	size_t nrel, relcap;
-	int new_verdef;			/* defines OPENSSL_3.2.0 or a later version node */
+	int new_verdef; /* defines OPENSSL_3.2.0 or a later version node */
 	char build_id[41];
 	char version[96];
-	char needed_crypto[128];	/* DT_NEEDED libcrypto.so.* */
-	char runpath[512];		/* DT_RUNPATH, else DT_RPATH */
+	char needed_crypto[128]; /* DT_NEEDED libcrypto.so.* */
+	char runpath[512];	 /* DT_RUNPATH, else DT_RPATH */
 	char why[200];
 };
 
@@ -232,7 +232,7 @@ static int read_file(struct efile *f, const char *path)
 		got += n;
 	}
 	close(fd);
-	f->size = got;	/* a file that shrank under us is just a shorter file */
+	f->size = got; /* a file that shrank under us is just a shorter file */
 	if (!got) {
 		setwhy(f->why, sizeof(f->why), "empty file");
 		return -1;
@@ -395,23 +395,47 @@ static uint64_t rd_enc(struct rd *r, uint8_t enc, uint64_t field_va, int apply_r
 	uint64_t v;
 
 	switch (enc & 0x0f) {
-	case 0x00: v = rd_u(r, 8); break;
-	case 0x01: v = rd_uleb(r); break;
-	case 0x02: v = rd_u(r, 2); break;
-	case 0x03: v = rd_u(r, 4); break;
-	case 0x04: v = rd_u(r, 8); break;
-	case 0x09: v = (uint64_t)rd_sleb(r); break;
-	case 0x0a: v = (uint64_t)(int64_t)(int16_t)rd_u(r, 2); break;
-	case 0x0b: v = (uint64_t)(int64_t)(int32_t)rd_u(r, 4); break;
-	case 0x0c: v = rd_u(r, 8); break;
-	default: r->bad = 1; return 0;
+	case 0x00:
+		v = rd_u(r, 8);
+		break;
+	case 0x01:
+		v = rd_uleb(r);
+		break;
+	case 0x02:
+		v = rd_u(r, 2);
+		break;
+	case 0x03:
+		v = rd_u(r, 4);
+		break;
+	case 0x04:
+		v = rd_u(r, 8);
+		break;
+	case 0x09:
+		v = (uint64_t)rd_sleb(r);
+		break;
+	case 0x0a:
+		v = (uint64_t)(int64_t)(int16_t)rd_u(r, 2);
+		break;
+	case 0x0b:
+		v = (uint64_t)(int64_t)(int32_t)rd_u(r, 4);
+		break;
+	case 0x0c:
+		v = rd_u(r, 8);
+		break;
+	default:
+		r->bad = 1;
+		return 0;
 	}
 	if (!apply_rel)
 		return v;
 	switch (enc & 0x70) {
-	case 0x00: return v;
-	case 0x10: return v + field_va;
-	default: r->bad = 1; return 0;	/* textrel/datarel/funcrel: not used by GCC/clang here */
+	case 0x00:
+		return v;
+	case 0x10:
+		return v + field_va;
+	default:
+		r->bad = 1;
+		return 0; /* textrel/datarel/funcrel: not used by GCC/clang here */
 	}
 }
 
@@ -428,12 +452,12 @@ static int parse_eh_frame(struct efile *f, const uint8_t *p, size_t n, uint64_t 
 	size_t pos = 0;
 
 	while (pos + 4 <= n) {
-		struct rd r = { p, n, pos, 0 };
+		struct rd r = {p, n, pos, 0};
 		uint64_t len = rd_u(&r, 4), id_pos, end;
 		uint32_t id;
 
 		if (len == 0)
-			break;	/* terminator */
+			break; /* terminator */
 		if (len == 0xffffffffu)
 			len = rd_u(&r, 8);
 		if (r.bad || len > n - r.i)
@@ -443,7 +467,7 @@ static int parse_eh_frame(struct efile *f, const uint8_t *p, size_t n, uint64_t 
 		id = (uint32_t)rd_u(&r, 4);
 		if (id == 0) {
 			/* CIE */
-			struct cie c = { pos, 0, 0 };
+			struct cie c = {pos, 0, 0};
 			uint8_t ver = (uint8_t)rd_u(&r, 1);
 			char aug[16];
 			size_t k = 0;
@@ -459,12 +483,12 @@ static int parse_eh_frame(struct efile *f, const uint8_t *p, size_t n, uint64_t 
 			aug[k] = 0;
 			if (strstr(aug, "eh"))
 				rd_u(&r, 8);
-			rd_uleb(&r);	/* code alignment */
-			rd_sleb(&r);	/* data alignment */
+			rd_uleb(&r); /* code alignment */
+			rd_sleb(&r); /* data alignment */
 			if (ver == 1)
 				rd_u(&r, 1);
 			else
-				rd_uleb(&r);	/* return address register */
+				rd_uleb(&r); /* return address register */
 			if (aug[0] == 'z') {
 				uint64_t alen = rd_uleb(&r);
 				size_t aend = r.i + alen;
@@ -562,8 +586,8 @@ static void find_version(struct efile *f, const uint8_t *p, size_t n)
 		if (!h)
 			break;
 		len = strnlen((const char *)h, end - h);
-		if (h + len < end && (h == p || h[-1] == 0) &&
-		    version_like((const char *)h, len) && len < sizeof(f->version))
+		if (h + len < end && (h == p || h[-1] == 0) && version_like((const char *)h, len) &&
+		    len < sizeof(f->version))
 			memcpy(f->version, h, len + 1);
 		q = h + 1;
 	}
@@ -859,7 +883,7 @@ static int read_ptr(const struct efile *f, uint64_t va, uint64_t *out)
 		return 0;
 	}
 	if (f->eh.e_type == ET_DYN && f->nrel)
-		return -1;	/* a PIC table slot without relocation is not a function pointer */
+		return -1; /* a PIC table slot without relocation is not a function pointer */
 	p = va_ptr(f, va, 8, 0);
 	if (!p)
 		return -1;
@@ -883,18 +907,18 @@ static int read_u32(const struct efile *f, uint64_t va, uint32_t *out)
 enum { F_SEQ, F_JMP, F_JCC, F_CALL, F_RET, F_IJMP, F_ICALL, F_STOP };
 
 struct xop {
-	uint8_t type;	/* X86_OP_* */
+	uint8_t type; /* X86_OP_* */
 	uint8_t size;
-	int8_t reg;	/* REG: canonical GPR, RIP_, or -1 */
+	int8_t reg; /* REG: canonical GPR, RIP_, or -1 */
 	int8_t base, index;
-	uint8_t seg;	/* MEM: 1 when a segment override (fs:, gs:) */
-	int64_t v;	/* IMM value, MEM displacement */
+	uint8_t seg; /* MEM: 1 when a segment override (fs:, gs:) */
+	int64_t v;   /* IMM value, MEM displacement */
 };
 
 struct insn {
 	uint64_t addr;
-	uint64_t target;	/* F_JMP/F_JCC/F_CALL */
-	uint32_t wmask;		/* GPRs written (any width) */
+	uint64_t target; /* F_JMP/F_JCC/F_CALL */
+	uint32_t wmask;	 /* GPRs written (any width) */
 	uint16_t id;
 	uint8_t size, nop, flow;
 	struct xop op[3];
@@ -925,11 +949,13 @@ static void decode_one(csh h, const cs_insn *ci, struct insn *in)
 		} else if (o->type == X86_OP_IMM) {
 			d->v = o->imm;
 		} else if (o->type == X86_OP_MEM) {
-			d->base = o->mem.base == X86_REG_INVALID ? -1 : (int8_t)gpr_of(o->mem.base, NULL);
+			d->base =
+			    o->mem.base == X86_REG_INVALID ? -1 : (int8_t)gpr_of(o->mem.base, NULL);
 			if (o->mem.base != X86_REG_INVALID && d->base < 0)
-				d->base = -2;	/* not a GPR: unknown */
-			d->index = o->mem.index == X86_REG_INVALID ? -1 :
-								      (int8_t)gpr_of(o->mem.index, NULL);
+				d->base = -2; /* not a GPR: unknown */
+			d->index = o->mem.index == X86_REG_INVALID
+				       ? -1
+				       : (int8_t)gpr_of(o->mem.index, NULL);
 			if (o->mem.index != X86_REG_INVALID && d->index < 0)
 				d->index = -2;
 			d->seg = o->mem.segment != X86_REG_INVALID;
@@ -967,8 +993,9 @@ static void decode_one(csh h, const cs_insn *ci, struct insn *in)
 	default:
 		if (cs_insn_group(h, ci, CS_GRP_JUMP)) {
 			in->flow = F_JCC;
-			in->target = in->nop >= 1 && in->op[0].type == X86_OP_IMM ?
-					     (uint64_t)in->op[0].v : 0;
+			in->target = in->nop >= 1 && in->op[0].type == X86_OP_IMM
+					 ? (uint64_t)in->op[0].v
+					 : 0;
 		}
 		break;
 	}
@@ -981,8 +1008,8 @@ enum { V_TOP, V_ENTRY, V_CONST, V_ADD, V_LOAD, V_OPQ, V_PHI };
 
 struct val {
 	uint8_t k, size;
-	int32_t a;	/* ENTRY/OPQ/PHI: register; ADD/LOAD: base id */
-	int64_t c;	/* CONST value, ADD/LOAD displacement, OPQ/PHI address */
+	int32_t a; /* ENTRY/OPQ/PHI: register; ADD/LOAD: base id */
+	int64_t c; /* CONST value, ADD/LOAD displacement, OPQ/PHI address */
 };
 
 struct vtab {
@@ -1054,9 +1081,9 @@ static uint32_t vt_get(struct vtab *t, int k, int size, int32_t a, int64_t c, in
 		t->v = nv;
 		t->cap = nc;
 		if (t->n == 0)
-			t->n = 1;	/* id 0 is TOP */
+			t->n = 1; /* id 0 is TOP */
 	}
-	t->v[t->n] = (struct val){ (uint8_t)k, (uint8_t)size, a, c };
+	t->v[t->n] = (struct val){(uint8_t)k, (uint8_t)size, a, c};
 	t->h[j] = t->n;
 	return t->n++;
 }
@@ -1070,7 +1097,7 @@ static void vt_free(struct vtab *t)
 
 static const struct val *V(const struct vtab *t, uint32_t id)
 {
-	static const struct val top = { V_TOP, 0, 0, 0 };
+	static const struct val top = {V_TOP, 0, 0, 0};
 
 	return id && id < t->n ? &t->v[id] : &top;
 }
@@ -1157,10 +1184,10 @@ struct st {
 };
 
 struct blk {
-	int first, last;	/* instruction indexes */
+	int first, last; /* instruction indexes */
 	int succ[2], nsucc;
-	int ijmp;		/* ends in an indirect jump */
-	int orphan;		/* no direct predecessor: reached through a jump table, if at all */
+	int ijmp;   /* ends in an indirect jump */
+	int orphan; /* no direct predecessor: reached through a jump table, if at all */
 	int visited, inq;
 	struct st in;
 };
@@ -1235,7 +1262,7 @@ static void slot_store(struct st *s, int32_t off, int size, uint32_t v)
 		const struct slot *x = &s->s[i];
 
 		if (x->off < off + size && off < x->off + x->size)
-			continue;	/* overlapped: forget */
+			continue; /* overlapped: forget */
 		s->s[j++] = *x;
 	}
 	s->ns = (uint8_t)j;
@@ -1245,7 +1272,7 @@ static void slot_store(struct st *s, int32_t off, int size, uint32_t v)
 		memmove(&s->s[0], &s->s[1], (NSLOT - 1) * sizeof(s->s[0]));
 		s->ns--;
 	}
-	s->s[s->ns++] = (struct slot){ off, v, (uint8_t)size };
+	s->s[s->ns++] = (struct slot){off, v, (uint8_t)size};
 }
 
 static uint32_t slot_load(const struct st *s, int32_t off, int size)
@@ -1292,7 +1319,7 @@ static void mem_store(struct fn *fn, struct st *s, const struct insn *in, const 
 	if (a && stack_off(fn, a, &off))
 		slot_store(s, off, o->size, v);
 	else if (!a && o->base == RSP)
-		s->ns = 0;	/* unknown stack write: forget the frame */
+		s->ns = 0; /* unknown stack write: forget the frame */
 }
 
 /* Value of an operand as a source, width w. */
@@ -1340,7 +1367,8 @@ static void transfer(struct fn *fn, struct st *s, const struct insn *in)
 			set_reg(fn, s, in, o0->reg, w >= 4 ? src_val(fn, s, in, o1, w) : 0);
 			done = 1u << o0->reg;
 		} else if (o0->type == X86_OP_MEM) {
-			mem_store(fn, s, in, o0, o1->type == X86_OP_MEM ? 0 : src_val(fn, s, in, o1, w));
+			mem_store(fn, s, in, o0,
+				  o1->type == X86_OP_MEM ? 0 : src_val(fn, s, in, o1, w));
 		}
 		break;
 	case X86_INS_MOVZX:
@@ -1367,8 +1395,8 @@ static void transfer(struct fn *fn, struct st *s, const struct insn *in)
 			if (o1->type == X86_OP_IMM && w == 8)
 				v = v_add(&fn->vt, s->r[(int)o0->reg],
 					  in->id == X86_INS_ADD ? o1->v : -o1->v);
-			else if (in->id == X86_INS_SUB && o1->type == X86_OP_REG && o1->reg == o0->reg &&
-				 w >= 4)
+			else if (in->id == X86_INS_SUB && o1->type == X86_OP_REG &&
+				 o1->reg == o0->reg && w >= 4)
 				v = v_const(&fn->vt, 0);
 			set_reg(fn, s, in, o0->reg, v);
 			done = 1u << o0->reg;
@@ -1684,8 +1712,8 @@ static int mcb_cb(struct fn *fn, int idx, const struct st *s, void *vctx)
 	    !is_const(fn, s->r[R8], 2))
 		return 0;
 	if (c->n < 4)
-		c->site[c->n] = (struct mcb_site){ idx, call_target(fn, s, in), s->r[RSI], s->r[RCX],
-						   s->r[R9] };
+		c->site[c->n] =
+		    (struct mcb_site){idx, call_target(fn, s, in), s->r[RSI], s->r[RCX], s->r[R9]};
 	c->n++;
 	return 0;
 }
@@ -1751,6 +1779,8 @@ struct ctx {
 	uint64_t fn_tls_rb, fn_dtls_rb, fn_tls_da, fn_dtls_da, fn_shut;
 	uint64_t tls_table, dtls_table;
 	char layout_why[160];
+	int64_t shutdown_off; /* from SSL_get_shutdown */
+	int shutdown_seen;    /* ssl3_shutdown loads it too */
 };
 
 /* Function bounds for a start address: FDE first, else the symbol size. */
@@ -1811,7 +1841,8 @@ static int getter_table(struct ctx *c, uint64_t va, uint64_t *table)
 			continue;
 		if (!t && ci->id == X86_INS_LEA && x->op_count == 2 &&
 		    x->operands[0].type == X86_OP_REG && x->operands[0].reg == X86_REG_RAX &&
-		    x->operands[1].mem.base == X86_REG_RIP && x->operands[1].mem.index == X86_REG_INVALID) {
+		    x->operands[1].mem.base == X86_REG_RIP &&
+		    x->operands[1].mem.index == X86_REG_INVALID) {
 			t = ci->address + ci->size + x->operands[1].mem.disp;
 			continue;
 		}
@@ -1837,13 +1868,18 @@ static int confirm_layout(struct ctx *c, uint64_t shut, const struct mlayout *L,
 			  char *why, size_t n)
 {
 	struct fn fn;
-	struct mcall_ctx mc = { 0 };
+	struct mcall_ctx mc = {0};
 	int rb = 0, da = 0;
 	int64_t m = -1;
 
 	if (run_fn(c, &fn, shut, 0, why, n))
 		return -1;
 	fn_walk(&fn, mcall_cb, &mc);
+	/* ssl3_shutdown reads s->shutdown: confirms SSL_get_shutdown's offset */
+	for (uint32_t i = 1; i < fn.vt.n && c->shutdown_off >= 0; i++)
+		if (fn.vt.v[i].k == V_LOAD && fn.vt.v[i].size == 4 &&
+		    fn.vt.v[i].c == c->shutdown_off)
+			c->shutdown_seen = 1;
 	for (int i = 0; i < mc.n; i++) {
 		if (mc.k[i] == L->read_bytes) {
 			rb = 1;
@@ -1854,7 +1890,7 @@ static int confirm_layout(struct ctx *c, uint64_t shut, const struct mlayout *L,
 	}
 	for (int i = 0; i < mc.n; i++)
 		if ((mc.k[i] == L->read_bytes || mc.k[i] == L->dispatch) && mc.m[i] != m)
-			rb = 0;	/* the two calls must go through the same SSL field */
+			rb = 0; /* the two calls must go through the same SSL field */
 	fn_free(&fn);
 	if (!rb || !da) {
 		setwhy(why, n, "ssl3_shutdown candidate 0x%llx does not call method+0x%x and +0x%x",
@@ -1886,7 +1922,7 @@ static void analyse_dispatch(struct ctx *c, struct oh_probe *p, uint64_t va, uin
 			     const char *name, int64_t *send, int64_t *s3, int64_t *ver)
 {
 	struct fn fn;
-	struct mcb_ctx mc = { .write_p = 1 };
+	struct mcb_ctx mc = {.write_p = 1};
 	uint32_t base, inner;
 	int64_t d;
 	const struct val *bv;
@@ -1913,7 +1949,7 @@ static void analyse_dispatch(struct ctx *c, struct oh_probe *p, uint64_t va, uin
 	*send = d;
 	*s3 = -1;
 	if (is_load(&fn.vt, base, 0, 8, &d, &inner) && d >= 0 && d < 0x10000)
-		*s3 = d;	/* 1.1.1: &s->s3->send_alert[0] */
+		*s3 = d; /* 1.1.1: &s->s3->send_alert[0] */
 	if (is_load(&fn.vt, mc.site[0].ver, 0, 4, &d, NULL))
 		*ver = d;
 	set_probe(c, p, va);
@@ -1931,7 +1967,7 @@ static void analyse_read(struct ctx *c, struct oh_read_probe *rp, uint64_t va, u
 {
 	struct oh_probe *p = &rp->p;
 	struct fn fn;
-	struct mcb_ctx mc = { .write_p = 0 };
+	struct mcb_ctx mc = {.write_p = 0};
 	const struct insn *call;
 	uint32_t buf, ssl, conn = 0, bytes;
 	int64_t d;
@@ -2014,18 +2050,21 @@ static void analyse_read(struct ctx *c, struct oh_read_probe *rp, uint64_t va, u
 				continue;
 			if (state_at(&fn, i, &s))
 				break;
-			if (in->id == X86_INS_TEST && in->nop == 2 && in->op[0].type == X86_OP_REG &&
-			    in->op[1].type == X86_OP_REG && in->op[0].reg == in->op[1].reg &&
-			    in->op[0].reg >= 0 && in->op[0].reg < NGPR && in->op[0].size == 8)
+			if (in->id == X86_INS_TEST && in->nop == 2 &&
+			    in->op[0].type == X86_OP_REG && in->op[1].type == X86_OP_REG &&
+			    in->op[0].reg == in->op[1].reg && in->op[0].reg >= 0 &&
+			    in->op[0].reg < NGPR && in->op[0].size == 8)
 				tv = s.r[(int)in->op[0].reg];
-			else if (in->id == X86_INS_CMP && in->nop == 2 && in->op[1].type == X86_OP_IMM &&
-				 in->op[1].v == 0 && in->op[0].size == 8)
+			else if (in->id == X86_INS_CMP && in->nop == 2 &&
+				 in->op[1].type == X86_OP_IMM && in->op[1].v == 0 &&
+				 in->op[0].size == 8)
 				tv = src_val(&fn, &s, in, &in->op[0], 8);
 			tested_ok = tv && tv == mc.site[0].target;
 			break;
 		}
 		if (!tested_ok) {
-			WHY(p, "%s: the branch before msg_callback does not test the callback", name);
+			WHY(p, "%s: the branch before msg_callback does not test the callback",
+			    name);
 			goto out;
 		}
 	}
@@ -2052,8 +2091,8 @@ static void analyse_read(struct ctx *c, struct oh_read_probe *rp, uint64_t va, u
 			written |= fn.ins[i].wmask;
 		for (int pass = 0; pass < 2 && areg < 0; pass++) {
 			uint32_t want = pass ? bytes : buf;
-			static const int pref[NGPR] = { RCX, R12, R13, R14, R15, RBX, RBP, RAX,
-							RDX, RSI, RDI, R8,  R9,  R10, R11, RSP };
+			static const int pref[NGPR] = {RCX, R12, R13, R14, R15, RBX, RBP, RAX,
+						       RDX, RSI, RDI, R8,  R9,	R10, R11, RSP};
 
 			if (!want)
 				continue;
@@ -2069,8 +2108,9 @@ static void analyse_read(struct ctx *c, struct oh_read_probe *rp, uint64_t va, u
 
 			for (int k = 0; k < NGPR && sreg < 0 && want; k++) {
 				/* callee-saved first: they survive calls made after the probe */
-				static const int pref[NGPR] = { R13, R12, RBX, RBP, R14, R15, R9, RDI,
-								RSI, RDX, RCX, RAX, R8,  R10, R11, RSP };
+				static const int pref[NGPR] = {R13, R12, RBX, RBP, R14, R15,
+							       R9,  RDI, RSI, RDX, RCX, RAX,
+							       R8,  R10, R11, RSP};
 
 				if (pref[k] != RSP && s.r[pref[k]] == want &&
 				    !(written & (1u << pref[k]))) {
@@ -2106,7 +2146,7 @@ out:
 static int64_t getter_field(struct ctx *c, int sym, int size)
 {
 	struct fn fn;
-	struct ret_ctx rc = { .size = size };
+	struct ret_ctx rc = {.size = size};
 	char why[160];
 
 	if (!c->f->sym[sym].found)
@@ -2142,9 +2182,14 @@ static int try_path(const char *cand, char *out, size_t n)
 static int find_crypto(const struct efile *f, const char *path, const char *root, char *out,
 		       size_t n)
 {
-	static const char *const std_dirs[] = { "/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu",
-						"/lib64", "/usr/lib64", "/lib", "/usr/lib",
-						"/usr/local/lib64", "/usr/local/lib" };
+	static const char *const std_dirs[] = {"/lib/x86_64-linux-gnu",
+					       "/usr/lib/x86_64-linux-gnu",
+					       "/lib64",
+					       "/usr/lib64",
+					       "/lib",
+					       "/usr/lib",
+					       "/usr/local/lib64",
+					       "/usr/local/lib"};
 	char dir[PATH_MAX], cand[PATH_MAX + 256];
 	const char *slash = strrchr(path, '/');
 
@@ -2158,11 +2203,14 @@ static int find_crypto(const struct efile *f, const char *path, const char *root
 		snprintf(rp, sizeof(rp), "%s", f->runpath);
 		for (tok = strtok_r(rp, ":", &save); tok; tok = strtok_r(NULL, ":", &save)) {
 			if (!strncmp(tok, "$ORIGIN", 7))
-				snprintf(cand, sizeof(cand), "%s%s/%s", dir, tok + 7, f->needed_crypto);
+				snprintf(cand, sizeof(cand), "%s%s/%s", dir, tok + 7,
+					 f->needed_crypto);
 			else if (!strncmp(tok, "${ORIGIN}", 9))
-				snprintf(cand, sizeof(cand), "%s%s/%s", dir, tok + 9, f->needed_crypto);
+				snprintf(cand, sizeof(cand), "%s%s/%s", dir, tok + 9,
+					 f->needed_crypto);
 			else
-				snprintf(cand, sizeof(cand), "%s%s/%s", root, tok, f->needed_crypto);
+				snprintf(cand, sizeof(cand), "%s%s/%s", root, tok,
+					 f->needed_crypto);
 			if (!try_path(cand, out, n))
 				return 0;
 		}
@@ -2185,9 +2233,9 @@ static int find_crypto(const struct efile *f, const char *path, const char *root
 
 static int err_probe_in(struct efile *f, struct oh_result *r)
 {
-	int k = f->sym[S_ERR_vset_error].found ? S_ERR_vset_error :
-		f->sym[S_ERR_put_error].found	? S_ERR_put_error :
-						  -1;
+	int k = f->sym[S_ERR_vset_error].found	? S_ERR_vset_error
+		: f->sym[S_ERR_put_error].found ? S_ERR_put_error
+						: -1;
 	uint64_t va, off;
 
 	if (k < 0)
@@ -2248,8 +2296,8 @@ static void locate_functions(struct ctx *c)
 {
 	struct efile *f = c->f;
 	struct oh_result *r = c->r;
-	static const int need[] = { S_ssl3_dispatch_alert, S_dtls1_dispatch_alert, S_ssl3_read_bytes,
-				    S_dtls1_read_bytes };
+	static const int need[] = {S_ssl3_dispatch_alert, S_dtls1_dispatch_alert, S_ssl3_read_bytes,
+				   S_dtls1_read_bytes};
 	int all = 1;
 	char why[160] = "";
 
@@ -2264,9 +2312,10 @@ static void locate_functions(struct ctx *c)
 
 	/* layout: try the hinted one first, accept the first the code confirms */
 	{
-		int first = f->new_verdef || (r->version[0] && strncmp(r->version, "OpenSSL 1.", 10) &&
-					      strncmp(r->version, "OpenSSL 3.0.", 12) &&
-					      strncmp(r->version, "OpenSSL 3.1.", 12));
+		int first =
+		    f->new_verdef || (r->version[0] && strncmp(r->version, "OpenSSL 1.", 10) &&
+				      strncmp(r->version, "OpenSSL 3.0.", 12) &&
+				      strncmp(r->version, "OpenSSL 3.1.", 12));
 
 		if (f->new_verdef || r->version[0])
 			r->layout_hint = layouts[first].id;
@@ -2334,7 +2383,7 @@ static void check_entry(struct ctx *c, struct oh_probe *p, uint64_t va, const ch
 int oh_analyze(const char *path, const char *root, struct oh_result *r)
 {
 	struct efile f;
-	struct ctx c = { 0 };
+	struct ctx c = {0};
 	int64_t send1, s31, ver1, send2, s32, ver2, v;
 	int rc = -1;
 
@@ -2346,12 +2395,14 @@ int oh_analyze(const char *path, const char *root, struct oh_result *r)
 		root = "";
 	if (!path || strlen(path) >= sizeof(r->path)) {
 		snprintf(r->why, sizeof(r->why), "bad path");
+		r->rc = -1;
 		return -1;
 	}
 	snprintf(r->path, sizeof(r->path), "%s", path);
 	if (efile_open(&f, path)) {
 		snprintf(r->why, sizeof(r->why), "%s", f.why);
 		efile_close(&f);
+		r->rc = -1;
 		return -1;
 	}
 	snprintf(r->build_id, sizeof(r->build_id), "%s", f.build_id);
@@ -2375,6 +2426,7 @@ int oh_analyze(const char *path, const char *root, struct oh_result *r)
 
 	/* libcrypto first: it may supply the version that hints the layout */
 	analyse_err(&c, path, root);
+	c.shutdown_off = getter_field(&c, S_SSL_get_shutdown, 4);
 	locate_functions(&c);
 	r->ssl.off_method_version = -1;
 
@@ -2406,7 +2458,7 @@ int oh_analyze(const char *path, const char *root, struct oh_result *r)
 		int64_t gm = getter_field(&c, S_SSL_get_ssl_method, 8);
 		uint32_t tv = 0, dv = 0;
 
-		L->off_shutdown = (int)getter_field(&c, S_SSL_get_shutdown, 4);
+		L->off_shutdown = c.shutdown_seen ? (int)c.shutdown_off : -1;
 		if (send1 >= 0 || send2 >= 0) {
 			L->off_send_alert = (int)(send1 >= 0 ? send1 : send2);
 			L->off_s3 = (int)(send1 >= 0 ? s31 : s32);
@@ -2446,6 +2498,7 @@ out:
 	if (c.h)
 		cs_close(&c.h);
 	efile_close(&f);
+	r->rc = rc;
 	return rc;
 }
 

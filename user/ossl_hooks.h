@@ -42,7 +42,8 @@ struct oh_layout {
 	int off_s3;		/* 1.1.1: offset of the s3 pointer in SSL; -1 when s3 is inline */
 	int off_send_alert;	/* send_alert[2] from SSL (off_s3 == -1) or from *s3 */
 	/* added */
-	int off_shutdown;	/* SSL.shutdown, from SSL_get_shutdown; -1 when not found */
+	int off_shutdown;	/* SSL.shutdown, from SSL_get_shutdown and confirmed by ssl3_shutdown
+				 * reading it; -1 when not both */
 	int ok;			/* 1: version, method, method_version and send_alert all found and
 				 * every cross-check agreed */
 	char why[160];		/* reason when ok == 0 */
@@ -78,6 +79,8 @@ struct oh_result {
 	uint64_t tls_method;	/* SSL_METHOD table returned by TLS_method(), 0 when not found */
 	uint64_t dtls_method;	/* same for DTLS_method() */
 	uint64_t shutdown_fn;	/* ssl3_shutdown, which confirmed the layout */
+	int rc;			/* what oh_analyze returned: -1 refused (why set), 0 analysed; for
+				 * the results of oh_analyze_cached */
 };
 
 /*
