@@ -1,0 +1,18 @@
+#!/bin/bash
+# Runs every benchmark binary built into .output/bench/ (make tests builds them), one after the
+# other, with the arguments given (e.g. bench/run.sh 9 2000000: rounds and repeats for bench_tc).
+# Benchmarks print figures, never PASS/FAIL: absolute times depend on the machine.
+# Usage: bench/run.sh [ARGS...]
+set -u
+cd "$(dirname "$0")/.."
+bins=$(ls .output/bench/bench_* 2>/dev/null)
+if [ -z "$bins" ]; then
+	echo "bench: nothing built in .output/bench: run make tests first" >&2
+	exit 0
+fi
+rc=0
+for b in $bins; do
+	echo "== $(basename "$b")"
+	"$b" "$@" || { echo "bench: $(basename "$b") failed with status $?" >&2; rc=1; }
+done
+exit $rc
