@@ -10,7 +10,8 @@ VERSION := $(shell git describe --always --dirty 2>/dev/null || echo 0.1)
 CFLAGS ?= -g -O2
 CFLAGS += -Wall -Wextra -Wno-unused-parameter -std=gnu11 -D_GNU_SOURCE \
 	  -I$(OUTPUT) -Ibpf -Iuser -DAT_VERSION='"$(VERSION)"'
-BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Ibpf -I$(OUTPUT)
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Ibpf -I$(OUTPUT) \
+	      -I/usr/include/$(shell $(CC) -dumpmachine)
 # Lazy: pkg-config may only exist once 'make deps' ran.
 LIBS = $(shell $(PKG_CONFIG) --libs libbpf libelf zlib 2>/dev/null || echo -lbpf -lelf -lz) \
        -lcapstone -lmicrohttpd

@@ -19,7 +19,7 @@ wait_for "$T/at.err" "Tracing TLS alerts" 20 || { fail alerttrace_start "$(cat $
 scenario() {
 	local port=$1 addr=$2
 	# s_server and s_client stop at EOF on stdin: keep it open while they work.
-	sleep 6 | ip netns exec $SRV openssl s_server -accept "$port" -naccept 1 -cert $C/server.pem \
+	sleep 3 | ip netns exec $SRV openssl s_server -accept "$port" -naccept 1 -cert $C/server.pem \
 		-key $C/server.key $3 >"$T/srv.$port" 2>&1 &
 	local spid=$!
 	wait_for "$T/srv.$port" ACCEPT 10
@@ -36,6 +36,10 @@ scenario 4435 10.77.0.1 "-tls1_2" "-tls1_2 -CAfile $C/ca.pem" "hello"          #
 scenario 4436 '[fd00:77::1]' "-tls1_2 -Verify 1 -CAfile $C/ca.pem" "-tls1_2"    # IPv6 handshake_failure
 scenario 4437 10.77.0.1 "-tls1_2 -Verify 1 -verify_return_error -CAfile $C/other-ca.pem" \
 	"-tls1_2 -cert $C/client.pem -key $C/client.key"                      # unknown_ca from the server
+scenario 4438 10.77.0.1 "-tls1_2" \
+	"-tls1_2 -CAfile $C/ca.pem -verify_return_error -attime 4102444800"        # certificate_expired
+scenario 4439 10.77.0.1 "-tls1_2" \
+	"-tls1_2 -CAfile $C/ca.pem -verify_return_error -verify_hostname nothere.example" # bad_certificate
 sleep 0.5
 
 kill -INT $ATPID; wait $ATPID; rc=$?
