@@ -186,6 +186,7 @@ int main(int argc, char **argv)
 	}
 	/* Room for every event of one run of the alert case: consumed after each run. */
 	bpf_map__set_max_entries(skel->maps.events, 1u << 27);
+	skel->rodata->at_filt.stream = 1;
 	if (tc_bpf__load(skel)) {
 		fprintf(stderr, "bench_tc: loading the TC object failed: %s\n", strerror(errno));
 		goto cleanup;

@@ -60,4 +60,61 @@ struct at_event {
 	char comm[AT_TASK_COMM_LEN];
 };
 
+/*
+ * Histogram (-H, exporters): one count per process x source x direction x level x alert, kept in
+ * the kernel (map `hist`, shared by every BPF object) so that an alert storm costs one map update
+ * per alert and never floods the ring buffer.
+ */
+struct at_hist_key {
+	__u32 pid;		/* 0 without -P (grouped by comm) or for a wire event without owner */
+	__u8 source;
+	__u8 direction;
+	__u8 level;		/* 0 when encrypted */
+	__u8 code;
+	__u8 encrypted;
+	__u8 pad[3];
+	char comm[AT_TASK_COMM_LEN];	/* "" for a wire event without owner */
+};
+
+#define AT_HIST_MAX 10240
+
+/*
+ * Socket owners (attribution of wire events): bpf/sock.bpf.c keeps, for each TCP connection, the
+ * process that made it (connect) or listens for it (listen), keyed by the local and remote ends.
+ */
+struct at_sock_key {
+	__u8 laddr[16];		/* IPv4 in the first 4 bytes */
+	__u8 raddr[16];		/* all zero for a listener */
+	__u16 lport;		/* host byte order */
+	__u16 rport;		/* 0 for a listener */
+	__u8 family;		/* 4 or 6 */
+	__u8 pad[3];
+};
+
+struct at_owner {
+	__u32 pid;
+	__u32 tid;
+	__u32 uid;
+	__u32 pad;
+	__u64 cgroup_id;
+	char comm[AT_TASK_COMM_LEN];
+};
+
+#define AT_OWNERS_MAX 65536
+
+/* Filters, rodata of every BPF object, set by the loader before load. */
+#define AT_FILT_PIDS 8
+#define AT_FILT_PORTS 8
+struct at_filter {
+	__u32 pids[AT_FILT_PIDS];	/* -p: 0 ends the list; pids[0] == 0: no filter */
+	__u16 ports[AT_FILT_PORTS];	/* --port, host order: 0 ends the list */
+	char comm[AT_TASK_COMM_LEN];	/* -c: exact comm, "" no filter */
+	__u8 dirs;			/* bit AT_DIR_SENT / AT_DIR_RECEIVED: wanted; 0: both */
+	__u8 fatal_only;		/* --fatal */
+	__u8 hist;			/* -H/exporters: count in `hist` */
+	__u8 stream;			/* stream events to the ring buffer */
+	__u8 hist_per_pid;		/* -P: keep pid in the histogram key */
+	__u8 pad[3];
+};
+
 #endif /* ALERTTRACE_H */

@@ -22,6 +22,7 @@
 #include <bpf/bpf_core_read.h>
 #include "alerttrace.h"
 #include "ossl.h"
+#include "emit.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -31,17 +32,6 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 #define DTLS_ANY_VERSION 0x1ffff
 #define DTLS1_BAD_VER 0x0100
 
-/* -p filter, set before load: target tgids, 0 ends the list; all 0: no filter. */
-const volatile __u32 targ_pids[OSSL_MAX_PIDS] = {};
-
-/* Ring-buffer reserve failures. */
-__u64 lost = 0;
-
-/* Shared with the TC object: the loader reuses its map fd before load. */
-struct {
-	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 256 * 1024);
-} events SEC(".maps");
 
 /* Per-library SSL layout, written by the loader, indexed by lib_id. */
 struct {
@@ -71,12 +61,13 @@ struct {
 
 static __always_inline bool pid_wanted(__u32 tgid)
 {
-	if (!targ_pids[0])
+	/* The -p filter, checked first: other processes cost no memory reads. */
+	if (!at_filt.pids[0])
 		return true;
-	for (int i = 0; i < OSSL_MAX_PIDS; i++) {
-		if (!targ_pids[i])
+	for (int i = 0; i < AT_FILT_PIDS; i++) {
+		if (!at_filt.pids[i])
 			break;
-		if (targ_pids[i] == tgid)
+		if (at_filt.pids[i] == tgid)
 			return true;
 	}
 	return false;
@@ -118,14 +109,10 @@ static __always_inline void emit(__u32 lib_id, __u64 ssl, __u8 direction, __u8 h
 				 __u8 code, __u16 version, __u8 flags)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	struct at_event *e;
+	struct at_event *e = at_event_new();
 
-	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-	if (!e) {
-		__sync_fetch_and_add(&lost, 1);
+	if (!e)
 		return;
-	}
-	__builtin_memset(e, 0, sizeof(*e));
 	e->ts_ns = bpf_ktime_get_ns();
 	e->source = AT_SRC_OPENSSL;
 	e->direction = direction;
@@ -141,7 +128,7 @@ static __always_inline void emit(__u32 lib_id, __u64 ssl, __u8 direction, __u8 h
 	e->lib_id = lib_id;
 	e->ssl = ssl;
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
-	bpf_ringbuf_submit(e, 0);
+	at_emit(e);
 }
 
 SEC("uprobe")

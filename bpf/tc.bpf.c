@@ -20,6 +20,8 @@
 #include <bpf/bpf_endian.h>
 #include "alerttrace.h"
 #include "tc.h"
+#include "emit.bpf.h"
+#include "owners.bpf.h"
 
 #define TLS_CT_CCS 20
 #define TLS_CT_ALERT 21
@@ -56,11 +58,6 @@ struct vlan_tag {
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 struct {
-	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 1 << 20);
-} events SEC(".maps");
-
-struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, AT_MAX_FLOWS);
 	__type(key, struct at_flow_key);
@@ -81,13 +78,6 @@ struct {
 	__type(value, __u32);
 } tracked SEC(".maps");
 
-/* Ring-buffer reserve failures: events dropped because the reader is behind. */
-__u64 lost = 0;
-
-/*
- * Room for the filters to come (const volatile rodata set by the loader before load): they
- * belong right after the TCP header is parsed, before anything else is read.
- */
 
 /* Where the walk stopped. */
 enum walk_stop {
@@ -161,17 +151,17 @@ static __always_inline int load(struct __sk_buff *skb, __u32 off, __u64 n, __u64
 	return bpf_skb_load_bytes(skb, off, w, n);
 }
 
-static __always_inline void emit(struct at_flow_key *k, __u64 w)
+/*
+ * One alert record: the event, with the process that owns the socket when bpf/sock.bpf.c knows it.
+ * A global function: verified once, not in every place the walk reaches it.
+ */
+__noinline int emit(struct at_flow_key *k, __u64 w)
 {
+	struct at_event *e = at_event_new();
 	__u32 len = tls_hdr_len(w);
-	struct at_event *e;
 
-	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-	if (!e) {
-		__sync_fetch_and_add(&lost, 1);
-		return;
-	}
-	__builtin_memset(e, 0, sizeof(*e));
+	if (!k || !e)
+		return 0;
 	e->ts_ns = bpf_ktime_get_ns();
 	e->source = AT_SRC_WIRE;
 	e->direction = k->direction;
@@ -191,7 +181,9 @@ static __always_inline void emit(struct at_flow_key *k, __u64 w)
 	e->ifindex = k->ifindex;
 	__builtin_memcpy(e->saddr, k->saddr, sizeof(e->saddr));
 	__builtin_memcpy(e->daddr, k->daddr, sizeof(e->daddr));
-	bpf_ringbuf_submit(e, 0);
+	at_owner_fill(e);
+	at_emit(e);
+	return 0;
 }
 
 /*

@@ -880,6 +880,7 @@ static void t_lost(void)
 		return;
 	}
 	bpf_map__set_max_entries(sk->maps.events, 4096);
+	sk->rodata->at_filt.stream = 1;
 	err = tc_bpf__load(sk);
 	if (err) {
 		FAILF("ringbuf_full_counts_lost", "load: %d", err);
@@ -1074,7 +1075,14 @@ int main(void)
 
 	if (!tl_need_root("tc"))
 		return 0;
-	skel = tc_bpf__open_and_load();
+	skel = tc_bpf__open();
+	if (skel) {
+		skel->rodata->at_filt.stream = 1; /* what the tracer sets for its default mode */
+		if (tc_bpf__load(skel)) {
+			tc_bpf__destroy(skel);
+			skel = NULL;
+		}
+	}
 	if (!skel) {
 		FAILF("tc_load", "tc_bpf__open_and_load: %s", strerror(errno));
 		return 1;

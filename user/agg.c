@@ -175,6 +175,16 @@ int agg_add(struct agg_table *t, const struct agg_row *r)
 	return 0;
 }
 
+__u64 agg_count(struct agg_table *t, const struct agg_row *r)
+{
+	struct agg_row k;
+	long idx;
+
+	norm_key(&k, r);
+	idx = lookup(t, &k, key_hash(&k));
+	return idx >= 0 ? t->rows[idx].count : 0;
+}
+
 void agg_reset(struct agg_table *t)
 {
 	if (!t)

@@ -27,6 +27,8 @@ struct agg_table {
 
 /* Add count to the row with the same key (all fields but count), creating it. 0 or -ENOMEM. */
 int agg_add(struct agg_table *t, const struct agg_row *r);
+/* The count of the row with r's key, 0 when there is none. */
+__u64 agg_count(struct agg_table *t, const struct agg_row *r);
 void agg_reset(struct agg_table *t);
 void agg_free(struct agg_table *t);
 

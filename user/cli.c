@@ -12,7 +12,9 @@ const char *argp_program_bug_address = "https://github.com/alerttrace/alerttrace
 static const char doc[] =
 	"Trace TLS alerts on this host: which process sent or received which alert.\n"
 	"\n"
-	"USAGE: alerttrace [-i IFACE[,IFACE]] [-p PID] [-T] [-j] [-v] [--lib PATH]...\n"
+	"USAGE: alerttrace [-i IFACE[,IFACE]] [-p PID] [-c COMM] [--port PORT] [-T] [-j] [-v]\n"
+	"                  [-H [-P] [interval [count]]] [--prometheus [ADDR:]PORT]\n"
+	"                  [--textfile PATH] [--lib PATH]...\n"
 	"\n"
 	"Sources: 'wire' (a TC classifier on the interfaces sees TLS alert records,\n"
 	"plaintext or encrypted) and 'openssl' (uprobes on every libssl on the host and\n"
@@ -23,7 +25,13 @@ static const char doc[] =
 	"    alerttrace -i eth0,lo -T   # these interfaces, with a time column\n"
 	"    alerttrace -i all          # every interface that is up\n"
 	"    alerttrace -j              # one JSON object per alert (schema in README.md)\n"
-	"    alerttrace -p 1234         # library events of PID 1234 only\n"
+	"    alerttrace -p 1234         # alerts of PID 1234 only\n"
+	"    alerttrace -c nginx --fatal   # fatal alerts of processes named nginx\n"
+	"    alerttrace --port 443 --sent  # alerts this host sent on connections to/from port 443\n"
+	"    alerttrace -H              # per-process histogram, printed at Ctrl-C\n"
+	"    alerttrace -H -P 5 3       # per-pid histogram every 5 s, 3 times, then exit\n"
+	"    alerttrace -H --prometheus 9800   # serve /metrics on 127.0.0.1:9800\n"
+	"    alerttrace -H 15 --textfile /var/lib/node_exporter/alerttrace.prom\n"
 	"    alerttrace --no-wire       # library hooks only\n"
 	"    alerttrace --lib /opt/app/lib/libssl.so.3   # also hook this library or binary\n"
 	"    alerttrace --list-alerts   # the TLS alert table\n"
@@ -37,13 +45,36 @@ enum {
 	OPT_NO_WIRE,
 	OPT_NO_LIB,
 	OPT_LIB,
+	OPT_PORT,
+	OPT_SENT,
+	OPT_RECEIVED,
+	OPT_FATAL,
+	OPT_PROMETHEUS,
+	OPT_TEXTFILE,
+	OPT_METRICS_PID,
 };
 
 static const struct argp_option options[] = {
 	{"interface", 'i', "IFACE[,IFACE]", 0,
 	 "Interfaces for the wire source; 'all' for every interface that is up "
 	 "(default: lo and every interface with a default route)", 0},
-	{"pid", 'p', "PID[,PID]", 0, "Library events of these processes only", 0},
+	{"pid", 'p', "PID[,PID]", 0,
+	 "Alerts of these processes only (wire events: the socket's owner)", 0},
+	{"comm", 'c', "COMM", 0, "Alerts of processes with this name only", 0},
+	{"port", OPT_PORT, "PORT[,PORT]", 0,
+	 "Alerts on connections with this port at either end (library events: when the port is "
+	 "known from the matching wire event)", 0},
+	{"sent", OPT_SENT, NULL, 0, "Alerts this host sent only", 0},
+	{"received", OPT_RECEIVED, NULL, 0, "Alerts this host received only", 0},
+	{"fatal", OPT_FATAL, NULL, 0, "Fatal alerts only", 0},
+	{"hist", 'H', NULL, 0,
+	 "Histogram: count alerts per process in the kernel instead of streaming them", 0},
+	{"per-pid", 'P', NULL, 0, "With -H: one histogram per pid (default: per comm)", 0},
+	{"prometheus", OPT_PROMETHEUS, "[ADDR:]PORT", 0,
+	 "Serve Prometheus metrics on http://ADDR:PORT/metrics (ADDR default 127.0.0.1)", 0},
+	{"textfile", OPT_TEXTFILE, "PATH", 0,
+	 "Write Prometheus metrics to PATH every interval (node_exporter textfile collector)", 0},
+	{"metrics-pid", OPT_METRICS_PID, NULL, 0, "Add a pid label to the metrics", 0},
 	{"timestamp", 'T', NULL, 0, "Include a time column", 0},
 	{"json", 'j', NULL, 0, "One JSON object per line", 0},
 	{"verbose", 'v', NULL, 0, "Verbose: libbpf's log and the verifier's output", 0},
@@ -77,6 +108,53 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 	case 'T':
 		o->timestamps = true;
 		break;
+	case 'c':
+		if (!*arg || strlen(arg) > 15)
+			argp_error(state, "invalid COMM '%s': give a process name of 1 to 15 bytes", arg);
+		o->comm = arg;
+		break;
+	case OPT_PORT: {
+		__u32 ports[8];
+		int i;
+
+		n = parse_list_u32(arg, 65535, ports, 8);
+		for (i = 0; i < n; i++)
+			if (!ports[i])
+				n = -EINVAL;
+		if (n <= 0)
+			argp_error(state, "invalid port list '%s': give up to 8 ports 1-65535, e.g. "
+				   "--port 443,8443", arg);
+		for (i = 0; i < n; i++)
+			o->ports[i] = ports[i];
+		o->nports = n;
+		break;
+	}
+	case OPT_SENT:
+		o->sent_only = true;
+		break;
+	case OPT_RECEIVED:
+		o->received_only = true;
+		break;
+	case OPT_FATAL:
+		o->fatal_only = true;
+		break;
+	case 'H':
+		o->hist = true;
+		break;
+	case 'P':
+		o->per_pid = true;
+		break;
+	case OPT_PROMETHEUS:
+		o->prometheus = arg;
+		break;
+	case OPT_TEXTFILE:
+		if (!*arg)
+			argp_error(state, "--textfile needs a path");
+		o->textfile = arg;
+		break;
+	case OPT_METRICS_PID:
+		o->metrics_pid = true;
+		break;
 	case 'j':
 		o->json = true;
 		break;
@@ -107,12 +185,29 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 	case 'h':
 		argp_state_help(state, stdout, ARGP_HELP_STD_HELP);
 		break;
-	case ARGP_KEY_ARG:
-		argp_error(state, "unexpected argument '%s'", arg);
+	case ARGP_KEY_ARG: {
+		__u32 v;
+
+		if (state->arg_num > 1)
+			argp_error(state, "unexpected argument '%s'", arg);
+		if (parse_u32(arg, 86400 * 365, &v) || !v)
+			argp_error(state, "invalid %s '%s': give a positive whole number",
+				   state->arg_num == 0 ? "interval" : "count", arg);
+		if (state->arg_num == 0)
+			o->interval = v;
+		else
+			o->count = v;
 		break;
+	}
 	case ARGP_KEY_END:
 		if (o->no_wire && o->no_lib)
 			argp_error(state, "--no-wire and --no-lib leave nothing to trace");
+		if (o->sent_only && o->received_only)
+			argp_error(state, "--sent and --received exclude each other");
+		if (o->interval && !o->hist && !o->textfile)
+			argp_error(state, "an interval needs -H or --textfile");
+		if (o->per_pid && !o->hist)
+			argp_error(state, "-P needs -H");
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;

@@ -28,6 +28,18 @@ struct at_opts {
 	int npids;
 	const char *libs[AT_MAX_LIBS + 1];	/* --lib, NULL-terminated */
 	int nlibs;
+	/* issue 4: histograms, exporters, filters */
+	bool hist;			/* -H */
+	bool per_pid;			/* -P */
+	__u32 interval;			/* seconds, 0: print once at the end */
+	__u32 count;			/* intervals, 0: unlimited */
+	const char *comm;		/* -c */
+	__u16 ports[8];			/* --port */
+	int nports;
+	bool sent_only, received_only, fatal_only;
+	const char *prometheus;		/* --prometheus [ADDR:]PORT */
+	const char *textfile;		/* --textfile PATH */
+	bool metrics_pid;		/* --metrics-pid */
 };
 
 /* Parses argv into o. Returns 0, or exits with status 2 and one line on stderr on a usage error

@@ -29,6 +29,7 @@
 #include "alerttrace.h"
 #include "ossl.h"
 #include "libs.h"
+#include "shared.h"
 #include "ossl_hooks.h"
 #include "strutil.h"
 #include "ossl.skel.h"
@@ -729,8 +730,8 @@ int libs_open(struct lib_tracer **ltp, const struct libs_opts *o, int ringbuf_fd
 	int err = 0, i, n = 0;
 
 	*ltp = NULL;
-	if (o && o->npids > OSSL_MAX_PIDS) {
-		fprintf(stderr, "libs: at most %d pids can be traced (-p), got %d\n", OSSL_MAX_PIDS,
+	if (o && o->npids > AT_FILT_PIDS) {
+		fprintf(stderr, "libs: at most %d pids can be traced (-p), got %d\n", AT_FILT_PIDS,
 			o->npids);
 		return -E2BIG;
 	}
@@ -770,9 +771,20 @@ int libs_open(struct lib_tracer **ltp, const struct libs_opts *o, int ringbuf_fd
 			strerror(-err));
 		goto cleanup;
 	}
-	for (i = 0; o && i < o->npids; i++)
-		lt->skel->rodata->targ_pids[i] = o->pids[i];
-	if (ringbuf_fd >= 0) {
+	if (o && o->shared) {
+		/* The tracer's maps and filters, shared with the other BPF objects. */
+		lt->skel->rodata->at_filt = o->shared->filt;
+		err = shared_reuse(lt->skel->obj, o->shared);
+		if (err) {
+			fprintf(stderr, "libs: cannot share the tracer's maps: %s\n", strerror(-err));
+			goto cleanup;
+		}
+	} else {
+		lt->skel->rodata->at_filt.stream = 1;
+		for (i = 0; o && i < o->npids; i++)
+			lt->skel->rodata->at_filt.pids[i] = o->pids[i];
+	}
+	if (ringbuf_fd >= 0 && !(o && o->shared)) {
 		err = bpf_map__reuse_fd(lt->skel->maps.events, ringbuf_fd);
 		if (err) {
 			fprintf(stderr, "libs: cannot share the event ring buffer: %s\n",
@@ -903,6 +915,15 @@ const char *libs_path(struct lib_tracer *lt, __u32 lib_id)
 	if (!lt || lib_id < 1 || lib_id > (__u32)lt->nlibs)
 		return "?";
 	return lt->libs[lib_id - 1]->path;
+}
+
+int libs_hooked(struct lib_tracer *lt)
+{
+	int i, n = 0;
+
+	for (i = 0; lt && i < lt->nlibs; i++)
+		n += !lt->libs[i]->refused && lt->libs[i]->nlinks > 0;
+	return n;
 }
 
 __u64 libs_lost(struct lib_tracer *lt)

@@ -11,11 +11,15 @@
 #include <stdio.h>
 #include <linux/types.h>
 
+struct at_shared;
+
 struct libs_opts {
 	const char **extra;	/* --lib PATH, NULL-terminated, may be NULL */
 	__u32 *pids;		/* -p filter, npids entries (0: no filter) */
 	int npids;
 	bool verbose;
+	const struct at_shared *shared;	/* the tracer's maps and filters (user/shared.h); NULL:
+				 * a private setup with pids and ringbuf_fd (tests) */
 	bool err_always;	/* attach the ERR fallback even where the read probe is attached
 				 * (tests, diagnostics: fatal received alerts are then seen twice) */
 };
@@ -31,6 +35,8 @@ int libs_scan(struct lib_tracer *lt);
 void libs_report(struct lib_tracer *lt, FILE *f, bool json);
 /* Path of the library for an event's lib_id, "?" when unknown. */
 const char *libs_path(struct lib_tracer *lt, __u32 lib_id);
+/* Libraries with at least one hook attached; 0 for NULL. */
+int libs_hooked(struct lib_tracer *lt);
 /* Ring-buffer reserve failures counted by the uprobes. */
 __u64 libs_lost(struct lib_tracer *lt);
 /* Detach and free; accepts NULL. */

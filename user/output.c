@@ -96,18 +96,23 @@ void out_header(FILE *f)
 		return;
 	if (opts.timestamps)
 		fprintf(f, "%-8s ", "TIME");
-	fprintf(f, "%-7s %-4s %-7s %-24s %-7s %-15s %s\n", "SOURCE", "DIR", "LEVEL", "ALERT", "PID",
-		"COMM", "WHERE");
+	fprintf(f, "%-5s %-7s %-4s %-7s %-24s %-7s %-15s %s\n", "ID", "SOURCE", "DIR", "LEVEL", "ALERT",
+		"PID", "COMM", "WHERE");
 	fflush(f);
 }
 
 static void print_json(FILE *f, const struct at_event *e, const char *lib, bool enc,
-		       const char *alert, const char *ver)
+		       const char *alert, const char *ver, __u64 id, __u64 same_as)
 {
 	char s[INET6_ADDRSTRLEN], d[INET6_ADDRSTRLEN];
 
-	fprintf(f, "{\"ts\":%llu,\"source\":\"%s\",\"direction\":\"%s\"",
-		(unsigned long long)out_epoch_ns(e->ts_ns), source_name(e->source),
+	fprintf(f, "{\"ts\":%llu,\"id\":%llu,\"same_as\":", (unsigned long long)out_epoch_ns(e->ts_ns),
+		(unsigned long long)id);
+	if (same_as)
+		fprintf(f, "%llu", (unsigned long long)same_as);
+	else
+		fprintf(f, "null");
+	fprintf(f, ",\"source\":\"%s\",\"direction\":\"%s\"", source_name(e->source),
 		e->direction == AT_DIR_SENT ? "sent" : "received");
 	if (e->source == AT_SRC_WIRE) {
 		fprintf(f, ",\"ifname\":");
@@ -134,6 +139,9 @@ static void print_json(FILE *f, const struct at_event *e, const char *lib, bool 
 		fprintf(f, ",\"pid\":%u,\"tid\":%u,\"comm\":", e->pid, e->tid);
 		json_str(f, comm);
 		fprintf(f, ",\"uid\":%u,\"cgroup\":%llu", e->uid, (unsigned long long)e->cgroup_id);
+	} else {
+		/* A wire event whose socket owner is not known. */
+		fprintf(f, ",\"pid\":null,\"tid\":null,\"comm\":null");
 	}
 	if (e->source == AT_SRC_OPENSSL) {
 		fprintf(f, ",\"ssl\":\"0x%llx\",\"hook\":\"%s\",\"dtls\":%s,\"lib\":",
@@ -147,9 +155,9 @@ static void print_json(FILE *f, const struct at_event *e, const char *lib, bool 
 }
 
 static void print_text(FILE *f, const struct at_event *e, const char *lib, const char *alert,
-		       const char *level)
+		       const char *level, __u64 id, __u64 same_as)
 {
-	char s[INET6_ADDRSTRLEN], d[INET6_ADDRSTRLEN], where[160], pid[16], comm[64];
+	char s[INET6_ADDRSTRLEN], d[INET6_ADDRSTRLEN], where[200], pid[16], comm[64], conn[120];
 	char cbuf[AT_TASK_COMM_LEN + 1] = {};
 
 	if (opts.timestamps) {
@@ -167,27 +175,37 @@ static void print_text(FILE *f, const struct at_event *e, const char *lib, const
 		text_safe(cbuf, comm, sizeof(comm));
 	} else {
 		snprintf(pid, sizeof(pid), "-");
-		snprintf(comm, sizeof(comm), "-");
+		snprintf(comm, sizeof(comm), "[no owner]");
 	}
-	if (e->source == AT_SRC_WIRE) {
+	conn[0] = 0;
+	if (e->flags & AT_F_HAS_ADDR) {
 		const char *v6l = e->ip_version == 6 ? "[" : "", *v6r = e->ip_version == 6 ? "]" : "";
 
-		snprintf(where, sizeof(where), "%s %s%s%s:%u > %s%s%s:%u", out_ifname(e->ifindex), v6l,
+		snprintf(conn, sizeof(conn), "%s %s%s%s:%u > %s%s%s:%u", out_ifname(e->ifindex), v6l,
 			 addr_str(e, e->saddr, s, sizeof(s)), v6r, e->sport, v6l,
 			 addr_str(e, e->daddr, d, sizeof(d)), v6r, e->dport);
+	}
+	if (e->source == AT_SRC_WIRE) {
+		snprintf(where, sizeof(where), "%s", conn);
 	} else {
 		const char *base = lib ? strrchr(lib, '/') : NULL;
 
-		snprintf(where, sizeof(where), "%s%s ssl=0x%llx", base ? base + 1 : lib ? lib : "?",
+		snprintf(where, sizeof(where), "%s%s %s", base ? base + 1 : lib ? lib : "?",
 			 e->direction == AT_DIR_SENT && !(e->flags & AT_F_WRITTEN) ? " (not written)"
 										  : "",
-			 (unsigned long long)e->ssl);
+			 conn);
 	}
-	fprintf(f, "%-7s %-4s %-7s %-24s %-7s %-15s %s\n", source_name(e->source),
-		e->direction == AT_DIR_SENT ? "sent" : "recv", level, alert, pid, comm, where);
+	if (same_as) {
+		size_t l = strlen(where);
+
+		snprintf(where + l, sizeof(where) - l, " (=#%llu)", (unsigned long long)same_as);
+	}
+	fprintf(f, "%-5llu %-7s %-4s %-7s %-24s %-7s %-15s %s\n", (unsigned long long)id,
+		source_name(e->source), e->direction == AT_DIR_SENT ? "sent" : "recv", level, alert,
+		pid, comm, where);
 }
 
-void out_event(FILE *f, const struct at_event *e, const char *lib)
+void out_event(FILE *f, const struct at_event *e, const char *lib, __u64 id, __u64 same_as)
 {
 	bool enc = e->flags & AT_F_ENCRYPTED;
 	char alert[64], name[48], level[16], ver[24];
@@ -205,8 +223,8 @@ void out_event(FILE *f, const struct at_event *e, const char *lib)
 	}
 	out_version_name(e->version, e->flags & AT_F_DTLS, ver, sizeof(ver));
 	if (opts.json)
-		print_json(f, e, lib, enc, alert, ver);
+		print_json(f, e, lib, enc, alert, ver, id, same_as);
 	else
-		print_text(f, e, lib, alert, level);
+		print_text(f, e, lib, alert, level, id, same_as);
 	fflush(f);
 }

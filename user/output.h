@@ -15,8 +15,9 @@ struct out_opts {
 
 void out_init(const struct out_opts *o);
 void out_header(FILE *f);
-/* lib: the path of the library behind e->lib_id, NULL for wire events. */
-void out_event(FILE *f, const struct at_event *e, const char *lib);
+/* lib: the path of the library behind e->lib_id, NULL for wire events. id: the event's number in
+ * this run; same_as: the id of an earlier observation of the same alert (user/match.h), or 0. */
+void out_event(FILE *f, const struct at_event *e, const char *lib, __u64 id, __u64 same_as);
 /* Nanoseconds since the epoch for a bpf_ktime_get_ns() value. */
 __u64 out_epoch_ns(__u64 mono_ns);
 /* "TLS1.2", "DTLS1.2", "SSL3.0", or "0xNNNN" into buf. */

@@ -1,0 +1,141 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * The last step of every BPF source: filter an event, count it in the histogram, stream it to the
+ * ring buffer. Included by each BPF object after bpf_helpers.h and alerttrace.h. The maps declared
+ * here exist once: the loader creates them and every object reuses them (bpf_map__reuse_fd).
+ */
+#ifndef AT_EMIT_BPF_H
+#define AT_EMIT_BPF_H
+
+#ifndef __VMLINUX_H__
+#include <stdbool.h>
+#endif
+
+/* Filters and mode, set by the loader before load (bcc's const volatile idiom). */
+const volatile struct at_filter at_filt = {};
+
+/* Ring-buffer reserve failures, and histogram updates refused because `hist` is full. */
+__u64 lost = 0;
+__u64 hist_lost = 0;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 256 * 1024);
+} events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, AT_HIST_MAX);
+	__type(key, struct at_hist_key);
+	__type(value, __u64);
+} hist SEC(".maps");
+
+/* The event is built here, not on the stack: the TC walk's frames have little room left. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct at_event);
+} scratch SEC(".maps");
+
+static __always_inline struct at_event *at_event_new(void)
+{
+	__u32 zero = 0;
+	struct at_event *e = bpf_map_lookup_elem(&scratch, &zero);
+
+	if (e)
+		__builtin_memset(e, 0, sizeof(*e));
+	return e;
+}
+
+static __always_inline bool at_comm_eq(const volatile char *a, const char *b)
+{
+	for (int i = 0; i < AT_TASK_COMM_LEN; i++) {
+		if (a[i] != b[i])
+			return false;
+		if (!a[i])
+			break;
+	}
+	return true;
+}
+
+static __always_inline bool at_wanted(const struct at_event *e)
+{
+	bool has_task = e->flags & AT_F_HAS_TASK;
+
+	if (at_filt.dirs && !(at_filt.dirs & (1u << e->direction)))
+		return false;
+	if (at_filt.fatal_only && (e->level != 2 || (e->flags & AT_F_ENCRYPTED)))
+		return false;
+	if (at_filt.pids[0]) {
+		bool hit = false;
+
+		for (int i = 0; i < AT_FILT_PIDS; i++) {
+			if (!at_filt.pids[i])
+				break;
+			if (has_task && at_filt.pids[i] == e->pid)
+				hit = true;
+		}
+		if (!hit)
+			return false;
+	}
+	if (at_filt.comm[0] && (!has_task || !at_comm_eq(at_filt.comm, e->comm)))
+		return false;
+	if (at_filt.ports[0]) {
+		bool hit = false;
+
+		/* No address (library events): the loader decides when it learns the port by
+		 * matching the wire event; a histogram cannot wait, so it leaves them out. */
+		if (!(e->flags & AT_F_HAS_ADDR))
+			return at_filt.stream;
+		for (int i = 0; i < AT_FILT_PORTS; i++) {
+			if (!at_filt.ports[i])
+				break;
+			if (at_filt.ports[i] == e->sport || at_filt.ports[i] == e->dport)
+				hit = true;
+		}
+		if (!hit)
+			return false;
+	}
+	return true;
+}
+
+static __always_inline void at_hist_add(const struct at_event *e)
+{
+	struct at_hist_key k = {};
+	__u64 one = 1, *v;
+
+	k.pid = at_filt.hist_per_pid ? e->pid : 0;
+	k.source = e->source;
+	k.direction = e->direction;
+	k.encrypted = !!(e->flags & AT_F_ENCRYPTED);
+	k.level = e->level;
+	k.code = e->code;
+	__builtin_memcpy(k.comm, e->comm, sizeof(k.comm));
+	v = bpf_map_lookup_elem(&hist, &k);
+	if (v) {
+		__sync_fetch_and_add(v, 1);
+		return;
+	}
+	/* BPF_NOEXIST: two CPUs racing on a new key; the loser adds to the winner's entry. */
+	if (bpf_map_update_elem(&hist, &k, &one, BPF_NOEXIST)) {
+		v = bpf_map_lookup_elem(&hist, &k);
+		if (v)
+			__sync_fetch_and_add(v, 1);
+		else
+			__sync_fetch_and_add(&hist_lost, 1);
+	}
+}
+
+/* Filter, count, stream. */
+static __always_inline void at_emit(struct at_event *e)
+{
+	if (!at_wanted(e))
+		return;
+	if (at_filt.hist)
+		at_hist_add(e);
+	if (at_filt.stream && bpf_ringbuf_output(&events, e, sizeof(*e), 0))
+		__sync_fetch_and_add(&lost, 1);
+}
+
+#endif /* AT_EMIT_BPF_H */

@@ -1,0 +1,59 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <string.h>
+#include "match.h"
+
+#define MATCH_RING 256
+
+static struct seen {
+	struct at_event e;
+	__u64 id;
+	int matched;
+} ring[MATCH_RING];
+static __u64 next_id = 1;
+
+static int same_alert(const struct at_event *wire, const struct at_event *lib)
+{
+	if (!(wire->flags & AT_F_HAS_TASK) || wire->pid != lib->pid ||
+	    wire->direction != lib->direction)
+		return 0;
+	if (wire->flags & AT_F_ENCRYPTED)
+		return lib->version != 0x0304 && !(lib->flags & AT_F_DTLS);
+	return wire->level == lib->level && wire->code == lib->code;
+}
+
+__u64 match_event(struct at_event *e, __u64 *id)
+{
+	struct seen *best = NULL;
+	int i;
+
+	*id = next_id++;
+	for (i = 0; i < MATCH_RING; i++) {
+		struct seen *s = &ring[i];
+		const struct at_event *w, *l;
+		/* Events of two CPUs may arrive a little out of order: compare both ways. */
+		__s64 d = (__s64)(e->ts_ns - s->e.ts_ns);
+
+		if (!s->id || s->matched || s->e.source == e->source ||
+		    (d < 0 ? -d : d) > (__s64)MATCH_WINDOW_NS)
+			continue;
+		w = e->source == AT_SRC_WIRE ? e : &s->e;
+		l = e->source == AT_SRC_WIRE ? &s->e : e;
+		/* The oldest unmatched observation first: alerts of one process come in order. */
+		if (same_alert(w, l) && (!best || s->id < best->id))
+			best = s;
+	}
+	if (best) {
+		best->matched = 1;
+		if (e->source != AT_SRC_WIRE) {
+			e->ip_version = best->e.ip_version;
+			e->sport = best->e.sport;
+			e->dport = best->e.dport;
+			e->ifindex = best->e.ifindex;
+			memcpy(e->saddr, best->e.saddr, sizeof(e->saddr));
+			memcpy(e->daddr, best->e.daddr, sizeof(e->daddr));
+			e->flags |= AT_F_HAS_ADDR;
+		}
+	}
+	ring[*id % MATCH_RING] = (struct seen){.e = *e, .id = *id, .matched = best != NULL};
+	return best ? best->id : 0;
+}
