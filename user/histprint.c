@@ -1,0 +1,399 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * Histogram printout (-H): layout and order are described in histprint.h. The table is copied,
+ * merged (without -P, over pid), given its process totals and sorted; then both formats walk the
+ * same sorted array, so they always agree on order.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <linux/types.h>
+
+#include "alerttrace.h"
+#include "alerts.h"
+#include "strutil.h"
+#include "histprint.h"
+
+#define UNKNOWN_OWNER "[unknown owner]"
+#define INDENT "  "
+#define COUNT_EXACT_MAX 9999999ULL /* 7 digits; larger counts get a unit suffix */
+
+struct item {
+	struct agg_row r; /* pid 0 without -P; level and code 0 when encrypted; merged count */
+	__u64 total;	  /* of the row's process, the first sort key */
+};
+
+/* Text of one row, in the order of the columns. */
+struct labels {
+	char source[16];
+	char dir[16];
+	char level[16];
+	char alert[64];
+	char count[16];
+};
+
+static __u64 sat_add(__u64 a, __u64 b)
+{
+	return a + b < a ? ~0ULL : a + b;
+}
+
+static bool unknown_owner(const struct agg_row *r)
+{
+	return r->pid == 0 && r->comm[0] == '\0';
+}
+
+static int cmp_u64(__u64 a, __u64 b)
+{
+	return a < b ? -1 : a > b;
+}
+
+/* The process a row belongs to: the unknown owner last, then comm, then pid. */
+static int group_cmp(const struct agg_row *a, const struct agg_row *b)
+{
+	int c = unknown_owner(a) - unknown_owner(b);
+
+	if (c)
+		return c;
+	c = strncmp(a->comm, b->comm, sizeof(a->comm));
+	if (c)
+		return c < 0 ? -1 : 1;
+	return cmp_u64(a->pid, b->pid);
+}
+
+/* The alert within a process: source, direction, code (encrypted after every code), level. */
+static int alert_cmp(const struct agg_row *a, const struct agg_row *b)
+{
+	int ca = a->encrypted ? 256 : a->code, cb = b->encrypted ? 256 : b->code;
+
+	if (a->source != b->source)
+		return a->source < b->source ? -1 : 1;
+	if (a->direction != b->direction)
+		return a->direction < b->direction ? -1 : 1;
+	if (ca != cb)
+		return ca < cb ? -1 : 1;
+	return cmp_u64(a->level, b->level);
+}
+
+static int key_cmp(const void *pa, const void *pb)
+{
+	const struct item *a = pa, *b = pb;
+	int c = group_cmp(&a->r, &b->r);
+
+	return c ? c : alert_cmp(&a->r, &b->r);
+}
+
+static int print_cmp(const void *pa, const void *pb)
+{
+	const struct item *a = pa, *b = pb;
+	int c = -cmp_u64(a->total, b->total);
+
+	if (c)
+		return c;
+	c = group_cmp(&a->r, &b->r);
+	if (c)
+		return c;
+	c = -cmp_u64(a->r.count, b->r.count);
+	return c ? c : alert_cmp(&a->r, &b->r);
+}
+
+/* Copy, merge and sort t. Returns the number of items (*out malloc'ed) or -ENOMEM. */
+static long build(const struct agg_table *t, bool per_pid, struct item **out)
+{
+	struct item *v;
+	size_t i, j, n = 0;
+
+	*out = NULL;
+	if (!t || !t->n)
+		return 0;
+	v = calloc(t->n, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	for (i = 0; i < t->n; i++) {
+		struct agg_row *r = &v[n].r;
+
+		if (!t->rows[i].count)
+			continue;
+		*r = t->rows[i];
+		r->comm[sizeof(r->comm) - 1] = '\0';
+		r->encrypted = !!r->encrypted;
+		if (!per_pid)
+			r->pid = 0;
+		if (r->encrypted)
+			r->level = r->code = 0;
+		n++;
+	}
+	qsort(v, n, sizeof(*v), key_cmp);
+	/* Merge equal keys: rows that differ only in pid (no -P), or after comm's NUL. */
+	for (i = 0, j = 0; i < n; i++) {
+		if (j && key_cmp(&v[j - 1], &v[i]) == 0)
+			v[j - 1].r.count = sat_add(v[j - 1].r.count, v[i].r.count);
+		else
+			v[j++] = v[i];
+	}
+	n = j;
+	/* Process totals: each process is one run of the key order. */
+	for (i = 0; i < n; i = j) {
+		__u64 total = 0;
+
+		for (j = i; j < n && group_cmp(&v[i].r, &v[j].r) == 0; j++)
+			total = sat_add(total, v[j].r.count);
+		while (i < j)
+			v[i++].total = total;
+	}
+	qsort(v, n, sizeof(*v), print_cmp);
+	*out = v;
+	return n;
+}
+
+/* Exact up to 7 digits, else scaled by 1000s to at most 6 digits and a unit: "12345k". */
+static const char *count_str(__u64 v, char *buf, size_t n)
+{
+	static const char units[] = "kMGTPE";
+	int u = -1;
+
+	if (v <= COUNT_EXACT_MAX) {
+		snprintf(buf, n, "%llu", (unsigned long long)v);
+		return buf;
+	}
+	while (v > 999999ULL) {
+		v /= 1000;
+		u++;
+	}
+	snprintf(buf, n, "%llu%c", (unsigned long long)v, units[u]);
+	return buf;
+}
+
+/* Names for values our BPF programs never write are short in text, so the line budget holds. */
+static const char *source_name(int s, bool json, char *buf, size_t n)
+{
+	if (s == AT_SRC_WIRE)
+		snprintf(buf, n, "wire");
+	else if (s == AT_SRC_OPENSSL)
+		snprintf(buf, n, "openssl");
+	else
+		snprintf(buf, n, json ? "unknown(%d)" : "src(%d)", s);
+	return buf;
+}
+
+static const char *dir_name(int d, bool json, char *buf, size_t n)
+{
+	if (d == AT_DIR_SENT)
+		snprintf(buf, n, "sent");
+	else if (d == AT_DIR_RECEIVED)
+		snprintf(buf, n, json ? "received" : "recv");
+	else
+		snprintf(buf, n, json ? "unknown(%d)" : "dir(%d)", d);
+	return buf;
+}
+
+static void text_labels(const struct agg_row *r, struct labels *l)
+{
+	char name[40];
+
+	source_name(r->source, false, l->source, sizeof(l->source));
+	dir_name(r->direction, false, l->dir, sizeof(l->dir));
+	if (r->encrypted) {
+		snprintf(l->level, sizeof(l->level), "-");
+		snprintf(l->alert, sizeof(l->alert), "encrypted");
+	} else {
+		at_level_name(r->level, l->level, sizeof(l->level));
+		at_alert_name(r->code, name, sizeof(name));
+		if (at_alert_by_code(r->code))
+			snprintf(l->alert, sizeof(l->alert), "%s(%u)", name, r->code);
+		else
+			snprintf(l->alert, sizeof(l->alert), "%s", name); /* "unknown(N)" */
+	}
+	count_str(r->count, l->count, sizeof(l->count));
+}
+
+static int max_int(int a, int b)
+{
+	return a > b ? a : b;
+}
+
+struct widths {
+	int source, dir, level, alert, count, bar;
+};
+
+static void measure(const struct item *v, long n, struct widths *w)
+{
+	struct labels l;
+	int used;
+	long i;
+
+	/* At least as wide as the column names. */
+	w->source = 6;
+	w->dir = 3;
+	w->level = 5;
+	w->alert = 5;
+	w->count = 5;
+	for (i = 0; i < n; i++) {
+		text_labels(&v[i].r, &l);
+		w->source = max_int(w->source, strlen(l.source));
+		w->dir = max_int(w->dir, strlen(l.dir));
+		w->level = max_int(w->level, strlen(l.level));
+		w->alert = max_int(w->alert, strlen(l.alert));
+		w->count = max_int(w->count, strlen(l.count));
+	}
+	/* indent, five columns with a space after each, then "|" bar "|" */
+	used = strlen(INDENT) + w->source + 1 + w->dir + 1 + w->level + 1 + w->alert + 1 +
+	       w->count + 1 + 2;
+	w->bar = HP_COLS - used;
+	if (w->bar > HP_BAR_MAX)
+		w->bar = HP_BAR_MAX;
+	if (w->bar < 1)
+		w->bar = 1; /* only with values no BPF program writes */
+}
+
+/* Stars for count: rounded share of the largest count, at least one for a non-zero count. */
+static int stars(__u64 count, __u64 max, int width)
+{
+	unsigned __int128 s;
+
+	if (!count || !max)
+		return 0;
+	s = ((unsigned __int128)count * width * 2 + max) / ((unsigned __int128)max * 2);
+	if (s < 1)
+		s = 1;
+	return s > (unsigned)width ? width : (int)s;
+}
+
+/* The process header: who, and its totals per direction. */
+static void print_process(FILE *f, const struct item *v, long from, long to, bool per_pid)
+{
+	char comm[4 * sizeof(v->r.comm) + 1], sent[16], recv[16];
+	const struct agg_row *r = &v[from].r;
+	__u64 s = 0, rc = 0;
+	long i;
+
+	for (i = from; i < to; i++) {
+		if (v[i].r.direction == AT_DIR_SENT)
+			s = sat_add(s, v[i].r.count);
+		else if (v[i].r.direction == AT_DIR_RECEIVED)
+			rc = sat_add(rc, v[i].r.count);
+	}
+	count_str(s, sent, sizeof(sent));
+	count_str(rc, recv, sizeof(recv));
+	if (unknown_owner(r)) {
+		fprintf(f, "%s: sent %s, received %s\n", UNKNOWN_OWNER, sent, recv);
+		return;
+	}
+	/* Escape first, then cut on a unit boundary: a comm of 15 ESCs is 60 bytes of \xHH. */
+	text_safe(r->comm, comm, sizeof(comm));
+	if (strlen(comm) > HP_COMM_MAX) {
+		text_safe(r->comm, comm, HP_COMM_MAX - 3 + 1);
+		strcat(comm, "...");
+	}
+	/*
+	 * A prefix before every comm, so a process that names itself "[unknown owner]" cannot pass
+	 * for the wire's unattributed alerts.
+	 */
+	if (per_pid)
+		fprintf(f, "pid %u %s: sent %s, received %s\n", r->pid, comm, sent, recv);
+	else
+		fprintf(f, "comm %s: sent %s, received %s\n", comm, sent, recv);
+}
+
+static void print_text(FILE *f, const struct item *v, long n, __u64 ts_ns, bool per_pid)
+{
+	time_t secs = ts_ns / 1000000000ULL;
+	char ts[16], bar[HP_BAR_MAX + 1];
+	struct widths w;
+	struct labels l;
+	__u64 max = 0;
+	long i, end;
+	struct tm tm;
+	int k;
+
+	if (!localtime_r(&secs, &tm) || !strftime(ts, sizeof(ts), "%H:%M:%S", &tm))
+		snprintf(ts, sizeof(ts), "??:??:??");
+	fprintf(f, "\n%s\n", ts);
+	if (!n) {
+		fprintf(f, "no alerts in this interval\n");
+		return;
+	}
+	measure(v, n, &w);
+	for (i = 0; i < n; i++)
+		if (v[i].r.count > max)
+			max = v[i].r.count;
+	fprintf(f, "%s%-*s %-*s %-*s %-*s %*s", INDENT, w.source, "SOURCE", w.dir, "DIR", w.level,
+		"LEVEL", w.alert, "ALERT", w.count, "COUNT");
+	/* The label sits over the bar's frame, and only when it fits there. */
+	if (w.bar + 2 >= (int)strlen("DISTRIBUTION"))
+		fprintf(f, " DISTRIBUTION");
+	fputc('\n', f);
+	for (i = 0; i < n; i = end) {
+		for (end = i; end < n && group_cmp(&v[i].r, &v[end].r) == 0; end++)
+			;
+		print_process(f, v, i, end, per_pid);
+		for (; i < end; i++) {
+			text_labels(&v[i].r, &l);
+			k = stars(v[i].r.count, max, w.bar);
+			memset(bar, '*', k);
+			memset(bar + k, ' ', w.bar - k);
+			bar[w.bar] = '\0';
+			fprintf(f, "%s%-*s %-*s %-*s %-*s %*s |%s|\n", INDENT, w.source, l.source,
+				w.dir, l.dir, w.level, l.level, w.alert, l.alert, w.count, l.count,
+				bar);
+		}
+	}
+}
+
+static void print_json(FILE *f, const struct item *v, long n, __u64 ts_ns, bool per_pid)
+{
+	char b1[24], b2[24], name[48];
+	long i;
+
+	for (i = 0; i < n; i++) {
+		const struct agg_row *r = &v[i].r;
+		bool unknown = unknown_owner(r);
+
+		fprintf(f, "{\"ts\":%llu,\"pid\":", (unsigned long long)ts_ns);
+		if (per_pid && !unknown)
+			fprintf(f, "%u", r->pid);
+		else
+			fputs("null", f);
+		fputs(",\"comm\":", f);
+		if (unknown)
+			fputs("null", f);
+		else
+			json_str(f, r->comm);
+		fprintf(f, ",\"source\":\"%s\",\"direction\":\"%s\"",
+			source_name(r->source, true, b1, sizeof(b1)),
+			dir_name(r->direction, true, b2, sizeof(b2)));
+		if (r->encrypted) {
+			fputs(",\"level\":null,\"code\":null,\"alert\":\"encrypted\"", f);
+		} else {
+			fprintf(f, ",\"level\":%u,\"code\":%u,\"alert\":", r->level, r->code);
+			json_str(f, at_alert_name(r->code, name, sizeof(name)));
+		}
+		fprintf(f, ",\"count\":%llu}\n", (unsigned long long)r->count);
+	}
+}
+
+void hist_print(FILE *f, const struct agg_table *t, __u64 ts_ns, const struct hist_print_opts *o)
+{
+	static const struct hist_print_opts none;
+	struct item *v;
+	long n;
+
+	if (!o)
+		o = &none;
+	n = build(t, o->per_pid, &v);
+	if (n < 0) {
+		/* The loader's p_err format: JSON with -j, so a consumer can parse it too. */
+		if (o->json)
+			fprintf(stderr,
+				"{\"error\":\"cannot print the histogram: out of memory\"}\n");
+		else
+			fprintf(stderr, "alerttrace: cannot print the histogram: out of memory\n");
+		return;
+	}
+	if (o->json)
+		print_json(f, v, n, ts_ns, o->per_pid);
+	else
+		print_text(f, v, n, ts_ns, o->per_pid);
+	free(v);
+	fflush(f);
+}
