@@ -17,7 +17,14 @@
 #include <sys/syscall.h>
 #include <linux/capability.h>
 #include <bpf/libbpf.h>
+#include "alerttrace.h"
 #include "tc.skel.h"
+#include "sock.skel.h"
+#include "hist.h"
+#include "histprint.h"
+#include "match.h"
+#include "metrics.h"
+#include "shared.h"
 #include "alerts.h"
 #include "cli.h"
 #include "ifaces.h"
@@ -77,47 +84,101 @@ static bool have_caps(void)
 
 struct tracer {
 	struct at_opts *o;
+	struct at_shared sh;		/* the maps every BPF object shares, and the filters */
 	struct tc_bpf *tc;
+	struct sock_bpf *sock;
 	struct tc_set links;
 	struct lib_tracer *libs;
-	int rb_fd;			/* the one ring buffer both sources write into */
 	struct ring_buffer *rb;
-	__u64 lost_reported;
-	int err;
+	struct hist_state hist;
+	bool metrics;			/* --prometheus or --textfile */
+	__u64 lost_reported, hist_lost_reported;
 };
+
+static bool port_wanted(const struct at_opts *o, const struct at_event *e)
+{
+	int i;
+
+	if (!o->nports)
+		return true;
+	for (i = 0; i < o->nports && (e->flags & AT_F_HAS_ADDR); i++)
+		if (o->ports[i] == e->sport || o->ports[i] == e->dport)
+			return true;
+	return false;
+}
 
 static int handle_event(void *ctx, void *data, size_t len)
 {
 	struct tracer *t = ctx;
+	struct at_event e;
+	__u64 id, same_as;
 
-	if (len < sizeof(struct at_event))
+	if (len < sizeof(e))
 		return 0;
-	const struct at_event *e = data;
-
-	out_event(stdout, e, e->source == AT_SRC_OPENSSL ? libs_path(t->libs, e->lib_id) : NULL);
+	memcpy(&e, data, sizeof(e));
+	same_as = match_event(&e, &id);
+	/* Library events learn their port from the matching wire event, if any (--port). */
+	if (!port_wanted(t->o, &e))
+		return 0;
+	out_event(stdout, &e, e.source == AT_SRC_OPENSSL ? libs_path(t->libs, e.lib_id) : NULL, id,
+		  same_as);
 	if (ferror(stdout)) {
 		/* stdout closed (e.g. piped into head): stop cleanly. */
-		t->err = 0;
 		exiting = 1;
 		return -EPIPE;
 	}
 	return 0;
 }
 
-static __u64 lost_events(struct tracer *t)
+static __u64 bss_lost(struct tracer *t, bool hist)
 {
-	return (t->tc ? t->tc->bss->lost : 0) + libs_lost(t->libs);
+	__u64 n = 0;
+
+	if (t->tc)
+		n += hist ? t->tc->bss->hist_lost : t->tc->bss->lost;
+	if (t->sock)
+		n += hist ? t->sock->bss->hist_lost : t->sock->bss->lost;
+	if (!hist)
+		n += libs_lost(t->libs);
+	return n;
 }
 
+/* Never silent: every event the kernel could not deliver or count is reported. */
 static void report_lost(struct tracer *t)
 {
-	__u64 lost = lost_events(t);
+	__u64 lost = bss_lost(t, false), hl = bss_lost(t, true);
 
-	if (lost == t->lost_reported)
-		return;
-	p_err("lost %llu events (ring buffer full): the consumer could not keep up",
-	      (unsigned long long)(lost - t->lost_reported));
+	if (lost != t->lost_reported)
+		p_err("lost %llu events (ring buffer full): the consumer could not keep up",
+		      (unsigned long long)(lost - t->lost_reported));
+	if (hl != t->hist_lost_reported)
+		p_err("%llu alerts not counted: the histogram map is full (%d entries)",
+		      (unsigned long long)(hl - t->hist_lost_reported), AT_HIST_MAX);
 	t->lost_reported = lost;
+	t->hist_lost_reported = hl;
+}
+
+static struct at_filter make_filter(const struct at_opts *o, bool metrics)
+{
+	struct at_filter f = {};
+	int i;
+
+	for (i = 0; i < o->npids; i++)
+		f.pids[i] = o->pids[i];
+	for (i = 0; i < o->nports; i++)
+		f.ports[i] = o->ports[i];
+	if (o->comm)
+		strncpy(f.comm, o->comm, sizeof(f.comm) - 1);
+	if (o->sent_only)
+		f.dirs = 1u << AT_DIR_SENT;
+	if (o->received_only)
+		f.dirs = 1u << AT_DIR_RECEIVED;
+	f.fatal_only = o->fatal_only;
+	f.hist = o->hist || metrics;
+	f.stream = !o->hist;
+	/* The exporters keep pid only with --metrics-pid; the printout only with -P. */
+	f.hist_per_pid = o->per_pid || o->metrics_pid;
+	return f;
 }
 
 static int start_wire(struct tracer *t)
@@ -126,18 +187,30 @@ static int start_wire(struct tracer *t)
 	char msg[256] = "";
 
 	t->tc = tc_bpf__open();
-	if (!t->tc) {
+	t->sock = sock_bpf__open();
+	if (!t->tc || !t->sock) {
 		p_err("cannot open the TC classifier: %s", strerror(errno));
 		return -errno;
 	}
-	err = bpf_map__reuse_fd(t->tc->maps.events, t->rb_fd);
+	t->tc->rodata->at_filt = t->sh.filt;
+	t->sock->rodata->at_filt = t->sh.filt;
+	err = shared_reuse(t->tc->obj, &t->sh);
+	if (!err)
+		err = shared_reuse(t->sock->obj, &t->sh);
 	if (!err)
 		err = tc_bpf__load(t->tc);
+	if (!err)
+		err = sock_bpf__load(t->sock);
 	if (err) {
 		p_err("cannot load the TC classifier: %s%s", strerror(-err),
 		      t->o->verbose ? "" : " (run with -v for the verifier's log)");
 		return err;
 	}
+	/* Owners first: connections made from now on are attributed. */
+	err = sock_bpf__attach(t->sock);
+	if (err)
+		p_err("wire events will have no owner: cannot attach to sock:inet_sock_set_state: %s",
+		      strerror(-err));
 	n = ifaces_resolve(t->o->ifaces, ifindexes, AT_MAX_IFACES, msg, sizeof(msg));
 	if (n < 0) {
 		p_err("%s", msg);
@@ -160,8 +233,9 @@ static int start_libs(struct tracer *t)
 		.pids = t->o->pids,
 		.npids = t->o->npids,
 		.verbose = t->o->verbose,
+		.shared = &t->sh,
 	};
-	int err = libs_open(&t->libs, &lo, t->rb_fd);
+	int err = libs_open(&t->libs, &lo, t->sh.events_fd);
 
 	if (err) {
 		p_err("cannot load the library probes: %s%s", strerror(-err),
@@ -185,10 +259,51 @@ static __u64 now_ms(void)
 	return ts.tv_sec * 1000ULL + ts.tv_nsec / 1000000;
 }
 
+static __u64 epoch_ns_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+/* Fold the kernel's counts in and hand the totals to the exporters. */
+static void collect(struct tracer *t)
+{
+	struct metrics_info mi = {
+		.lost_events = bss_lost(t, false),
+		.hist_lost = bss_lost(t, true),
+		.hooked_libs = libs_hooked(t->libs),
+		.version = AT_VERSION,
+		.with_pid = t->o->metrics_pid,
+	};
+	char msg[256];
+
+	if (hist_collect(&t->hist) < 0)
+		p_err("cannot read the histogram map: %s", strerror(errno));
+	if (!t->metrics)
+		return;
+	metrics_publish(&t->hist.totals, &mi);
+	if (t->o->textfile &&
+	    metrics_write_textfile(t->o->textfile, &t->hist.totals, &mi, msg, sizeof(msg)))
+		p_err("%s", msg);
+}
+
+static void print_interval(struct tracer *t)
+{
+	struct hist_print_opts po = {.json = t->o->json, .per_pid = t->o->per_pid};
+
+	hist_print(stdout, &t->hist.interval, epoch_ns_now(), &po);
+	fflush(stdout);
+	hist_interval_reset(&t->hist);
+}
+
 static int run(struct at_opts *o)
 {
-	struct tracer t = {.o = o, .rb_fd = -1};
-	__u64 next_scan = 0;
+	struct tracer t = {.o = o, .sh = {.events_fd = -1, .hist_fd = -1, .owners_fd = -1}};
+	__u64 next_scan = 0, next_collect, next_print, printed = 0;
+	bool aggregate;
+	char msg[256];
 	int err;
 
 	if (!have_caps()) {
@@ -203,11 +318,21 @@ static int run(struct at_opts *o)
 	/* What a killed tracer left in this network namespace goes first. */
 	tc_cleanup_stale(true);
 
-	t.rb_fd = bpf_map_create(BPF_MAP_TYPE_RINGBUF, "at_events", 0, 0, AT_RINGBUF_SIZE, NULL);
-	if (t.rb_fd < 0) {
-		err = -errno;
-		p_err("cannot create the ring buffer: %s", strerror(errno));
+	t.metrics = o->prometheus || o->textfile;
+	aggregate = o->hist || t.metrics;
+	err = shared_create(&t.sh, AT_RINGBUF_SIZE);
+	if (err) {
+		p_err("cannot create the BPF maps: %s", strerror(-err));
 		goto cleanup;
+	}
+	t.sh.filt = make_filter(o, t.metrics);
+	t.hist.map_fd = t.sh.hist_fd;
+	if (o->prometheus) {
+		err = metrics_serve(o->prometheus, msg, sizeof(msg));
+		if (err) {
+			p_err("%s", msg);
+			goto cleanup;
+		}
 	}
 	if (!o->no_wire) {
 		err = start_wire(&t);
@@ -219,17 +344,20 @@ static int run(struct at_opts *o)
 		if (err)
 			goto cleanup;
 	}
-	t.rb = ring_buffer__new(t.rb_fd, handle_event, &t, NULL);
+	t.rb = ring_buffer__new(t.sh.events_fd, handle_event, &t, NULL);
 	if (!t.rb) {
 		err = -errno;
 		p_err("cannot open the ring buffer: %s", strerror(errno));
 		goto cleanup;
 	}
 
-	out_header(stdout);
+	if (!o->hist)
+		out_header(stdout);
 	fprintf(stderr, "Tracing TLS alerts... Hit Ctrl-C to end.\n");
+	next_collect = now_ms() + 1000;
+	next_print = o->interval ? now_ms() + o->interval * 1000ULL : ~0ULL;
 	while (!exiting) {
-		err = ring_buffer__poll(t.rb, 200);
+		err = ring_buffer__poll(t.rb, 100);
 		if (err < 0 && err != -EINTR && err != -EPIPE) {
 			p_err("reading the ring buffer: %s", strerror(-err));
 			goto cleanup;
@@ -240,18 +368,37 @@ static int run(struct at_opts *o)
 			libs_scan(t.libs);
 			next_scan = now_ms() + 1000;
 		}
+		if (aggregate && now_ms() >= next_collect) {
+			collect(&t);
+			next_collect = now_ms() + 1000;
+		}
+		if (now_ms() >= next_print) {
+			collect(&t);
+			if (o->hist)
+				print_interval(&t);
+			next_print += o->interval * 1000ULL;
+			if (o->count && ++printed >= o->count)
+				break;
+		}
 	}
-	/* Drain what arrived before the signal. */
+	/* Drain what arrived before the signal; a histogram without interval prints now. */
 	ring_buffer__consume(t.rb);
+	if (aggregate) {
+		collect(&t);
+		if (o->hist && !o->interval)
+			print_interval(&t);
+	}
 	report_lost(&t);
 	err = 0;
 cleanup:
+	metrics_stop();
 	ring_buffer__free(t.rb);
 	tc_detach_all(&t.links, o->verbose);
 	tc_bpf__destroy(t.tc);
+	sock_bpf__destroy(t.sock);
 	libs_close(t.libs);
-	if (t.rb_fd >= 0)
-		close(t.rb_fd);
+	hist_free(&t.hist);
+	shared_close(&t.sh);
 	return err ? 1 : 0;
 }
 
