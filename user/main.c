@@ -25,6 +25,7 @@
 #include "match.h"
 #include "metrics.h"
 #include "shared.h"
+#include "owners_seed.h"
 #include "alerts.h"
 #include "cli.h"
 #include "ifaces.h"
@@ -181,6 +182,27 @@ static struct at_filter make_filter(const struct at_opts *o, bool metrics)
 	return f;
 }
 
+static __u64 now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000ULL + ts.tv_nsec / 1000000;
+}
+
+/* Connections and listeners older than the tracer: their owners come from /proc. */
+static void seed_owners(struct tracer *t)
+{
+	__u64 t0 = now_ms();
+	int n = owners_seed(t->sh.owners_fd);
+
+	if (n < 0)
+		p_err("cannot read /proc for the owners of existing sockets: %s", strerror(-n));
+	else if (t->o->verbose)
+		fprintf(stderr, "owners of %d existing TCP sockets read from /proc in %llu ms\n", n,
+			(unsigned long long)(now_ms() - t0));
+}
+
 static int start_wire(struct tracer *t)
 {
 	int ifindexes[AT_MAX_IFACES], n, err;
@@ -211,6 +233,8 @@ static int start_wire(struct tracer *t)
 	if (err)
 		p_err("wire events will have no owner: cannot attach to sock:inet_sock_set_state: %s",
 		      strerror(-err));
+	else
+		seed_owners(t);
 	n = ifaces_resolve(t->o->ifaces, ifindexes, AT_MAX_IFACES, msg, sizeof(msg));
 	if (n < 0) {
 		p_err("%s", msg);
@@ -251,13 +275,6 @@ static int start_libs(struct tracer *t)
 	return 0;
 }
 
-static __u64 now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000ULL + ts.tv_nsec / 1000000;
-}
 
 static __u64 epoch_ns_now(void)
 {
