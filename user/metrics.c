@@ -21,7 +21,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#ifndef AT_NO_HTTP
 #include <microhttpd.h>
+#endif
 
 #include "alerttrace.h"
 #include "alerts.h"
@@ -246,6 +248,27 @@ int metrics_render(FILE *f, const struct agg_table *totals, const struct metrics
 }
 
 /* ---- HTTP ---------------------------------------------------------------------------------- */
+
+#ifdef AT_NO_HTTP
+/*
+ * `make static`: Debian's libmicrohttpd.a needs GnuTLS and p11-kit, which have no static build:
+ * the self-contained binary serves no HTTP; the textfile collector covers the same metrics.
+ */
+int metrics_serve(const char *addr_port, char *err, size_t errlen)
+{
+	seterr(err, errlen, "--prometheus %s: this alerttrace (make static) has no HTTP server: use "
+	       "--textfile with node_exporter's textfile collector, or the dynamic build", addr_port);
+	return -ENOTSUP;
+}
+
+void metrics_publish(const struct agg_table *totals, const struct metrics_info *info)
+{
+}
+
+void metrics_stop(void)
+{
+}
+#else
 
 struct snapshot {
 	unsigned refs;		/* under lock */
@@ -570,6 +593,7 @@ void metrics_stop(void)
 	current = NULL;
 	pthread_mutex_unlock(&lock);
 }
+#endif /* AT_NO_HTTP */
 
 /* ---- textfile ------------------------------------------------------------------------------ */
 
