@@ -190,10 +190,14 @@ static void print_text(FILE *f, const struct at_event *e, const char *lib, const
 	} else {
 		const char *base = lib ? strrchr(lib, '/') : NULL;
 
+		char ssl[32];
+
+		/* Without the connection's ends, the SSL pointer pairs the events of a connection. */
+		snprintf(ssl, sizeof(ssl), "ssl=0x%llx", (unsigned long long)e->ssl);
 		snprintf(where, sizeof(where), "%s%s %s", base ? base + 1 : lib ? lib : "?",
 			 e->direction == AT_DIR_SENT && !(e->flags & AT_F_WRITTEN) ? " (not written)"
 										  : "",
-			 conn);
+			 conn[0] ? conn : ssl);
 	}
 	if (same_as) {
 		size_t l = strlen(where);
