@@ -96,7 +96,7 @@ void out_header(FILE *f)
 		return;
 	if (opts.timestamps)
 		fprintf(f, "%-8s ", "TIME");
-	fprintf(f, "%-5s %-7s %-4s %-7s %-24s %-7s %-15s %s\n", "ID", "SOURCE", "DIR", "LEVEL", "ALERT",
+	fprintf(f, "%-5s %-7s %-4s %-7s %-28s %-7s %-15s %s\n", "ID", "SOURCE", "DIR", "LEVEL", "ALERT",
 		"PID", "COMM", "WHERE");
 	fflush(f);
 }
@@ -204,7 +204,7 @@ static void print_text(FILE *f, const struct at_event *e, const char *lib, const
 
 		snprintf(where + l, sizeof(where) - l, " (=#%llu)", (unsigned long long)same_as);
 	}
-	fprintf(f, "%-5llu %-7s %-4s %-7s %-24s %-7s %-15s %s\n", (unsigned long long)id,
+	fprintf(f, "%-5llu %-7s %-4s %-7s %-28s %-7s %-15s %s\n", (unsigned long long)id,
 		source_name(e->source), e->direction == AT_DIR_SENT ? "sent" : "recv", level, alert,
 		pid, comm, where);
 }
