@@ -284,8 +284,9 @@ static __u64 epoch_ns_now(void)
 	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
-/* Fold the kernel's counts in and hand the totals to the exporters. */
-static void collect(struct tracer *t)
+/* Fold the kernel's counts in and hand the totals to the exporters; the textfile is written
+ * every interval when one is given, else every second (tick). */
+static void collect(struct tracer *t, bool tick)
 {
 	struct metrics_info mi = {
 		.lost_events = bss_lost(t, false),
@@ -301,7 +302,7 @@ static void collect(struct tracer *t)
 	if (!t->metrics)
 		return;
 	metrics_publish(&t->hist.totals, &mi);
-	if (t->o->textfile &&
+	if (t->o->textfile && (tick || !t->o->interval) &&
 	    metrics_write_textfile(t->o->textfile, &t->hist.totals, &mi, msg, sizeof(msg)))
 		p_err("%s", msg);
 }
@@ -386,11 +387,11 @@ static int run(struct at_opts *o)
 			next_scan = now_ms() + 1000;
 		}
 		if (aggregate && now_ms() >= next_collect) {
-			collect(&t);
+			collect(&t, false);
 			next_collect = now_ms() + 1000;
 		}
 		if (now_ms() >= next_print) {
-			collect(&t);
+			collect(&t, true);
 			if (o->hist)
 				print_interval(&t);
 			next_print += o->interval * 1000ULL;
@@ -401,7 +402,7 @@ static int run(struct at_opts *o)
 	/* Drain what arrived before the signal; a histogram without interval prints now. */
 	ring_buffer__consume(t.rb);
 	if (aggregate) {
-		collect(&t);
+		collect(&t, true);
 		if (o->hist && !o->interval)
 			print_interval(&t);
 	}
