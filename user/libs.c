@@ -629,6 +629,14 @@ static ssize_t read_all(struct lib_tracer *lt, const char *path)
  * One process: every executable file mapping whose (dev, inode) is new. Lines look like
  *   7f1c2a400000-7f1c2a46e000 r-xp 00022000 fd:01 1234 /usr/lib/x86_64-linux-gnu/libssl.so.3
  */
+/* path names the file the maps line shows (overlayfs may show another device: then no match). */
+static bool same_file(const char *path, __u64 dev, __u64 ino)
+{
+	struct stat st;
+
+	return !stat(path, &st) && st.st_dev == dev && st.st_ino == ino;
+}
+
 static int scan_pid(struct lib_tracer *lt, int pid, int *nfiles)
 {
 	char p[64], root[48] = "", full[PATH_MAX];
@@ -689,9 +697,21 @@ static int scan_pid(struct lib_tracer *lt, int pid, int *nfiles)
 			named = looks_like_libssl(path);
 			snprintf(full, sizeof(full), "/proc/%d/map_files/%.*s", pid, (int)rlen,
 				 range);
-		} else {
-			snprintf(full, sizeof(full), "%s%s", root, path);
+			n += consider(lt, full, root, makedev(maj, min), ino, named);
+			continue;
 		}
+		snprintf(full, sizeof(full), "%s%s", root, path);
+		if (root[0] && !same_file(full, makedev(maj, min), ino) &&
+		    same_file(path, makedev(maj, min), ino)) {
+			/* A chroot in our mount namespace: maps shows the path from our root. */
+			n += consider(lt, path, "", makedev(maj, min), ino, named);
+			continue;
+		}
+		if (access(full, F_OK) && rlen <= 64)
+			/* Not reachable by name (another mount namespace's private mount): the
+			 * mapping itself always is. */
+			snprintf(full, sizeof(full), "/proc/%d/map_files/%.*s", pid, (int)rlen,
+				 range);
 		n += consider(lt, full, root, makedev(maj, min), ino, named);
 	}
 	return n;
