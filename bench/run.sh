@@ -1,6 +1,7 @@
 #!/bin/bash
 # Runs every benchmark binary built into .output/bench/ (make tests builds them), one after the
-# other, with the arguments given (e.g. bench/run.sh 9 2000000: rounds and repeats for bench_tc).
+# other, with the arguments given (e.g. bench/run.sh 9 2000000: rounds and repeats for bench_tc),
+# then every bench/bench_*.sh script (end-to-end overhead through real OpenSSL peers).
 # Benchmarks print figures, never PASS/FAIL: absolute times depend on the machine.
 # Usage: bench/run.sh [ARGS...]
 set -u
@@ -14,5 +15,10 @@ rc=0
 for b in $bins; do
 	echo "== $(basename "$b")"
 	"$b" "$@" || { echo "bench: $(basename "$b") failed with status $?" >&2; rc=1; }
+done
+for s in bench/bench_*.sh; do
+	[ -e "$s" ] || continue
+	echo "== $(basename "$s")"
+	bash "$s" || { echo "bench: $(basename "$s") failed with status $?" >&2; rc=1; }
 done
 exit $rc

@@ -86,6 +86,7 @@ struct lib_tracer {
 	struct errfile *errs;
 	int nerrs;
 	bool scanned;
+	int reported;		/* libs[0 .. reported-1] are in a report already */
 	__u64 self_mntns;
 	struct stat self_root;
 	char *buf; /* /proc/PID/maps contents */
@@ -914,18 +915,21 @@ static void report_text(FILE *f, const struct lib *l)
 
 void libs_report(struct lib_tracer *lt, FILE *f, bool json)
 {
-	int i, hooked = 0;
+	int i, hooked = 0, first = !lt || !lt->reported;
 
 	if (!lt)
 		return;
 	for (i = 0; i < lt->nlibs; i++) {
+		hooked += !lt->libs[i]->refused;
+		if (i < lt->reported)
+			continue;
 		if (json)
 			report_json(f, lt->libs[i]);
 		else
 			report_text(f, lt->libs[i]);
-		hooked += !lt->libs[i]->refused;
 	}
-	if (!json && !hooked)
+	lt->reported = lt->nlibs;
+	if (first && !json && !hooked)
 		fprintf(f, "libs: no OpenSSL library found (name one with --lib PATH)\n");
 	fflush(f);
 }

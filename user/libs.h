@@ -31,7 +31,8 @@ int libs_open(struct lib_tracer **lt, const struct libs_opts *o, int ringbuf_fd)
 /* Scan /proc/PID/maps (and the linker cache on the first call); hook new files.
  * Returns the number of libraries hooked by this call, or -errno when /proc cannot be read. */
 int libs_scan(struct lib_tracer *lt);
-/* Coverage report on f (stderr): one block per library, or JSON lines. */
+/* Coverage report on f (stderr): one block per library, or JSON lines; each library is reported
+ * once: later calls report what rescans added (hooked or refused). */
 void libs_report(struct lib_tracer *lt, FILE *f, bool json);
 /* Path of the library for an event's lib_id, "?" when unknown. */
 const char *libs_path(struct lib_tracer *lt, __u32 lib_id);

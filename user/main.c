@@ -384,6 +384,7 @@ static int run(struct at_opts *o)
 		/* New processes may map a libssl not hooked yet (a new container): rescan. */
 		if (t.libs && now_ms() >= next_scan) {
 			libs_scan(t.libs);
+			libs_report(t.libs, stderr, o->json);
 			next_scan = now_ms() + 1000;
 		}
 		if (aggregate && now_ms() >= next_collect) {
