@@ -1,0 +1,104 @@
+#!/bin/bash
+# Alert storms in histogram mode: counts exact, nothing lost, and a full map never silent.
+#  1. The TC classifier: .output/tests/test_storm (tests/test_storm.c) runs the real program with
+#     bpf_prog_test_run_opts() 100000 times on one CPU and 100000 times per CPU at once, then
+#     reads the `hist` map: exact counts, hist_lost and lost 0; then fills the map past its size.
+#  2. The library path: tests/fixtures/storm_lib.c, linked with the system libssl, makes
+#     handshakes over BIO pairs in one process as fast as it can, for a few seconds, while
+#     `alerttrace -H -P -j --no-wire` runs: the client rejects the server's certificate
+#     (unknown_ca, full TLS 1.3 handshakes), then a TLS 1.2-only client meets a TLS 1.3-only
+#     server (protocol_version, cheap: the fastest alert storm libssl makes). The generator counts
+#     its own alerts with SSL_CTX_set_info_callback (the independent count): the histogram of its
+#     pid must equal that count exactly, and alerttrace must report no loss.
+#  3. Past the histogram's capacity (AT_HIST_MAX keys): 5300 short-lived processes with one
+#     handshake each (2 keys per pid with -P, 10600 keys): every alert must be counted or
+#     reported as not counted ("never drop events silently").
+# The rates (alerts/s) are printed, with and without the tracer.
+. "$(dirname "$0")/lib/common.sh"
+need_root storm
+[ -x "$AT" ] || { fail storm_build "no $AT: run make"; exit 1; }
+PY=/usr/bin/python3
+[ -x $PY ] || PY=$(command -v python3)
+
+# 1. The classifier.
+if [ -x "$TOP/.output/tests/test_storm" ]; then
+	"$TOP/.output/tests/test_storm"
+else
+	fail tc_storm_build "no .output/tests/test_storm: run make tests"
+fi
+
+# 2. The library path.
+${CC:-cc} -O2 -o "$T/storm_lib" "$TOP/tests/fixtures/storm_lib.c" -lssl -lcrypto 2>"$T/build.err" ||
+	{ fail storm_lib_build "cannot build the generator (libssl-dev?): $(head -3 "$T/build.err")"; exit 1; }
+make_certs "$T/c" || { fail certs "openssl could not make test certificates"; exit 1; }
+gen() { "$T/storm_lib" "$1" "$2" "$T/c/server.pem" "$T/c/server.key" "$T/c/other-ca.pem"; }
+rate() { $PY -c 'import json,sys; e=json.loads(sys.argv[1]); n=sum(e["sent"].values())+sum(e["received"].values()); print("%d alerts in %.2f s: %.0f alerts/s" % (n, e["seconds"], n/e["seconds"]))' "$1"; }
+
+base_u=$(gen unknown_ca 1.5) && base_p=$(gen protocol_version 1.5) ||
+	{ fail storm_lib_run "the generator failed without a tracer"; exit 1; }
+
+bg "$AT" -H -P -j --no-wire >"$T/hist.out" 2>"$T/hist.err"
+ATPID=$!
+wait_for "$T/hist.err" "Tracing TLS alerts" 20 ||
+	{ fail storm_tracer_start "$(tail -3 "$T/hist.err")"; exit 1; }
+run_u=$(gen unknown_ca 4) && run_p=$(gen protocol_version 3) ||
+	{ fail storm_lib_run "the generator failed under the tracer"; exit 1; }
+kill -INT $ATPID; wait $ATPID; rc=$?
+check storm_tracer_exits_0 0 $rc
+
+echo "   library storm, unknown_ca:       without tracer $(rate "$base_u")"
+echo "                                    with tracer    $(rate "$run_u")"
+echo "   library storm, protocol_version: without tracer $(rate "$base_p")"
+echo "                                    with tracer    $(rate "$run_p")"
+
+# judge GENERATOR_JSON NAME: the rows of the generator's pid equal its own count.
+judge() {
+	$PY - "$T/hist.out" "$1" "$2" <<'EOF'
+import collections, json, sys
+rows = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]
+gen, name = json.loads(sys.argv[2]), sys.argv[3]
+exp = collections.Counter()
+for d in ("sent", "received"):
+    for code, n in gen[d].items():
+        exp[("openssl", d, 2, int(code))] += n
+got = collections.Counter()
+for r in rows:
+    if r.get("pid") == gen["pid"]:
+        got[(r["source"], r["direction"], r["level"], r["code"])] += r["count"]
+fmt = lambda c: ", ".join("%s %s %s/%s x%d" % (k + (n,)) for k, n in sorted(c.items()))
+if gen["other"] == 0 and exp == got and sum(exp.values()) > 0:
+    print("PASS %s: pid %d %s" % (name, gen["pid"], fmt(exp)))
+else:
+    print("FAIL %s: expected {%s}, got {%s}" % (name, fmt(exp), fmt(got)))
+EOF
+}
+judge "$run_u" storm_lib_unknown_ca_exact
+judge "$run_p" storm_lib_protocol_version_exact
+check storm_lib_no_loss_reported "" "$(grep -i 'lost\|not counted' "$T/hist.err")"
+
+# 3. More keys than the histogram holds.
+bg "$AT" -H -P -j --no-wire >"$T/full.out" 2>"$T/full.err"
+ATPID=$!
+wait_for "$T/full.err" "Tracing TLS alerts" 20 ||
+	{ fail storm_full_tracer_start "$(tail -3 "$T/full.err")"; exit 1; }
+run_f=$(gen fork 5300) || fail storm_full_run "the forking generator failed"
+sleep 1.5
+kill -INT $ATPID; wait $ATPID
+$PY - "$T/full.out" "$T/full.err" "$run_f" <<'EOF'
+import json, re, sys
+rows = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]
+gen = json.loads(sys.argv[3])
+total = sum(gen["sent"].values()) + sum(gen["received"].values())
+counted = sum(r["count"] for r in rows if r.get("comm") == "atst_fork")
+keys = len(rows)
+reported = sum(int(m) for m in re.findall(r"(\d+) alerts not counted", open(sys.argv[2]).read()))
+name = "storm_full_map_every_alert_counted_or_reported"
+print("   %d processes made %d alerts; the histogram counted %d of them in %d rows; "
+      "alerttrace reported %d not counted" % (gen["handshakes"], total, counted, keys, reported))
+if counted + reported >= total:
+    print("PASS %s" % name)
+else:
+    print("FAIL %s: expected the %d alerts the histogram did not count (%d made, %d counted) "
+          "to be reported on stderr ('N alerts not counted'), got %d reported"
+          % (name, total - counted, total, counted, reported))
+EOF
