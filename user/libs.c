@@ -957,6 +957,13 @@ __u64 libs_lost(struct lib_tracer *lt)
 	return *(volatile __u64 *)&lt->skel->bss->lost;
 }
 
+__u64 libs_hist_lost(struct lib_tracer *lt)
+{
+	if (!lt || !lt->skel || !lt->skel->bss)
+		return 0;
+	return *(volatile __u64 *)&lt->skel->bss->hist_lost;
+}
+
 void libs_close(struct lib_tracer *lt)
 {
 	int i, j;

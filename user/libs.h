@@ -40,6 +40,8 @@ const char *libs_path(struct lib_tracer *lt, __u32 lib_id);
 int libs_hooked(struct lib_tracer *lt);
 /* Ring-buffer reserve failures counted by the uprobes. */
 __u64 libs_lost(struct lib_tracer *lt);
+/* Alerts the uprobes could not count because the histogram map is full. */
+__u64 libs_hist_lost(struct lib_tracer *lt);
 /* Detach and free; accepts NULL. */
 void libs_close(struct lib_tracer *lt);
 

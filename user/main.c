@@ -139,8 +139,7 @@ static __u64 bss_lost(struct tracer *t, bool hist)
 		n += hist ? t->tc->bss->hist_lost : t->tc->bss->lost;
 	if (t->sock)
 		n += hist ? t->sock->bss->hist_lost : t->sock->bss->lost;
-	if (!hist)
-		n += libs_lost(t->libs);
+	n += hist ? libs_hist_lost(t->libs) : libs_lost(t->libs);
 	return n;
 }
 
