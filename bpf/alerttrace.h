@@ -83,6 +83,7 @@ struct at_hist_key {
  * process that made it (connect) or listens for it (listen), keyed by the local and remote ends.
  */
 struct at_sock_key {
+	__u64 netns;		/* network namespace cookie; 0 where the kernel has none */
 	__u8 laddr[16];		/* IPv4 in the first 4 bytes */
 	__u8 raddr[16];		/* all zero for a listener */
 	__u16 lport;		/* host byte order */
@@ -115,6 +116,8 @@ struct at_filter {
 	__u8 stream;			/* stream events to the ring buffer */
 	__u8 hist_per_pid;		/* -P: keep pid in the histogram key */
 	__u8 pad[3];
+	__u64 netns;			/* cookie of the tracer's network namespace, where every
+					 * traced interface lives; 0: owners keyed without it */
 };
 
 #endif /* ALERTTRACE_H */

@@ -14,12 +14,13 @@ struct {
 } owners SEC(".maps");
 
 /* The local end of a wire event is its source when sent, its destination when received. */
-static __always_inline void at_owner_fill(struct at_event *e)
+static __always_inline void at_owner_fill(struct at_event *e, __u64 netns)
 {
 	struct at_sock_key k = {};
 	struct at_owner *o;
 	bool sent = e->direction == AT_DIR_SENT;
 
+	k.netns = netns;
 	k.family = e->ip_version;
 	__builtin_memcpy(k.laddr, sent ? e->saddr : e->daddr, sizeof(k.laddr));
 	__builtin_memcpy(k.raddr, sent ? e->daddr : e->saddr, sizeof(k.raddr));

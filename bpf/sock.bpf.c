@@ -61,6 +61,9 @@ static __always_inline void sock_key(const struct sock *sk, struct at_sock_key *
 	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
 
 	__builtin_memset(k, 0, sizeof(*k));
+	/* Two containers may both listen on 443: the namespace tells their sockets apart. */
+	if (at_filt.netns)
+		k->netns = BPF_CORE_READ(sk, __sk_common.skc_net.net, net_cookie);
 	if (family == AF_INET6) {
 		BPF_CORE_READ_INTO(&l6, sk, __sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8);
 		BPF_CORE_READ_INTO(&r6, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr8);

@@ -181,7 +181,8 @@ __noinline int emit(struct at_flow_key *k, __u64 w)
 	e->ifindex = k->ifindex;
 	__builtin_memcpy(e->saddr, k->saddr, sizeof(e->saddr));
 	__builtin_memcpy(e->daddr, k->daddr, sizeof(e->daddr));
-	at_owner_fill(e);
+	/* Every interface this program is attached to lives in the tracer's network namespace. */
+	at_owner_fill(e, at_filt.netns);
 	at_emit(e);
 	return 0;
 }

@@ -178,6 +178,7 @@ static struct at_filter make_filter(const struct at_opts *o, bool metrics)
 	f.stream = !o->hist;
 	/* The exporters keep pid only with --metrics-pid; the printout only with -P. */
 	f.hist_per_pid = o->per_pid || o->metrics_pid;
+	f.netns = netns_cookie_of(0);
 	return f;
 }
 
@@ -193,7 +194,7 @@ static __u64 now_ms(void)
 static void seed_owners(struct tracer *t)
 {
 	__u64 t0 = now_ms();
-	int n = owners_seed(t->sh.owners_fd);
+	int n = owners_seed(t->sh.owners_fd, t->sh.filt.netns != 0);
 
 	if (n < 0)
 		p_err("cannot read /proc for the owners of existing sockets: %s", strerror(-n));

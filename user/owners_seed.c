@@ -2,6 +2,10 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdbool.h>
+#include <sys/socket.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -149,7 +153,49 @@ static bool v4_mapped(const __u8 *a)
 	return !memcmp(a, pfx, 12);
 }
 
-static int seed_file(int fd, const char *path, bool v6, const struct ino_map *socks)
+/* The cookie of PID's network namespace, as bpf_get_netns_cookie() gives it: enter the namespace,
+ * ask a socket made there (SO_NETNS_COOKIE), come back. 0 when it cannot be read. */
+__u64 netns_cookie_of(int pid)
+{
+	char path[64];
+	__u64 cookie = 0;
+	socklen_t len = sizeof(cookie);
+	int self, ns, s;
+
+	if (!pid) {
+		/* Our own namespace. */
+		s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		if (s < 0)
+			return 0;
+		if (getsockopt(s, SOL_SOCKET, SO_NETNS_COOKIE, &cookie, &len))
+			cookie = 0;
+		close(s);
+		return cookie;
+	}
+	snprintf(path, sizeof(path), "/proc/%d/ns/net", pid);
+	self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	ns = open(path, O_RDONLY | O_CLOEXEC);
+	if (self >= 0 && ns >= 0 && !setns(ns, CLONE_NEWNET)) {
+		s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		if (s >= 0) {
+			if (getsockopt(s, SOL_SOCKET, SO_NETNS_COOKIE, &cookie, &len))
+				cookie = 0;
+			close(s);
+		}
+		if (setns(self, CLONE_NEWNET)) {
+			/* Cannot return to our namespace: nothing after this is trustworthy. */
+			fprintf(stderr, "alerttrace: cannot return to its network namespace\n");
+			abort();
+		}
+	}
+	if (self >= 0)
+		close(self);
+	if (ns >= 0)
+		close(ns);
+	return cookie;
+}
+
+static int seed_file(int fd, const char *path, bool v6, __u64 netns, const struct ino_map *socks)
 {
 	char line[512], la[64], ra[64];
 	unsigned int st, uid;
@@ -176,6 +222,7 @@ static int seed_file(int fd, const char *path, bool v6, const struct ino_map *so
 		parse_addr(la, v6, &k, true);
 		parse_addr(ra, v6, &k, false);
 		k.family = v6 ? 6 : 4;
+		k.netns = netns;
 		if (v6 && v4_mapped(k.laddr)) {
 			/* On the wire this connection is IPv4. */
 			memmove(k.laddr, k.laddr + 12, 4);
@@ -204,7 +251,7 @@ static int seed_file(int fd, const char *path, bool v6, const struct ino_map *so
 	return added;
 }
 
-int owners_seed(int owners_fd)
+int owners_seed(int owners_fd, bool use_netns)
 {
 	unsigned long ns_inos[256];
 	int ns_pids[256], nns = 0, i, added = 0, err;
@@ -217,10 +264,14 @@ int owners_seed(int owners_fd)
 		return err;
 	}
 	for (i = 0; i < nns; i++) {
+		__u64 cookie = use_netns ? netns_cookie_of(ns_pids[i]) : 0;
+
+		if (use_netns && !cookie)
+			continue; /* gone, or unreadable: its sockets would be keyed wrongly */
 		snprintf(path, sizeof(path), "/proc/%d/net/tcp", ns_pids[i]);
-		added += seed_file(owners_fd, path, false, &socks);
+		added += seed_file(owners_fd, path, false, cookie, &socks);
 		snprintf(path, sizeof(path), "/proc/%d/net/tcp6", ns_pids[i]);
-		added += seed_file(owners_fd, path, true, &socks);
+		added += seed_file(owners_fd, path, true, cookie, &socks);
 	}
 	free(socks.v);
 	return added;

@@ -8,8 +8,16 @@
 #ifndef AT_OWNERS_SEED_H
 #define AT_OWNERS_SEED_H
 
+#include <stdbool.h>
+#include <linux/types.h>
+
 /* Add the owners of existing TCP listeners and connections to the owners map (never replacing
- * what the kernel side recorded). Returns the number of sockets added, or -errno. */
-int owners_seed(int owners_fd);
+ * what the kernel side recorded), keyed by network namespace cookie when use_netns. Returns the
+ * number of sockets added, or -errno. */
+int owners_seed(int owners_fd, bool use_netns);
+
+/* The cookie of PID's network namespace (0: ours), as the kernel's net_cookie; 0 when the
+ * kernel has none (before 5.14) or it cannot be read. */
+__u64 netns_cookie_of(int pid);
 
 #endif
