@@ -49,6 +49,27 @@ kill -INT $P4; wait $P4
 check stopping_one_keeps_the_other 2 "$(our_filters v0)"
 kill -KILL $P3; wait $P3 2>/dev/null
 
+# Tracers started at the same moment each get their own priority (no "File exists").
+for i in 1 2 3 4; do
+	bg ip netns exec $NS "$AT" --no-lib -i v1 >"$T/c$i.out" 2>"$T/c$i.err"
+	CP[$i]=$!
+done
+ok=0
+for i in 1 2 3 4; do wait_for "$T/c$i.err" "Tracing TLS alerts" 15 && ok=$((ok + 1)); done
+check four_simultaneous_starts_all_attach "4 8" "$ok $(our_filters v1)"
+for i in 1 2 3 4; do kill -INT ${CP[$i]}; done
+for i in 1 2 3 4; do wait ${CP[$i]}; done
+check four_simultaneous_stops_leave_nothing "0 0" "$(our_filters v1) $(has_clsact v1)"
+
+# The tracer that created the qdisc leaves first: the qdisc stays for the other, whose stop
+# removes it.
+start k1 -i v1; K1=$!
+start k2 -i v1; K2=$!
+kill -INT $K1; wait $K1
+check creator_leaves_first_qdisc_stays_for_the_other "1 2" "$(has_clsact v1) $(our_filters v1)"
+kill -INT $K2; wait $K2
+check last_tracer_removes_the_created_qdisc "0 0" "$(has_clsact v1) $(our_filters v1)"
+
 # --cleanup removes what the killed tracer left.
 nsx "$AT" --cleanup 2>"$T/cleanup.err"; rc=$?
 check cleanup_exit_status_0 0 $rc

@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include <net/if.h>
 #include <sys/socket.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
@@ -198,12 +199,92 @@ static int write_state(const struct tc_set *ts)
 		return -errno;
 	fprintf(f, "netns %lu\nprio %d\n", netns_ino(), ts->prio);
 	for (i = 0; i < ts->n; i++)
-		if (ts->links[i].ingress || ts->links[i].egress || ts->links[i].created_qdisc)
-			fprintf(f, "link %d %d %s\n", ts->links[i].ifindex,
-				ts->links[i].created_qdisc, ts->links[i].ifname);
+		fprintf(f, "link %d %s\n", ts->links[i].ifindex, ts->links[i].ifname);
 	if (fclose(f))
 		return -errno;
 	return rename(tmp, ts->state_path) ? -errno : 0;
+}
+
+/*
+ * Every step that reads or changes what tracers recorded runs under one lock, so that tracers
+ * starting and stopping together agree. Flock locks belong to an open file: never take it twice.
+ */
+static int state_lock(void)
+{
+	int fd;
+
+	if (mkdir(AT_STATE_DIR, 0755) && errno != EEXIST)
+		return -errno;
+	fd = open(AT_STATE_DIR "/.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	if (flock(fd, LOCK_EX)) {
+		int err = -errno;
+
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+static void state_unlock(int fd)
+{
+	if (fd >= 0)
+		close(fd);
+}
+
+/*
+ * A clsact qdisc some alerttrace created carries a marker, shared by every tracer: the last one
+ * to leave the interface removes the qdisc, whoever created it, once nothing else sits on it.
+ */
+static void marker_path(int ifindex, char *buf, size_t n)
+{
+	snprintf(buf, n, "%s/qdisc.%lu.%d", AT_STATE_DIR, netns_ino(), ifindex);
+}
+
+static void mark_created(int ifindex)
+{
+	char p[128];
+	int fd;
+
+	marker_path(ifindex, p, sizeof(p));
+	fd = open(p, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	if (fd >= 0)
+		close(fd);
+}
+
+/* Remove the qdisc if an alerttrace created it and it is empty now. Returns 1 when removed. */
+static int release_qdisc(int ifindex, const char *ifname, bool report)
+{
+	char p[128], name[IF_NAMESIZE];
+	int ret;
+
+	marker_path(ifindex, p, sizeof(p));
+	if (access(p, F_OK))
+		return 0;
+	if (!if_indextoname(ifindex, name)) {
+		unlink(p); /* the device is gone, and its qdisc with it */
+		return 0;
+	}
+	ret = remove_qdisc_if_empty(ifindex);
+	if (ret == -EBUSY) {
+		struct tc_filter fl[MAX_FILTERS];
+		int i, n, ours = 0, dir;
+
+		for (dir = 0; dir < 2; dir++) {
+			n = dump_filters(ifindex, dir == 0, fl, MAX_FILTERS);
+			for (i = 0; i < n; i++)
+				ours += is_ours(&fl[i]);
+		}
+		if (!ours && report)
+			fprintf(stderr, "left the clsact qdisc alerttrace created on %s: other "
+				"filters were added to it\n", ifname);
+		return 0;
+	}
+	if (ret)
+		return 0;
+	unlink(p);
+	return 1;
 }
 
 /* Priorities owned by live tracers in this netns, as a bit mask over base..base+15. */
@@ -240,17 +321,21 @@ static unsigned live_prios(void)
 int tc_cleanup_stale(bool report)
 {
 	unsigned long me = netns_ino(), ns;
-	unsigned live = live_prios();
 	struct if_nameindex *ifs, *it;
+	int removed = 0, prio, lock;
 	struct dirent *de;
-	int removed = 0, prio;
+	unsigned live;
 	DIR *d;
 
-	/* 1. Records of dead tracers in this netns: their filters, and their empty qdiscs. */
+	lock = state_lock();
+	if (lock < 0)
+		return lock;
+	live = live_prios();
+	/* 1. Records of dead tracers in this netns: their filters. */
 	d = opendir(AT_STATE_DIR);
 	while (d && (de = readdir(d))) {
 		char path[300], ifname[IF_NAMESIZE + 1];
-		int pid = atoi(de->d_name), ifindex, created;
+		int pid = atoi(de->d_name), ifindex;
 		FILE *f;
 
 		if (pid <= 0 || pid_alive(pid))
@@ -263,7 +348,7 @@ int tc_cleanup_stale(bool report)
 			fclose(f);
 			continue;
 		}
-		while (fscanf(f, "link %d %d %16s\n", &ifindex, &created, ifname) == 3) {
+		while (fscanf(f, "link %d %16s\n", &ifindex, ifname) == 2) {
 			struct tc_filter fl[MAX_FILTERS];
 			int dir;
 
@@ -280,9 +365,6 @@ int tc_cleanup_stale(bool report)
 								dir == 0 ? "ingress" : "egress", pid);
 					}
 			}
-			if (created && !remove_qdisc_if_empty(ifindex) && report)
-				fprintf(stderr, "removed the clsact qdisc a stale alerttrace created "
-					"on %s (pid %d)\n", ifname, pid);
 		}
 		fclose(f);
 		unlink(path);
@@ -311,8 +393,15 @@ int tc_cleanup_stale(bool report)
 			}
 		}
 	}
+	/* 3. Qdiscs an alerttrace created and nothing sits on any more (a live tracer's filters
+	 * keep theirs). */
+	for (it = ifs; it && it->if_index; it++)
+		if (release_qdisc(it->if_index, it->if_name, report) && report)
+			fprintf(stderr, "removed the clsact qdisc a stale alerttrace created on %s\n",
+				it->if_name);
 	if (ifs)
 		if_freenameindex(ifs);
+	state_unlock(lock);
 	return removed;
 }
 
@@ -330,22 +419,35 @@ int tc_attach_all(struct tc_set *ts, const int *ifindexes, int n, int prog_in, i
 		  char *err, size_t errlen)
 {
 	unsigned live;
-	int i, ret;
+	int i, ret, lock;
 
 	memset(ts, 0, sizeof(*ts));
 	ts->links = calloc(n ? n : 1, sizeof(*ts->links));
 	if (!ts->links)
 		return -ENOMEM;
+	/* Choosing a priority, recording it and attaching is one step for tracers starting
+	 * together. */
+	lock = state_lock();
+	if (lock < 0) {
+		snprintf(err, errlen, "cannot lock %s/.lock: %s", AT_STATE_DIR, strerror(-lock));
+		return lock;
+	}
 	live = live_prios();
 	for (ts->prio = AT_TC_PRIO_BASE; ts->prio < AT_TC_PRIO_BASE + 16; ts->prio++)
 		if (!(live & (1u << (ts->prio - AT_TC_PRIO_BASE))))
 			break;
-	if (ts->prio == AT_TC_PRIO_BASE + 16) {
+	snprintf(ts->state_path, sizeof(ts->state_path), "%s/%d", AT_STATE_DIR, getpid());
+	ret = ts->prio == AT_TC_PRIO_BASE + 16 ? -EBUSY : write_state(ts);
+	if (ret == -EBUSY) {
 		snprintf(err, errlen, "16 alerttrace tracers already attached in this network "
 			 "namespace: stop one first");
-		return -EBUSY;
+		ts->state_path[0] = 0;
+		goto fail;
 	}
-	snprintf(ts->state_path, sizeof(ts->state_path), "%s/%d", AT_STATE_DIR, getpid());
+	if (ret) {
+		snprintf(err, errlen, "cannot write %s: %s", ts->state_path, strerror(-ret));
+		goto fail;
+	}
 
 	for (i = 0; i < n; i++) {
 		struct tc_link *l = &ts->links[ts->n++];
@@ -361,7 +463,8 @@ int tc_attach_all(struct tc_set *ts, const int *ifindexes, int n, int prog_in, i
 				 strerror(-ret));
 			goto fail;
 		}
-		l->created_qdisc = ret == 0;
+		if (ret == 0)
+			mark_created(l->ifindex);
 		/* Record before attaching: a SIGKILL between the two steps must leave a record. */
 		ret = write_state(ts);
 		if (ret) {
@@ -380,15 +483,17 @@ int tc_attach_all(struct tc_set *ts, const int *ifindexes, int n, int prog_in, i
 		}
 		l->egress = true;
 	}
+	state_unlock(lock);
 	return 0;
 fail:
+	state_unlock(lock);
 	tc_detach_all(ts, false);
 	return ret;
 }
 
 void tc_detach_all(struct tc_set *ts, bool verbose)
 {
-	int i, ret;
+	int i, lock = state_lock();
 
 	for (i = 0; i < ts->n; i++) {
 		struct tc_link *l = &ts->links[i];
@@ -397,18 +502,11 @@ void tc_detach_all(struct tc_set *ts, bool verbose)
 			detach_one(l->ifindex, true, ts->prio);
 		if (l->egress)
 			detach_one(l->ifindex, false, ts->prio);
-		if (l->created_qdisc) {
-			ret = remove_qdisc_if_empty(l->ifindex);
-			if (ret == -EBUSY)
-				fprintf(stderr, "left the clsact qdisc on %s: other filters were added "
-					"to it while tracing\n", l->ifname);
-			else if (ret && ret != -ENODEV && verbose)
-				fprintf(stderr, "cannot remove the clsact qdisc on %s: %s\n", l->ifname,
-					strerror(-ret));
-		}
+		release_qdisc(l->ifindex, l->ifname, true);
 	}
 	if (ts->state_path[0])
 		unlink(ts->state_path);
+	state_unlock(lock);
 	free(ts->links);
 	memset(ts, 0, sizeof(*ts));
 }

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
  * Attach the TC classifier safely on a production host (issue 2):
- * - create the clsact qdisc only where none exists, and remove only a qdisc we created, and only
- *   when no other filter sits on it;
+ * - create the clsact qdisc only where none exists, and remove only a qdisc an alerttrace created
+ *   (a marker in /run/alerttrace says so), when the last tracer leaves and no other filter sits
+ *   on it;
  * - every filter we add carries the handle AT_TC_HANDLE and a program named at_tc_*: that is the
  *   mark by which a later start (or --cleanup) finds what a killed tracer left;
  * - each tracer records what it attached in /run/alerttrace/PID so that a stale record (dead pid)
@@ -20,7 +21,6 @@
 struct tc_link {
 	int ifindex;
 	char ifname[16];
-	bool created_qdisc;
 	bool ingress, egress;		/* our filter is attached */
 };
 
@@ -35,7 +35,8 @@ struct tc_set {
  * a one-line message in err. */
 int tc_attach_all(struct tc_set *ts, const int *ifindexes, int n, int prog_in, int prog_out,
 		  char *err, size_t errlen);
-/* Detach what tc_attach_all attached; remove qdiscs we created that are empty. Accepts empty. */
+/* Detach what tc_attach_all attached; remove the qdiscs alerttrace created that are now empty.
+ * Accepts an empty set. */
 void tc_detach_all(struct tc_set *ts, bool verbose);
 /* Remove what tracers that are no longer alive left in this network namespace. Returns the
  * number of filters removed, prints one line per removal on stderr when report is set. */
