@@ -2,8 +2,14 @@
 /*
  * alerttrace: every TLS alert on this host, with the process that sent or received it.
  *
- * Data path: bpf/tc.bpf.c (wire) and bpf/ossl.bpf.c (libssl uprobes) write struct at_event into
- * one ring buffer -> consume() here -> output.c prints it, decoded with alerts.c.
+ * Data path (each step a module with its header):
+ *   cli.c        options -> struct at_opts -> the filter rodata of every BPF object (shared.c)
+ *   bpf/tc.bpf.c     wire: TLS alert records on the interfaces of ifaces.c, attached by
+ *                    tc_attach.c; owners of their sockets from bpf/sock.bpf.c and owners_seed.c
+ *   bpf/ossl.bpf.c   library: uprobes on every libssl found and analysed by libs.c/ossl_hooks.c
+ *   bpf/emit.bpf.h   both: filter, count in the histogram map, stream into the ring buffer
+ *   handle_event()   ring buffer -> match.c (same alert seen twice) -> output.c (alerts.c names)
+ *   collect()        histogram map -> hist.c -> histprint.c (-H) and metrics.c (exporters)
  */
 #include <errno.h>
 #include <signal.h>
