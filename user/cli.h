@@ -5,8 +5,9 @@
 
 #include <stdbool.h>
 #include <linux/types.h>
+#include "alerttrace.h"
 
-#define AT_MAX_PIDS 8
+#define AT_MAX_PIDS AT_FILT_PIDS
 #define AT_MAX_LIBS 32
 
 enum at_action {
