@@ -114,16 +114,16 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		o->comm = arg;
 		break;
 	case OPT_PORT: {
-		__u32 ports[8];
+		__u32 ports[AT_FILT_PORTS];
 		int i;
 
-		n = parse_list_u32(arg, 65535, ports, 8);
+		n = parse_list_u32(arg, 65535, ports, AT_FILT_PORTS);
 		for (i = 0; i < n; i++)
 			if (!ports[i])
 				n = -EINVAL;
 		if (n <= 0)
-			argp_error(state, "invalid port list '%s': give up to 8 ports 1-65535, e.g. "
-				   "--port 443,8443", arg);
+			argp_error(state, "invalid port list '%s': give up to %d ports 1-65535, e.g. "
+				   "--port 443,8443", arg, AT_FILT_PORTS);
 		for (i = 0; i < n; i++)
 			o->ports[i] = ports[i];
 		o->nports = n;

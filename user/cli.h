@@ -35,7 +35,7 @@ struct at_opts {
 	__u32 interval;			/* seconds, 0: print once at the end */
 	__u32 count;			/* intervals, 0: unlimited */
 	const char *comm;		/* -c */
-	__u16 ports[8];			/* --port */
+	__u16 ports[AT_FILT_PORTS];	/* --port */
 	int nports;
 	bool sent_only, received_only, fatal_only;
 	const char *prometheus;		/* --prometheus [ADDR:]PORT */
