@@ -17,18 +17,7 @@
 # The expected renderings are computed here from the documented rules, never from alerttrace.
 . "$(dirname "$0")/lib/common.sh"
 need_root escape
-for c in curl promtool; do
-	command -v $c >/dev/null || { fail escape_tools "$c not found: run make deps"; exit 1; }
-done
-[ -x "$AT" ] || { fail escape_build "no $AT: run make"; exit 1; }
-PY=/usr/bin/python3
-[ -x $PY ] || PY=$(command -v python3)
-W="$TOP/tests/fixtures/tls_workload.py"
-make_certs "$T/c" || { fail certs "openssl could not make test certificates"; exit 1; }
-C=$T/c
-NS=at_esc_$$
-ip netns add $NS && AT_NETNS+=("$NS") && ip -n $NS link set lo up ||
-	{ fail escape_netns "cannot create a network namespace"; exit 1; }
+workload_setup escape curl promtool
 P=$(( 30000 + RANDOM % 500 )) MPORT=$(( 30600 + RANDOM % 300 ))
 E1=1b5b33316d6576696c0a
 E2=1b5d303b7807225c0d097fc29b414141414141

@@ -16,18 +16,8 @@
 # an encrypted alert has no known level), --no-wire, --no-lib, and --port with --sent.
 . "$(dirname "$0")/lib/common.sh"
 need_root filters
-command -v tshark >/dev/null || { fail filters_tools "tshark not found: run make deps"; exit 1; }
-[ -x "$AT" ] || { fail filters_build "no $AT: run make"; exit 1; }
-PY=/usr/bin/python3
-[ -x $PY ] || PY=$(command -v python3)
-W="$TOP/tests/fixtures/tls_workload.py"
+workload_setup filters tshark
 judge() { $PY "$TOP/tests/fixtures/alert_judge.py" "$@"; }
-make_certs "$T/c" || { fail certs "openssl could not make test certificates"; exit 1; }
-C=$T/c
-
-NS=at_filt_$$
-ip netns add $NS && AT_NETNS+=("$NS") && ip -n $NS link set lo up ||
-	{ fail filters_netns "cannot create a network namespace"; exit 1; }
 P1=$(( 25000 + (RANDOM % 400) * 10 )) P2=$((P1 + 1))
 
 # The processes start first and wait: their pids go on the tracers' command lines, and they

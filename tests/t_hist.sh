@@ -14,20 +14,8 @@
 # of its intervals must add up to what the workload did while it ran.
 . "$(dirname "$0")/lib/common.sh"
 need_root hist
-for c in tshark openssl; do
-	command -v $c >/dev/null || { fail hist_tools "$c not found: run make deps"; exit 1; }
-done
-[ -x "$AT" ] || { fail hist_build "no $AT: run make"; exit 1; }
-PY=/usr/bin/python3
-[ -x $PY ] || PY=$(command -v python3)
-W="$TOP/tests/fixtures/tls_workload.py"
+workload_setup hist tshark openssl
 judge() { $PY "$TOP/tests/fixtures/alert_judge.py" "$@"; }
-make_certs "$T/c" || { fail certs "openssl could not make test certificates"; exit 1; }
-C=$T/c
-
-NS=at_hist_$$
-ip netns add $NS && AT_NETNS+=("$NS") && ip -n $NS link set lo up ||
-	{ fail hist_netns "cannot create a network namespace"; exit 1; }
 nsx() { ip netns exec $NS "$@"; }
 P1=$(( 21000 + (RANDOM % 400) * 10 )) P2=$((P1 + 1))
 

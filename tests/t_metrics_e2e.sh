@@ -14,18 +14,7 @@
 #    is mode 0644, and no temporary file is left behind.
 . "$(dirname "$0")/lib/common.sh"
 need_root metrics_e2e
-for c in curl promtool; do
-	command -v $c >/dev/null || { fail metrics_e2e_tools "$c not found: run make deps"; exit 1; }
-done
-[ -x "$AT" ] || { fail metrics_e2e_build "no $AT: run make"; exit 1; }
-PY=/usr/bin/python3
-[ -x $PY ] || PY=$(command -v python3)
-W="$TOP/tests/fixtures/tls_workload.py"
-make_certs "$T/c" || { fail certs "openssl could not make test certificates"; exit 1; }
-C=$T/c
-NS=at_metr_$$
-ip netns add $NS && AT_NETNS+=("$NS") && ip -n $NS link set lo up ||
-	{ fail metrics_netns "cannot create a network namespace"; exit 1; }
+workload_setup metrics_e2e curl promtool
 nsx() { ip netns exec $NS "$@"; }
 MPORT=$(( 29000 + RANDOM % 500 )) P=$(( 29600 + RANDOM % 300 ))
 TF=$T/tf/alerttrace.prom
