@@ -7,9 +7,13 @@ PKG_CONFIG ?= pkg-config
 ARCH := x86
 VERSION := $(shell git describe --always --dirty 2>/dev/null || echo 0.1)
 
+# user/: main and options; bin/: binary analysis (ELF, .eh_frame, x86 data flow), free of libbpf;
+# tls/: the library path and one provider per TLS library; wire/: the TC source's interfaces,
+# attachment and socket owners; out/: decoding, aggregation and every output format.
+USER_DIRS := user user/bin user/tls user/wire user/out
 CFLAGS ?= -g -O2
 CFLAGS += -Wall -Wextra -Wno-unused-parameter -std=gnu11 -D_GNU_SOURCE \
-	  -I$(OUTPUT) -Ibpf -Iuser -DAT_VERSION='"$(VERSION)"'
+	  -I$(OUTPUT) -Ibpf $(addprefix -I,$(USER_DIRS)) -DAT_VERSION='"$(VERSION)"'
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Ibpf -I$(OUTPUT) \
 	      -I/usr/include/$(shell $(CC) -dumpmachine)
 # Lazy: pkg-config may only exist once 'make deps' ran.
@@ -20,7 +24,7 @@ STATIC_LIBS = -static -lbpf -lelf -lz -lzstd -lcapstone -lpthread
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
 BPF_OBJS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.bpf.o,$(BPF_SRCS))
 SKELS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.skel.h,$(BPF_SRCS))
-USER_SRCS := $(wildcard user/*.c)
+USER_SRCS := $(foreach d,$(USER_DIRS),$(wildcard $(d)/*.c))
 USER_OBJS := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(USER_SRCS))
 LIB_OBJS := $(filter-out $(OUTPUT)/user/main.o,$(USER_OBJS))
 TEST_SRCS := $(wildcard tests/*.c)
@@ -79,7 +83,9 @@ $(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< > $@
 
-$(OUTPUT)/user/%.o: user/%.c $(wildcard user/*.h) bpf/alerttrace.h $(SKELS) | $(OUTPUT)/user
+USER_HDRS := $(foreach d,$(USER_DIRS),$(wildcard $(d)/*.h))
+$(OUTPUT)/user/%.o: user/%.c $(USER_HDRS) bpf/alerttrace.h $(SKELS) | $(OUTPUT)/user
+	$(Q)mkdir -p $(@D)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
@@ -96,7 +102,7 @@ static: deps
 alerttrace-static: $(STATIC_OBJS)
 	$(call msg,STATIC,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(STATIC_LIBS) -o $@
-$(OUTPUT)/static/%.o: user/%.c $(wildcard user/*.h) bpf/alerttrace.h $(SKELS)
+$(OUTPUT)/static/%.o: user/%.c $(USER_HDRS) bpf/alerttrace.h $(SKELS)
 	$(Q)mkdir -p $(@D)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -DAT_NO_HTTP -c $< -o $@
@@ -110,10 +116,10 @@ $(OUTPUT)/bench/%: bench/%.c $(LIB_OBJS) | $(OUTPUT)/bench
 	$(Q)$(CC) $(CFLAGS) -Itests $< $(LIB_OBJS) $(LIBS) -o $@
 
 format:
-	clang-format -i bpf/*.c bpf/*.h user/*.c user/*.h tests/*.c
+	clang-format -i bpf/*.c bpf/*.h $(USER_SRCS) $(USER_HDRS) tests/*.c
 
 lint:
-	cppcheck -q --enable=warning,performance --inline-suppr -Ibpf -Iuser -I$(OUTPUT) user tests
+	cppcheck -q --enable=warning,performance --inline-suppr -Ibpf $(addprefix -I,$(USER_DIRS)) -I$(OUTPUT) user tests
 
 clean:
 	rm -rf $(OUTPUT) alerttrace alerttrace-static

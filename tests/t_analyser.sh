@@ -1,5 +1,5 @@
 #!/bin/bash
-# The hook analyser (user/ossl_hooks.c) against truth it does not compute itself:
+# The hook analyser (user/tls/ossl_hooks.c) against truth it does not compute itself:
 #  - fixtures linked from libssl.a + libcrypto.a (Debian's libssl-dev ships them with symbols):
 #    a PIE and a non-PIE program and a shared object; the analyser runs on stripped copies and
 #    must find what nm of the unstripped build names (ssl3/dtls1 dispatch_alert, the read probe

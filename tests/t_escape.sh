@@ -5,7 +5,7 @@
 #   E1 = "\x1b[31mevil\n"                        (10 bytes)
 #   E2 = "\x1b]0;x\x07\"\\\r\t\x7f\xc2\x9bAAAAAA"  (19 bytes: the kernel keeps 15; a UTF-8 C1
 #                                                 control, a quote and a backslash among them)
-# Every output must keep them harmless, by the rules of user/strutil.h and histprint.h:
+# Every output must keep them harmless, by the rules of user/out/strutil.h and histprint.h:
 #  - text stream: no raw control byte anywhere, every line a well-formed row, the name shown
 #    escaped (\xHH per control byte, \\ for a backslash);
 #  - JSON stream and -H -j: every line parses, and comm decodes to exactly the name the kernel
@@ -72,7 +72,7 @@ def is_ctrl(cp):
     return cp < 0x20 or 0x7f <= cp <= 0x9f
 
 def units(b):
-    """(bytes, text_safe rendering) per character: the table of user/strutil.h."""
+    """(bytes, text_safe rendering) per character: the table of user/out/strutil.h."""
     s, out = b.decode("utf-8"), []
     for ch in s:
         raw = ch.encode()

@@ -24,7 +24,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "alerttrace.h"
-#include "libs.h"
+#include "libpath.h"
 #include "testlib.h"
 
 #define MAX_EVENTS 4096

@@ -6,7 +6,7 @@
  *   cli.c        options -> struct at_opts -> the filter rodata of every BPF object (shared.c)
  *   bpf/tc.bpf.c     wire: TLS alert records on the interfaces of ifaces.c, attached by
  *                    tc_attach.c; owners of their sockets from bpf/sock.bpf.c and owners_seed.c
- *   bpf/ossl.bpf.c   library: uprobes on every libssl found and analysed by libs.c/ossl_hooks.c
+ *   bpf/ossl.bpf.c   library: uprobes on every libssl found and analysed by tls/libpath.c, tls/ossl_hooks.c
  *   bpf/emit.bpf.h   both: filter, count in the histogram map, stream into the ring buffer
  *   handle_event()   ring buffer -> match.c (same alert seen twice) -> output.c (alerts.c names)
  *   collect()        histogram map -> hist.c -> histprint.c (-H) and metrics.c (exporters)
@@ -35,7 +35,7 @@
 #include "alerts.h"
 #include "cli.h"
 #include "ifaces.h"
-#include "libs.h"
+#include "libpath.h"
 #include "strutil.h"
 #include "output.h"
 #include "tc_attach.h"

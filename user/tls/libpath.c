@@ -28,7 +28,7 @@
 #include <bpf/libbpf.h>
 #include "alerttrace.h"
 #include "ossl.h"
-#include "libs.h"
+#include "libpath.h"
 #include "shared.h"
 #include "ossl_hooks.h"
 #include "strutil.h"
