@@ -1,18 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * The library path's driver (issue 3): find every OpenSSL library in use on the host and in
- * containers, analyse each distinct file once (ossl_hooks.h), attach bpf/ossl.bpf.c's uprobes with
- * a cookie naming the library, and report what is covered.
+ * The library path: every TLS library in use on the host and in containers (discover.c), each
+ * offered to the providers (provider.h), analysed once per build-id, its uprobes attached with a
+ * cookie naming the library, and a coverage report of what is covered and why not.
  *
  * Files are keyed by (device, inode): uprobes live on inodes, so the same file seen through two
- * paths is hooked once, and an identical copy inside a container (another inode) is hooked again.
- * Files in other mount namespaces are reached as /proc/PID/root/PATH.
+ * paths is hooked once, and an identical copy inside a container (another inode) is hooked again,
+ * from the cached analysis of its build-id.
  */
-#include <ctype.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <glob.h>
 #include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -21,136 +18,73 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
 #include <gelf.h>
 #include <libelf.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "alerttrace.h"
-#include "ossl.h"
+#include "discover.h"
 #include "libpath.h"
+#include "provider.h"
 #include "shared.h"
-#include "ossl_hooks.h"
 #include "strutil.h"
-#include "ossl.skel.h"
 
-enum hook {
-	HK_SENT,
-	HK_RECV,
-	HK_DTLS_SENT,
-	HK_DTLS_RECV,
-	HK_ERR,
-	HK_N,
-};
-
-static const char *const hk_key[HK_N] = {"sent", "received", "dtls_sent", "dtls_received",
-					 "err_fallback"};
-static const char *const hk_name[HK_N] = {"sent", "received", "dtls sent", "dtls received",
-					  "fatal fallback"};
-
-#define MAX_LINKS 8
+#define MAX_LINKS (TP_MAX_HOOKS * TP_MAX_PROBES)
+#define NPROV_MAX 8
 
 struct lib {
-	__u32 id;	     /* lib_id: index in lt->libs + 1 */
-	bool refused;	     /* oh_analyze refused the file: r->why */
-	char path[PATH_MAX]; /* what the probes are attached to */
-	struct oh_result *r;
-	bool on[HK_N];
-	char why[HK_N][200]; /* why a hook is not attached */
+	__u32 id;		/* lib_id: index in lt->libs + 1 */
+	int pv;			/* index in tls_providers[], -1: no provider took the file */
+	bool refused;		/* plan.rc < 0 (plan.why), or not a TLS library */
+	bool cached;		/* the plan came from the cache */
+	double ms;		/* analysis time */
+	char path[PATH_MAX];	/* what the probes are attached to */
+	struct tp_plan plan;
+	bool on[TP_MAX_HOOKS];
+	char why[TP_MAX_HOOKS][200]; /* why a hook is not attached */
 	struct bpf_link *links[MAX_LINKS];
 	int nlinks;
 };
 
-/* A file already looked at: val >= 0 is an index in lt->libs, -1 a file that is not OpenSSL. */
-struct fent {
-	__u64 dev, ino;
-	int val;
-	bool used;
+/* A provider's BPF object, loaded once, shared by its libraries. */
+struct pobj {
+	void *skel;
+	struct bpf_object *obj;
+	int cfgs_fd;
+	__u32 cfg_size;
 };
 
-/* A libcrypto that carries the ERR fallback, so that two libssl sharing it hook it once. */
-struct errfile {
+/* An aux file (OpenSSL's libcrypto) that carries a hook once for every library sharing it. */
+struct auxfile {
 	__u64 dev, ino;
 	__u32 lib_id;
+	const char *key;
+};
+
+/* Analyses by build-id for the life of the tracer. */
+struct cent {
+	struct cent *next;
+	int pv;
+	char key[80];
+	char root[64];
+	struct tp_plan plan;
 };
 
 struct lib_tracer {
-	struct ossl_bpf *skel;
+	struct pobj objs[NPROV_MAX];
+	int nprov;
 	bool verbose;
 	bool err_always;
 	char **extra;
 	struct lib **libs;
 	int nlibs, caplibs;
-	struct fent *set;
-	size_t setcap, setn;
-	struct errfile *errs;
-	int nerrs;
+	struct auxfile *aux;
+	int naux;
+	struct cent *cache;
 	bool scanned;
 	int reported;		/* libs[0 .. reported-1] are in a report already */
-	__u64 self_mntns;
-	struct stat self_root;
-	char *buf; /* /proc/PID/maps contents */
-	size_t bufcap;
+	struct disc disc;
 };
-
-/* ---- the set of files seen ---- */
-
-static size_t fent_hash(__u64 dev, __u64 ino, size_t cap)
-{
-	__u64 h = (ino ^ (dev << 32) ^ (dev >> 32)) * 0x9e3779b97f4a7c15ULL;
-
-	return (size_t)(h >> 20) & (cap - 1);
-}
-
-static struct fent *set_find(struct lib_tracer *lt, __u64 dev, __u64 ino)
-{
-	size_t i;
-
-	if (!lt->setcap)
-		return NULL;
-	for (i = fent_hash(dev, ino, lt->setcap);; i = (i + 1) & (lt->setcap - 1)) {
-		struct fent *f = &lt->set[i];
-
-		if (!f->used)
-			return NULL;
-		if (f->dev == dev && f->ino == ino)
-			return f;
-	}
-}
-
-static int set_put(struct lib_tracer *lt, __u64 dev, __u64 ino, int val)
-{
-	struct fent *f;
-	size_t i;
-
-	if ((lt->setn + 1) * 2 > lt->setcap) {
-		size_t ncap = lt->setcap ? lt->setcap * 2 : 256;
-		struct fent *old = lt->set, *nset = calloc(ncap, sizeof(*nset));
-		size_t oldcap = lt->setcap;
-
-		if (!nset)
-			return -ENOMEM;
-		lt->set = nset;
-		lt->setcap = ncap;
-		lt->setn = 0;
-		for (i = 0; i < oldcap; i++)
-			if (old[i].used)
-				set_put(lt, old[i].dev, old[i].ino, old[i].val);
-		free(old);
-	}
-	f = set_find(lt, dev, ino);
-	if (f) {
-		f->val = val;
-		return 0;
-	}
-	for (i = fent_hash(dev, ino, lt->setcap); lt->set[i].used; i = (i + 1) & (lt->setcap - 1))
-		;
-	lt->set[i] = (struct fent){.dev = dev, .ino = ino, .val = val, .used = true};
-	lt->setn++;
-	return 0;
-}
-
-/* ---- small helpers ---- */
 
 static double now_ms(void)
 {
@@ -160,45 +94,91 @@ static double now_ms(void)
 	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
-/* libssl.so.3, libssl.so.1.1, libssl-xyz.so...: worth a full analysis without the symbol test. */
-static bool looks_like_libssl(const char *path)
+/* ---- which provider takes a file ---- */
+
+static int provider_by_name(const char *path)
 {
 	const char *b = strrchr(path, '/');
+	int i;
 
 	b = b ? b + 1 : path;
-	return strncmp(b, "libssl", 6) == 0 && strstr(b, ".so");
+	for (i = 0; tls_providers[i]; i++)
+		if (tls_providers[i]->named && tls_providers[i]->named(b))
+			return i;
+	return -1;
 }
 
-/* Does the ELF file define a symbol NAME (.dynsym or .symtab)? A cheap test for binaries and
- * libraries that carry OpenSSL under another name (static links). Imports do not count. */
-static bool elf_defines(const char *path, const char *name)
+static bool any_named(const char *base)
 {
-	bool found = false;
+	int i;
+
+	for (i = 0; tls_providers[i]; i++)
+		if (tls_providers[i]->named && tls_providers[i]->named(base))
+			return true;
+	return false;
+}
+
+static int mark_of(const char *name)
+{
+	int i, j;
+
+	for (i = 0; tls_providers[i]; i++)
+		for (j = 0; tls_providers[i]->marks && tls_providers[i]->marks[j]; j++)
+			if (strcmp(tls_providers[i]->marks[j], name) == 0)
+				return i;
+	return -1;
+}
+
+/*
+ * One pass over the file's symbols: the first provider one of whose marks it defines (imports do
+ * not count), and its build-id. Returns the provider index, -1 for none, -2 when the file is not
+ * an ELF file we can read (why set).
+ */
+static int elf_probe(const char *path, char *build_id, size_t bsz, char *why, size_t wsz)
+{
 	Elf_Scn *scn = NULL;
 	Elf *e = NULL;
-	int fd;
+	int fd, pv = -1;
 
+	build_id[0] = 0;
 	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return false;
-	if (elf_version(EV_CURRENT) == EV_NONE)
+	if (fd < 0) {
+		snprintf(why, wsz, "cannot open: %s", strerror(errno));
+		return -2;
+	}
+	if (elf_version(EV_CURRENT) == EV_NONE ||
+	    !(e = elf_begin(fd, ELF_C_READ_MMAP, NULL)) || elf_kind(e) != ELF_K_ELF) {
+		snprintf(why, wsz, "not an ELF file");
+		pv = -2;
 		goto cleanup;
-	e = elf_begin(fd, ELF_C_READ_MMAP, NULL);
-	if (!e || elf_kind(e) != ELF_K_ELF)
-		goto cleanup;
-	while (!found && (scn = elf_nextscn(e, scn))) {
+	}
+	while ((scn = elf_nextscn(e, scn))) {
 		Elf_Data *data;
 		GElf_Shdr sh;
 		size_t i, n;
 
-		if (!gelf_getshdr(scn, &sh) ||
-		    (sh.sh_type != SHT_DYNSYM && sh.sh_type != SHT_SYMTAB))
+		if (!gelf_getshdr(scn, &sh) || !(data = elf_getdata(scn, NULL)))
 			continue;
-		data = elf_getdata(scn, NULL);
-		if (!data || !sh.sh_entsize)
+		if (sh.sh_type == SHT_NOTE && !build_id[0]) {
+			GElf_Nhdr nh;
+			size_t off = 0, no, doff;
+
+			while ((off = gelf_getnote(data, off, &nh, &no, &doff)) > 0) {
+				const unsigned char *d = (const unsigned char *)data->d_buf + doff;
+
+				if (nh.n_type != NT_GNU_BUILD_ID || nh.n_descsz > 20)
+					continue;
+				for (i = 0; i < nh.n_descsz && 2 * i + 2 < bsz; i++)
+					snprintf(build_id + 2 * i, 3, "%02x", d[i]);
+				break;
+			}
+			continue;
+		}
+		if ((sh.sh_type != SHT_DYNSYM && sh.sh_type != SHT_SYMTAB) || !sh.sh_entsize ||
+		    pv >= 0)
 			continue;
 		n = sh.sh_size / sh.sh_entsize;
-		for (i = 0; i < n; i++) {
+		for (i = 0; i < n && pv < 0; i++) {
 			const char *s;
 			GElf_Sym sym;
 
@@ -206,175 +186,177 @@ static bool elf_defines(const char *path, const char *name)
 			    GELF_ST_TYPE(sym.st_info) != STT_FUNC)
 				continue;
 			s = elf_strptr(e, sh.sh_link, sym.st_name);
-			if (s && strcmp(s, name) == 0) {
-				found = true;
-				break;
-			}
+			if (s)
+				pv = mark_of(s);
 		}
 	}
 cleanup:
 	if (e)
 		elf_end(e);
 	close(fd);
-	return found;
+	return pv;
+}
+
+/* ---- analysis, cached by build-id ---- */
+
+static void analyse(struct lib_tracer *lt, struct lib *l, const char *path, const char *root,
+		    const char *build_id, const struct stat *st)
+{
+	const struct tls_provider *p = tls_providers[l->pv];
+	double t0 = now_ms();
+	struct cent *c;
+	char key[80];
+
+	/* build-id when the file has one, else the file itself */
+	if (build_id[0])
+		snprintf(key, sizeof(key), "b:%s", build_id);
+	else
+		snprintf(key, sizeof(key), "i:%llx:%llx:%lld", (unsigned long long)st->st_dev,
+			 (unsigned long long)st->st_ino, (long long)st->st_mtime);
+	for (c = lt->cache; c; c = c->next)
+		if (c->pv == l->pv && !strcmp(c->key, key))
+			break;
+	if (c) {
+		l->plan = c->plan;
+		l->cached = true;
+		if (strcmp(c->root, root) && p->rebase && l->plan.rc == 0)
+			p->rebase(path, root, &l->plan);
+	} else {
+		tp_plan_init(&l->plan);
+		p->analyse(path, root, &l->plan);
+		c = calloc(1, sizeof(*c));
+		if (c) {
+			c->pv = l->pv;
+			snprintf(c->key, sizeof(c->key), "%s", key);
+			snprintf(c->root, sizeof(c->root), "%s", root);
+			c->plan = l->plan;
+			c->next = lt->cache;
+			lt->cache = c;
+		}
+	}
+	l->ms = now_ms() - t0;
 }
 
 /* ---- attaching ---- */
 
-static struct bpf_link *attach(struct lib_tracer *lt, struct lib *l, struct bpf_program *prog,
-			       const char *path, __u64 off, __u64 cookie, bool ret, char *why,
-			       size_t whysz)
+static int attach(struct lib_tracer *lt, struct lib *l, const struct tp_probe *pr,
+		  const char *path, char *why, size_t whysz)
 {
-	struct bpf_uprobe_opts o = {.sz = sizeof(o), .bpf_cookie = cookie, .retprobe = ret};
+	struct bpf_uprobe_opts o = {.sz = sizeof(o), .bpf_cookie = pr->cookie | l->id,
+				    .retprobe = pr->ret};
+	struct bpf_program *prog;
 	struct bpf_link *link;
 
+	prog = bpf_object__find_program_by_name(lt->objs[l->pv].obj, pr->prog);
+	if (!prog) {
+		snprintf(why, whysz, "internal: no BPF program %s", pr->prog);
+		return -1;
+	}
 	if (l->nlinks >= MAX_LINKS) {
 		snprintf(why, whysz, "internal: too many links");
-		return NULL;
+		return -1;
 	}
-	link = bpf_program__attach_uprobe_opts(prog, -1, path, (size_t)off, &o);
+	link = bpf_program__attach_uprobe_opts(prog, -1, path, (size_t)pr->file_off, &o);
 	if (!link) {
 		snprintf(why, whysz, "%s at file offset 0x%llx failed: %s",
-			 ret ? "uretprobe" : "uprobe", (unsigned long long)off, strerror(errno));
-		return NULL;
+			 pr->ret ? "uretprobe" : "uprobe", (unsigned long long)pr->file_off,
+			 strerror(errno));
+		return -1;
 	}
 	l->links[l->nlinks++] = link;
-	return link;
+	return 0;
 }
 
-/* Detach the last n links of l (a hook whose second half failed). */
-static void drop_links(struct lib *l, int n)
+/* An aux file hook already carried for another library: its lib_id, else 0. */
+static __u32 aux_owner(struct lib_tracer *lt, const struct stat *st, const char *key)
 {
-	while (n-- > 0 && l->nlinks > 0)
-		bpf_link__destroy(l->links[--l->nlinks]);
-}
-
-static void hook_dispatch(struct lib_tracer *lt, struct lib *l, const struct oh_probe *p,
-			  enum hook h, bool dtls)
-{
-	__u64 ck = ossl_cookie(l->id, -1, -1, 0, dtls);
-	char *why = l->why[h];
-
-	if (!p->ok) {
-		snprintf(why, sizeof(l->why[h]), "%s", p->why[0] ? p->why : "not found");
-		return;
-	}
-	/* The alert is read from s->s3.send_alert: without a confirmed layout it would be noise. */
-	if (!l->r->ssl.ok) {
-		snprintf(why, sizeof(l->why[h]), "SSL layout not confirmed: %.160s",
-			 l->r->ssl.why[0] ? l->r->ssl.why : "unknown");
-		return;
-	}
-	if (!attach(lt, l, lt->skel->progs.dispatch_entry, l->path, p->file_off, ck, false, why,
-		    sizeof(l->why[h])))
-		return;
-	if (!attach(lt, l, lt->skel->progs.dispatch_return, l->path, p->file_off, ck, true, why,
-		    sizeof(l->why[h]))) {
-		drop_links(l, 1);
-		return;
-	}
-	l->on[h] = true;
-}
-
-static void hook_read(struct lib_tracer *lt, struct lib *l, const struct oh_read_probe *p,
-		      enum hook h, bool dtls)
-{
-	__u64 ck = ossl_cookie(l->id, p->alert_reg, p->ssl_reg, p->alert_is_ptr, dtls);
-	char *why = l->why[h];
-
-	if (!p->p.ok) {
-		snprintf(why, sizeof(l->why[h]), "%s", p->p.why[0] ? p->p.why : "not found");
-		return;
-	}
-	if (p->alert_reg < 0 || p->alert_reg >= OSSL_NREGS) {
-		snprintf(why, sizeof(l->why[h]), "alert register index %d out of range",
-			 p->alert_reg);
-		return;
-	}
-	if (attach(lt, l, lt->skel->progs.read_alert, l->path, p->p.file_off, ck, false, why,
-		   sizeof(l->why[h])))
-		l->on[h] = true;
-}
-
-static void hook_err(struct lib_tracer *lt, struct lib *l)
-{
-	const struct oh_result *r = l->r;
-	char *why = l->why[HK_ERR];
-	size_t whysz = sizeof(l->why[HK_ERR]);
-	struct errfile *ef;
-	struct stat st;
 	int i;
 
-	if (l->on[HK_RECV] && !lt->err_always) {
-		snprintf(why, whysz, "not needed: the read probe is attached");
+	for (i = 0; i < lt->naux; i++)
+		if (lt->aux[i].dev == st->st_dev && lt->aux[i].ino == st->st_ino &&
+		    !strcmp(lt->aux[i].key, key))
+			return lt->aux[i].lib_id;
+	return 0;
+}
+
+/* All of a hook's probes, or none (rollback). */
+static void hook_one(struct lib_tracer *lt, struct lib *l, int hi)
+{
+	const struct tp_hook *h = &l->plan.hooks[hi];
+	const char *path = l->path;
+	size_t whysz = sizeof(l->why[hi]);
+	char *why = l->why[hi];
+	struct auxfile *na;
+	struct stat st;
+	int i, n0 = l->nlinks;
+	__u32 owner;
+
+	if (h->unless >= 0 && h->unless < l->plan.nhooks && l->on[h->unless] && !lt->err_always) {
+		snprintf(why, whysz, "%s", h->unless_why ? h->unless_why : "not needed");
 		return;
 	}
-	if (r->err_kind == OH_ERR_NONE || !r->err.ok) {
-		snprintf(why, whysz, "%s", r->err.why[0] ? r->err.why : "no ERR function found");
+	if (!h->placed) {
+		snprintf(why, whysz, "%s", h->why[0] ? h->why : "not found");
 		return;
 	}
-	if (!r->err_path[0] || stat(r->err_path, &st) < 0) {
-		snprintf(why, whysz, "cannot reach libcrypto '%.120s': %s", r->err_path,
-			 r->err_path[0] ? strerror(errno) : "no path");
-		return;
-	}
-	/* One libcrypto, one probe: a second probe on it would report every error twice. */
-	for (i = 0; i < lt->nerrs; i++) {
-		if (lt->errs[i].dev == st.st_dev && lt->errs[i].ino == st.st_ino) {
+	if (h->on_aux) {
+		path = l->plan.aux_path;
+		if (!path[0] || stat(path, &st) < 0) {
+			snprintf(why, whysz, "cannot reach '%.120s': %s", path,
+				 path[0] ? strerror(errno) : "no path");
+			return;
+		}
+		owner = h->aux_once ? aux_owner(lt, &st, h->key) : 0;
+		if (owner) {
 			snprintf(why, whysz,
-				 "its libcrypto carries library %u's fallback, which "
-				 "reports these alerts",
-				 lt->errs[i].lib_id);
+				 "'%.100s' carries library %u's hook, which reports these alerts",
+				 path, owner);
 			return;
 		}
 	}
-	ef = realloc(lt->errs, (lt->nerrs + 1) * sizeof(*ef));
-	if (!ef) {
-		snprintf(why, whysz, "out of memory");
-		return;
+	for (i = 0; i < h->nprobes; i++) {
+		if (attach(lt, l, &h->probes[i], path, why, whysz)) {
+			while (l->nlinks > n0)
+				bpf_link__destroy(l->links[--l->nlinks]);
+			return;
+		}
 	}
-	lt->errs = ef;
-	if (!attach(lt, l, lt->skel->progs.err_raise, r->err_path, r->err.file_off,
-		    ossl_cookie(l->id, -1, -1, 0, 0), false, why, whysz))
-		return;
-	lt->errs[lt->nerrs++] = (struct errfile){st.st_dev, st.st_ino, l->id};
-	l->on[HK_ERR] = true;
+	if (h->on_aux && h->aux_once) {
+		na = realloc(lt->aux, (lt->naux + 1) * sizeof(*na));
+		if (na) {
+			lt->aux = na;
+			lt->aux[lt->naux++] = (struct auxfile){st.st_dev, st.st_ino, l->id, h->key};
+		}
+	}
+	l->on[hi] = true;
 }
 
 static void hook_lib(struct lib_tracer *lt, struct lib *l)
 {
-	const struct oh_result *r = l->r;
-	struct ossl_cfg cfg = {
-	    .off_version = r->ssl.off_version,
-	    .off_method = r->ssl.off_method,
-	    .off_method_version = r->ssl.off_method_version,
-	    .off_s3 = r->ssl.off_s3,
-	    .off_send_alert = r->ssl.off_send_alert,
-	    .err_kind = r->err_kind,
-	};
-	int h;
+	const struct pobj *po = &lt->objs[l->pv];
+	int h, pass;
 
-	/* The read probe needs no layout for the alert itself; only the version would be wrong. */
-	if (!r->ssl.ok)
-		cfg.off_version = cfg.off_method = cfg.off_method_version = -1;
-	if (bpf_map_update_elem(bpf_map__fd(lt->skel->maps.cfgs), &l->id, &cfg, BPF_ANY) < 0) {
-		for (h = 0; h < HK_N; h++)
+	if (l->plan.cfg_size &&
+	    (l->plan.cfg_size != po->cfg_size ||
+	     bpf_map_update_elem(po->cfgs_fd, &l->id, l->plan.cfg, BPF_ANY) < 0)) {
+		for (h = 0; h < l->plan.nhooks; h++)
 			snprintf(l->why[h], sizeof(l->why[h]), "cannot store the layout: %s",
-				 strerror(errno));
+				 l->plan.cfg_size != po->cfg_size ? "size mismatch"
+								  : strerror(errno));
 		return;
 	}
-	hook_dispatch(lt, l, &r->dispatch, HK_SENT, false);
-	hook_dispatch(lt, l, &r->dtls_dispatch, HK_DTLS_SENT, true);
-	hook_read(lt, l, &r->read, HK_RECV, false);
-	hook_read(lt, l, &r->dtls_read, HK_DTLS_RECV, true);
-	hook_err(lt, l);
+	/* Hooks that another makes unnecessary come last, once that one's fate is known. */
+	for (pass = 0; pass < 2; pass++)
+		for (h = 0; h < l->plan.nhooks; h++)
+			if ((l->plan.hooks[h].unless >= 0) == pass)
+				hook_one(lt, l, h);
 }
 
 static struct lib *new_lib(struct lib_tracer *lt, const char *path)
 {
 	struct lib *l;
 
-	if (lt->nlibs + 1 >= OSSL_MAX_LIBS)
+	if (lt->nlibs + 1 >= TP_MAX_LIBS)
 		return NULL;
 	if (lt->nlibs == lt->caplibs) {
 		int ncap = lt->caplibs ? lt->caplibs * 2 : 16;
@@ -388,33 +370,28 @@ static struct lib *new_lib(struct lib_tracer *lt, const char *path)
 	l = calloc(1, sizeof(*l));
 	if (!l)
 		return NULL;
-	l->r = calloc(1, sizeof(*l->r));
-	if (!l->r) {
-		free(l);
-		return NULL;
-	}
+	l->pv = -1;
 	snprintf(l->path, sizeof(l->path), "%s", path);
 	lt->libs[lt->nlibs++] = l;
 	l->id = lt->nlibs;
 	return l;
 }
 
-/*
- * Look at one file. path: how to open it from here; root: its process's root ("" for ours);
- * mdev/mino: the key of the maps line that named it (0/0 when none); named: its name says libssl or
- * the user named it, so it is analysed (and reported) without the symbol test. Returns 1 when a
- * library was hooked, 0 otherwise.
- */
-static int consider(struct lib_tracer *lt, const char *path, const char *root, __u64 mdev,
-		    __u64 mino, bool named)
+static void forget_last(struct lib_tracer *lt)
 {
-	char buf[PATH_MAX + 64], why[512], real[PATH_MAX];
-	struct oh_result *r;
-	struct fent *f;
+	free(lt->libs[--lt->nlibs]);
+}
+
+/* discover.h's consider(): look at one file. Returns 1 when a library was hooked. */
+static int consider(void *ctx, const char *path, const char *root, __u64 mdev, __u64 mino,
+		    bool named)
+{
+	struct lib_tracer *lt = ctx;
+	char buf[PATH_MAX + 64], real[PATH_MAX], build_id[41], why[256];
+	struct disc_fent *f;
 	struct lib *l;
 	struct stat st;
-	double t0;
-	int rc;
+	int pv;
 
 	if (stat(path, &st) < 0)
 		return 0; /* vanished with its process, or never there: try again later */
@@ -422,16 +399,23 @@ static int consider(struct lib_tracer *lt, const char *path, const char *root, _
 	 * would resolve against our own root. */
 	if (!root[0] && strncmp(path, "/proc/", 6) && realpath(path, real))
 		path = real;
-	f = set_find(lt, st.st_dev, st.st_ino);
+	f = disc_find(&lt->disc, st.st_dev, st.st_ino);
 	if (f) {
 		if (mino)
-			set_put(lt, mdev, mino, f->val);
+			disc_put(&lt->disc, mdev, mino, f->val);
 		return 0;
 	}
-	if (!S_ISREG(st.st_mode) || (!named && !elf_defines(path, "TLS_method"))) {
-		set_put(lt, st.st_dev, st.st_ino, -1);
+	pv = S_ISREG(st.st_mode) ? elf_probe(path, build_id, sizeof(build_id), why, sizeof(why))
+				 : -2;
+	if (!S_ISREG(st.st_mode))
+		snprintf(why, sizeof(why), "not a regular file");
+	if (pv < 0 && named && provider_by_name(path) >= 0)
+		pv = provider_by_name(path);
+	if (pv < 0 && !named) {
+		/* Not a TLS library: remember, never look again. */
+		disc_put(&lt->disc, st.st_dev, st.st_ino, -1);
 		if (mino)
-			set_put(lt, mdev, mino, -1);
+			disc_put(&lt->disc, mdev, mino, -1);
 		return 0;
 	}
 	l = new_lib(lt, path);
@@ -439,115 +423,55 @@ static int consider(struct lib_tracer *lt, const char *path, const char *root, _
 		fprintf(stderr, "libs: cannot track more libraries: '%s' is not hooked\n",
 			text_safe(path, buf, sizeof(buf)));
 		/* Say it once, not at every scan. */
-		set_put(lt, st.st_dev, st.st_ino, -1);
+		disc_put(&lt->disc, st.st_dev, st.st_ino, -1);
 		if (mino)
-			set_put(lt, mdev, mino, -1);
+			disc_put(&lt->disc, mdev, mino, -1);
 		return 0;
 	}
-	r = l->r;
-	t0 = now_ms();
-	rc = oh_analyze(path, root, r);
-	if (rc < 0 && stat(path, &st) < 0) {
-		/* The process (and its root) went away during the analysis: forget it. */
-		lt->nlibs--;
-		free(l->r);
-		free(l);
-		return 0;
-	}
-	set_put(lt, st.st_dev, st.st_ino, l->id - 1);
-	if (mino)
-		set_put(lt, mdev, mino, l->id - 1);
-	if (rc < 0) {
+	l->pv = pv;
+	if (pv < 0) {
+		/* The user named it, and no provider knows it. */
 		l->refused = true;
-		if (!r->why[0])
-			snprintf(r->why, sizeof(r->why), "not recognised as OpenSSL");
+		tp_plan_init(&l->plan);
+		if (pv == -1) {
+			size_t n = 0;
+			int i, j;
+
+			n += snprintf(why, sizeof(why), "not a TLS library alerttrace knows: defines "
+				      "none of");
+			for (i = 0; tls_providers[i]; i++)
+				for (j = 0; tls_providers[i]->marks[j] && n < sizeof(why); j++)
+					n += snprintf(why + n, sizeof(why) - n, " %s (%s)",
+						      tls_providers[i]->marks[j],
+						      tls_providers[i]->name);
+		}
+		snprintf(l->plan.why, sizeof(l->plan.why), "%s", why);
+	} else {
+		analyse(lt, l, path, root, build_id, &st);
+		if (l->plan.rc < 0 && stat(path, &st) < 0) {
+			/* The process (and its root) went away during the analysis: forget it. */
+			forget_last(lt);
+			return 0;
+		}
+		l->refused = l->plan.rc < 0;
+	}
+	disc_put(&lt->disc, st.st_dev, st.st_ino, l->id - 1);
+	if (mino)
+		disc_put(&lt->disc, mdev, mino, l->id - 1);
+	if (l->refused) {
 		if (lt->verbose)
-			fprintf(stderr, "libs: %s: refused: %s\n",
-				text_safe(path, buf, sizeof(buf)),
-				text_safe(r->why, why, sizeof(why)));
+			fprintf(stderr, "libs: %s: refused: %s\n", text_safe(path, buf, sizeof(buf)),
+				text_safe(l->plan.why, why, sizeof(why)));
 		return 0;
 	}
 	hook_lib(lt, l);
 	if (lt->verbose)
-		fprintf(stderr, "libs: %s: %s, analysed in %.1f ms, %d probes attached\n",
-			text_safe(path, buf, sizeof(buf)),
-			r->version[0] ? text_safe(r->version, why, sizeof(why)) : "unknown version",
-			now_ms() - t0, l->nlinks);
+		fprintf(stderr, "libs: %s: %s %s, analysed in %.1f ms%s, %d probes attached\n",
+			text_safe(path, buf, sizeof(buf)), tls_providers[pv]->name,
+			l->plan.version[0] ? text_safe(l->plan.version, why, sizeof(why))
+					   : "unknown version",
+			l->ms, l->cached ? " (cached by build-id)" : "", l->nlinks);
 	return 1;
-}
-
-/* ---- discovery ---- */
-
-/*
- * libssl.so.* entries of the dynamic linker's cache (glibc's "glibc-ld.so.cache1.1" format, alone
- * or after the old "ld.so-1.7.0" table; string offsets count from the new header).
- */
-static int scan_ld_cache(struct lib_tracer *lt)
-{
-	static const char new_magic[] = "glibc-ld.so.cache1.1";
-	static const char old_magic[] = "ld.so-1.7.0";
-	const size_t hdr = 48, ent = 24;
-	size_t sz, base = 0, i;
-	char *c = NULL;
-	__u32 nlibs;
-	int n = 0, fd;
-	struct stat st;
-
-	fd = open("/etc/ld.so.cache", O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	if (fstat(fd, &st) < 0 || st.st_size < (off_t)hdr || st.st_size > (64 << 20))
-		goto cleanup;
-	sz = st.st_size;
-	c = malloc(sz + 1);
-	if (!c || read(fd, c, sz) != (ssize_t)sz)
-		goto cleanup;
-	c[sz] = 0;
-	if (memcmp(c, old_magic, sizeof(old_magic) - 1) == 0) {
-		memcpy(&nlibs, c + 12, 4);
-		base = (16 + (size_t)nlibs * 12 + 7) & ~(size_t)7;
-	}
-	if (base + hdr > sz || memcmp(c + base, new_magic, sizeof(new_magic) - 1) != 0)
-		goto cleanup;
-	memcpy(&nlibs, c + base + 20, 4);
-	for (i = 0; i < nlibs && base + hdr + (i + 1) * ent <= sz; i++) {
-		const char *e = c + base + hdr + i * ent;
-		__u32 key, val;
-
-		memcpy(&key, e + 4, 4);
-		memcpy(&val, e + 8, 4);
-		if (base + key >= sz || base + val >= sz)
-			continue;
-		if (strncmp(c + base + key, "libssl.so", 9) == 0)
-			n += consider(lt, c + base + val, "", 0, 0, true);
-	}
-cleanup:
-	free(c);
-	close(fd);
-	return n;
-}
-
-static int scan_std_dirs(struct lib_tracer *lt)
-{
-	static const char *const pats[] = {
-	    "/lib/x86_64-linux-gnu/libssl.so.*",
-	    "/usr/lib/x86_64-linux-gnu/libssl.so.*",
-	    "/usr/local/lib*/libssl.so.*",
-	    "/usr/local/lib*/*/libssl.so.*",
-	};
-	size_t i, j;
-	int n = 0;
-
-	for (i = 0; i < sizeof(pats) / sizeof(pats[0]); i++) {
-		glob_t g;
-
-		if (glob(pats[i], 0, NULL, &g) != 0)
-			continue;
-		for (j = 0; j < g.gl_pathc; j++)
-			n += consider(lt, g.gl_pathv[j], "", 0, 0, true);
-		globfree(&g);
-	}
-	return n;
 }
 
 /* A named file that cannot be opened still gets a line in the report. */
@@ -561,193 +485,67 @@ static int scan_extra(struct lib_tracer *lt, const char *path)
 	l = new_lib(lt, path);
 	if (l) {
 		l->refused = true;
-		snprintf(l->r->why, sizeof(l->r->why), "cannot open: %s", strerror(errno));
+		snprintf(l->plan.why, sizeof(l->plan.why), "cannot open: %s", strerror(errno));
 	}
 	return 0;
-}
-
-/*
- * How to reach PID's files from here: "" when it shares our mount namespace and root, else
- * "/proc/PID/root". Returns -1 when the process is gone.
- */
-static int pid_root(struct lib_tracer *lt, int pid, char *root, size_t sz)
-{
-	struct stat ns, rt;
-	char p[64];
-
-	snprintf(p, sizeof(p), "/proc/%d/ns/mnt", pid);
-	if (stat(p, &ns) < 0)
-		return -1;
-	snprintf(p, sizeof(p), "/proc/%d/root", pid);
-	if (stat(p, &rt) < 0)
-		return -1;
-	if (ns.st_ino == lt->self_mntns && rt.st_dev == lt->self_root.st_dev &&
-	    rt.st_ino == lt->self_root.st_ino)
-		root[0] = 0;
-	else
-		snprintf(root, sz, "/proc/%d/root", pid);
-	return 0;
-}
-
-static ssize_t read_all(struct lib_tracer *lt, const char *path)
-{
-	size_t len = 0;
-	ssize_t n;
-	int fd;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	for (;;) {
-		if (len + 4096 + 1 > lt->bufcap) {
-			size_t ncap = lt->bufcap ? lt->bufcap * 2 : 1 << 16;
-			char *nb = realloc(lt->buf, ncap);
-
-			if (!nb) {
-				close(fd);
-				return -1;
-			}
-			lt->buf = nb;
-			lt->bufcap = ncap;
-		}
-		n = read(fd, lt->buf + len, lt->bufcap - len - 1);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			close(fd);
-			return -1; /* ESRCH: the process exited while we read */
-		}
-		if (n == 0)
-			break;
-		len += n;
-	}
-	close(fd);
-	lt->buf[len] = 0;
-	return len;
-}
-
-/*
- * One process: every executable file mapping whose (dev, inode) is new. Lines look like
- *   7f1c2a400000-7f1c2a46e000 r-xp 00022000 fd:01 1234 /usr/lib/x86_64-linux-gnu/libssl.so.3
- */
-/* path names the file the maps line shows (overlayfs may show another device: then no match). */
-static bool same_file(const char *path, __u64 dev, __u64 ino)
-{
-	struct stat st;
-
-	return !stat(path, &st) && st.st_dev == dev && st.st_ino == ino;
-}
-
-static int scan_pid(struct lib_tracer *lt, int pid, int *nfiles)
-{
-	char p[64], root[48] = "", full[PATH_MAX];
-	bool have_root = false;
-	char *line, *next;
-	int n = 0;
-
-	snprintf(p, sizeof(p), "/proc/%d/maps", pid);
-	if (read_all(lt, p) < 0)
-		return 0;
-	for (line = lt->buf; line && *line; line = next) {
-		unsigned long maj, min;
-		char *s = line, *path, *end;
-		unsigned long long ino;
-		const char *range;
-		size_t rlen, plen;
-		bool named;
-
-		next = strchr(line, '\n');
-		if (next)
-			*next++ = 0;
-		range = s;
-		s = strchr(s, ' ');
-		if (!s || strlen(s) < 5 || s[3] != 'x')
-			continue;
-		rlen = s - range;
-		s = strchr(s + 1, ' '); /* offset */
-		if (!s)
-			continue;
-		s = strchr(s + 1, ' '); /* dev */
-		if (!s)
-			continue;
-		maj = strtoul(s + 1, &end, 16);
-		if (*end != ':')
-			continue;
-		min = strtoul(end + 1, &end, 16);
-		ino = strtoull(end, &end, 10);
-		if (!ino)
-			continue;
-		path = end + strspn(end, " ");
-		if (path[0] != '/')
-			continue;
-		if (set_find(lt, makedev(maj, min), ino))
-			continue;
-		(*nfiles)++;
-		if (!have_root) {
-			if (pid_root(lt, pid, root, sizeof(root)) < 0)
-				return n;
-			have_root = true;
-		}
-		named = looks_like_libssl(path);
-		plen = strlen(path);
-		if (plen > 10 && strcmp(path + plen - 10, " (deleted)") == 0) {
-			/* Replaced on disk (an upgrade) but still mapped: reach the old inode. */
-			if (rlen > 64)
-				continue;
-			path[plen - 10] = 0;
-			named = looks_like_libssl(path);
-			snprintf(full, sizeof(full), "/proc/%d/map_files/%.*s", pid, (int)rlen,
-				 range);
-			n += consider(lt, full, root, makedev(maj, min), ino, named);
-			continue;
-		}
-		snprintf(full, sizeof(full), "%s%s", root, path);
-		if (root[0] && !same_file(full, makedev(maj, min), ino) &&
-		    same_file(path, makedev(maj, min), ino)) {
-			/* A chroot in our mount namespace: maps shows the path from our root. */
-			n += consider(lt, path, "", makedev(maj, min), ino, named);
-			continue;
-		}
-		if (access(full, F_OK) && rlen <= 64)
-			/* Not reachable by name (another mount namespace's private mount): the
-			 * mapping itself always is. */
-			snprintf(full, sizeof(full), "/proc/%d/map_files/%.*s", pid, (int)rlen,
-				 range);
-		n += consider(lt, full, root, makedev(maj, min), ino, named);
-	}
-	return n;
-}
-
-static int scan_procs(struct lib_tracer *lt, int *nprocs, int *nfiles)
-{
-	struct dirent *de;
-	int n = 0, self = getpid();
-	DIR *d;
-
-	d = opendir("/proc");
-	if (!d)
-		return -errno;
-	while ((de = readdir(d))) {
-		int pid;
-
-		if (!isdigit((unsigned char)de->d_name[0]))
-			continue;
-		pid = atoi(de->d_name);
-		if (pid == self)
-			continue;
-		(*nprocs)++;
-		n += scan_pid(lt, pid, nfiles);
-	}
-	closedir(d);
-	return n;
 }
 
 /* ---- API ---- */
 
+static int load_objs(struct lib_tracer *lt, const struct libs_opts *o, int ringbuf_fd)
+{
+	struct at_filter filt = {.stream = 1};
+	int i, err;
+
+	if (o && o->shared) {
+		/* The tracer's maps and filters, shared with the other BPF objects. */
+		filt = o->shared->filt;
+	} else {
+		for (i = 0; o && i < o->npids; i++)
+			filt.pids[i] = o->pids[i];
+	}
+	for (i = 0; tls_providers[i]; i++) {
+		const struct tls_provider *p = tls_providers[i];
+		struct pobj *po = &lt->objs[i];
+		struct bpf_map *m;
+
+		po->skel = p->open(&po->obj, &filt);
+		if (!po->skel) {
+			err = -errno;
+			fprintf(stderr, "libs: cannot open the %s uprobe object: %s\n", p->name,
+				strerror(-err));
+			return err;
+		}
+		lt->nprov = i + 1;
+		if (o && o->shared)
+			err = shared_reuse(po->obj, o->shared);
+		else if (ringbuf_fd >= 0)
+			err = bpf_map__reuse_fd(bpf_object__find_map_by_name(po->obj, "events"),
+						ringbuf_fd);
+		else
+			err = 0;
+		if (err) {
+			fprintf(stderr, "libs: cannot share the tracer's maps: %s\n", strerror(-err));
+			return err;
+		}
+		err = p->load(po->skel);
+		if (err) {
+			fprintf(stderr, "libs: cannot load the %s uprobes: %s%s\n", p->name,
+				strerror(-err),
+				err == -EPERM ? " (need root or CAP_BPF and CAP_PERFMON: run with sudo)"
+					      : " (run with -v for libbpf's log)");
+			return err;
+		}
+		m = bpf_object__find_map_by_name(po->obj, "cfgs");
+		po->cfgs_fd = m ? bpf_map__fd(m) : -1;
+		po->cfg_size = m ? bpf_map__value_size(m) : 0;
+	}
+	return 0;
+}
+
 int libs_open(struct lib_tracer **ltp, const struct libs_opts *o, int ringbuf_fd)
 {
 	struct lib_tracer *lt;
-	struct stat ns;
 	int err = 0, i, n = 0;
 
 	*ltp = NULL;
@@ -759,6 +557,9 @@ int libs_open(struct lib_tracer **ltp, const struct libs_opts *o, int ringbuf_fd
 	lt = calloc(1, sizeof(*lt));
 	if (!lt)
 		return -ENOMEM;
+	lt->disc.consider = consider;
+	lt->disc.named = any_named;
+	lt->disc.ctx = lt;
 	if (o) {
 		lt->verbose = o->verbose;
 		lt->err_always = o->err_always;
@@ -777,49 +578,14 @@ int libs_open(struct lib_tracer **ltp, const struct libs_opts *o, int ringbuf_fd
 			goto cleanup;
 		}
 	}
-	if (stat("/proc/self/ns/mnt", &ns) == 0)
-		lt->self_mntns = ns.st_ino;
-	if (stat("/", &lt->self_root) < 0) {
-		err = -errno;
-		fprintf(stderr, "libs: cannot stat /: %s\n", strerror(errno));
-		goto cleanup;
-	}
-
-	lt->skel = ossl_bpf__open();
-	if (!lt->skel) {
-		err = -errno;
-		fprintf(stderr, "libs: cannot open the OpenSSL uprobe object: %s\n",
-			strerror(-err));
-		goto cleanup;
-	}
-	if (o && o->shared) {
-		/* The tracer's maps and filters, shared with the other BPF objects. */
-		lt->skel->rodata->at_filt = o->shared->filt;
-		err = shared_reuse(lt->skel->obj, o->shared);
-		if (err) {
-			fprintf(stderr, "libs: cannot share the tracer's maps: %s\n", strerror(-err));
-			goto cleanup;
-		}
-	} else {
-		lt->skel->rodata->at_filt.stream = 1;
-		for (i = 0; o && i < o->npids; i++)
-			lt->skel->rodata->at_filt.pids[i] = o->pids[i];
-	}
-	if (ringbuf_fd >= 0 && !(o && o->shared)) {
-		err = bpf_map__reuse_fd(lt->skel->maps.events, ringbuf_fd);
-		if (err) {
-			fprintf(stderr, "libs: cannot share the event ring buffer: %s\n",
-				strerror(-err));
-			goto cleanup;
-		}
-	}
-	err = ossl_bpf__load(lt->skel);
+	err = disc_init(&lt->disc);
 	if (err) {
-		fprintf(stderr, "libs: cannot load the OpenSSL uprobes: %s%s\n", strerror(-err),
-			err == -EPERM ? " (need root or CAP_BPF and CAP_PERFMON: run with sudo)"
-				      : " (run with -v for libbpf's log)");
+		fprintf(stderr, "libs: cannot stat /: %s\n", strerror(-err));
 		goto cleanup;
 	}
+	err = load_objs(lt, o, ringbuf_fd);
+	if (err)
+		goto cleanup;
 	*ltp = lt;
 	return 0;
 cleanup:
@@ -838,10 +604,9 @@ int libs_scan(struct lib_tracer *lt)
 		lt->scanned = true;
 		for (i = 0; lt->extra[i]; i++)
 			n += scan_extra(lt, lt->extra[i]);
-		n += scan_ld_cache(lt);
-		n += scan_std_dirs(lt);
+		n += disc_scan_static(&lt->disc);
 	}
-	rc = scan_procs(lt, &nprocs, &nfiles);
+	rc = disc_scan_procs(&lt->disc, &nprocs, &nfiles);
 	if (rc < 0) {
 		fprintf(stderr, "libs: cannot list /proc: %s\n", strerror(-rc));
 		return rc;
@@ -857,30 +622,45 @@ int libs_scan(struct lib_tracer *lt)
 	return n;
 }
 
+int libs_scan_pid(struct lib_tracer *lt, int pid)
+{
+	int nfiles = 0;
+
+	return lt ? disc_scan_pid(&lt->disc, pid, &nfiles) : -EINVAL;
+}
+
+/* ---- the coverage report ---- */
+
+static const char *provider_name(const struct lib *l)
+{
+	return l->pv >= 0 ? tls_providers[l->pv]->name : "none";
+}
+
 static void report_json(FILE *f, const struct lib *l)
 {
-	const struct oh_result *r = l->r;
+	const struct tp_plan *p = &l->plan;
 	bool first = true;
 	int h;
 
-	fprintf(f, "{\"type\":\"library\",\"lib_id\":%u,\"path\":", l->id);
+	fprintf(f, "{\"type\":\"library\",\"lib_id\":%u,\"provider\":\"%s\",\"path\":", l->id,
+		provider_name(l));
 	json_str(f, l->path);
 	fprintf(f, ",\"build_id\":");
-	json_str(f, r->build_id);
+	json_str(f, p->build_id);
 	fprintf(f, ",\"version\":");
-	json_str(f, r->version);
-	for (h = 0; h < HK_N; h++)
-		fprintf(f, ",\"%s\":%s", hk_key[h], l->on[h] ? "true" : "false");
+	json_str(f, p->version);
+	for (h = 0; h < p->nhooks; h++)
+		fprintf(f, ",\"%s\":%s", p->hooks[h].key, l->on[h] ? "true" : "false");
 	fprintf(f, ",\"reasons\":{");
 	if (l->refused) {
 		fprintf(f, "\"analysis\":");
-		json_str(f, r->why);
+		json_str(f, p->why);
 		first = false;
 	} else {
-		for (h = 0; h < HK_N; h++) {
+		for (h = 0; h < p->nhooks; h++) {
 			if (l->on[h] || !l->why[h][0])
 				continue;
-			fprintf(f, "%s\"%s\":", first ? "" : ",", hk_key[h]);
+			fprintf(f, "%s\"%s\":", first ? "" : ",", p->hooks[h].key);
 			json_str(f, l->why[h]);
 			first = false;
 		}
@@ -890,26 +670,26 @@ static void report_json(FILE *f, const struct lib *l)
 
 static void report_text(FILE *f, const struct lib *l)
 {
-	const struct oh_result *r = l->r;
+	const struct tp_plan *p = &l->plan;
 	char buf[PATH_MAX + 64];
 	int h;
 
 	/* Paths and the version string come from the traced host: print them defanged. */
 	fprintf(f, "library %u: %s\n", l->id, text_safe(l->path, buf, sizeof(buf)));
 	if (l->refused) {
-		fprintf(f, "    not hooked: %s\n", text_safe(r->why, buf, sizeof(buf)));
+		fprintf(f, "    not hooked: %s\n", text_safe(p->why, buf, sizeof(buf)));
 		return;
 	}
 	fprintf(f, "    %s, build-id %s%s\n",
-		r->version[0] ? text_safe(r->version, buf, sizeof(buf)) : "unknown version",
-		r->build_id[0] ? r->build_id : "none", r->from_symbols ? ", from symbols" : "");
+		p->version[0] ? text_safe(p->version, buf, sizeof(buf)) : "unknown version",
+		p->build_id[0] ? p->build_id : "none", p->detail);
 	fprintf(f, "    hooks:");
-	for (h = 0; h < HK_N; h++)
-		fprintf(f, "%s %s %s", h ? "," : "", hk_name[h], l->on[h] ? "yes" : "no");
+	for (h = 0; h < p->nhooks; h++)
+		fprintf(f, "%s %s %s", h ? "," : "", p->hooks[h].name, l->on[h] ? "yes" : "no");
 	fprintf(f, "\n");
-	for (h = 0; h < HK_N; h++)
+	for (h = 0; h < p->nhooks; h++)
 		if (!l->on[h] && l->why[h][0])
-			fprintf(f, "    %s: %s\n", hk_name[h],
+			fprintf(f, "    %s: %s\n", p->hooks[h].name,
 				text_safe(l->why[h], buf, sizeof(buf)));
 }
 
@@ -930,7 +710,7 @@ void libs_report(struct lib_tracer *lt, FILE *f, bool json)
 	}
 	lt->reported = lt->nlibs;
 	if (first && !json && !hooked)
-		fprintf(f, "libs: no OpenSSL library found (name one with --lib PATH)\n");
+		fprintf(f, "libs: no TLS library found (name one with --lib PATH)\n");
 	fflush(f);
 }
 
@@ -950,22 +730,29 @@ int libs_hooked(struct lib_tracer *lt)
 	return n;
 }
 
+static __u64 lost_sum(struct lib_tracer *lt, bool hist)
+{
+	__u64 n = 0;
+	int i;
+
+	for (i = 0; lt && i < lt->nprov; i++)
+		n += tls_providers[i]->lost(lt->objs[i].skel, hist);
+	return n;
+}
+
 __u64 libs_lost(struct lib_tracer *lt)
 {
-	if (!lt || !lt->skel || !lt->skel->bss)
-		return 0;
-	return *(volatile __u64 *)&lt->skel->bss->lost;
+	return lost_sum(lt, false);
 }
 
 __u64 libs_hist_lost(struct lib_tracer *lt)
 {
-	if (!lt || !lt->skel || !lt->skel->bss)
-		return 0;
-	return *(volatile __u64 *)&lt->skel->bss->hist_lost;
+	return lost_sum(lt, true);
 }
 
 void libs_close(struct lib_tracer *lt)
 {
+	struct cent *c, *cn;
 	int i, j;
 
 	if (!lt)
@@ -975,16 +762,19 @@ void libs_close(struct lib_tracer *lt)
 
 		for (j = 0; j < l->nlinks; j++)
 			bpf_link__destroy(l->links[j]);
-		free(l->r);
 		free(l);
 	}
-	ossl_bpf__destroy(lt->skel);
+	for (i = 0; i < lt->nprov; i++)
+		tls_providers[i]->destroy(lt->objs[i].skel);
+	for (c = lt->cache; c; c = cn) {
+		cn = c->next;
+		free(c);
+	}
 	for (i = 0; lt->extra && lt->extra[i]; i++)
 		free(lt->extra[i]);
 	free(lt->extra);
 	free(lt->libs);
-	free(lt->set);
-	free(lt->errs);
-	free(lt->buf);
+	free(lt->aux);
+	disc_free(&lt->disc);
 	free(lt);
 }

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
- * The library path (issue 3): find every OpenSSL library on the host and in containers, analyse
- * each distinct file once (ossl_hooks.h), attach the uprobes of bpf/ossl.bpf.c, keep watching for
- * new ones, and report coverage.
+ * The library path: find every TLS library on the host and in containers (discover.h), offer each
+ * distinct file to the providers (provider.h), analyse it once per build-id, attach its
+ * provider's uprobes, keep watching for new ones, and report coverage.
  */
 #ifndef AT_LIBS_H
 #define AT_LIBS_H
@@ -31,6 +31,8 @@ int libs_open(struct lib_tracer **lt, const struct libs_opts *o, int ringbuf_fd)
 /* Scan /proc/PID/maps (and the linker cache on the first call); hook new files.
  * Returns the number of libraries hooked by this call, or -errno when /proc cannot be read. */
 int libs_scan(struct lib_tracer *lt);
+/* One process now (it just ran exec or mapped a new file). Returns the libraries hooked. */
+int libs_scan_pid(struct lib_tracer *lt, int pid);
 /* Coverage report on f (stderr): one block per library, or JSON lines; each library is reported
  * once: later calls report what rescans added (hooked or refused). */
 void libs_report(struct lib_tracer *lt, FILE *f, bool json);

@@ -1,0 +1,145 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * The OpenSSL provider (source `openssl`): libssl 1.1.1 to 3.5, and binaries that link it
+ * statically. The analysis is ossl_hooks.c's (symbols, SSL_METHOD tables, .eh_frame and data flow
+ * on the stripped file); this file turns its result into a probe plan for bpf/ossl.bpf.c.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <linux/types.h>
+#include "alerttrace.h"
+#include "ossl.h"
+#include "ossl_hooks.h"
+#include "provider.h"
+#include "ossl.skel.h"
+
+TP_SKEL_OPS(ossl)
+
+enum { H_SENT, H_RECV, H_DTLS_SENT, H_DTLS_RECV, H_ERR };
+
+static bool ossl_named(const char *base)
+{
+	return strncmp(base, "libssl", 6) == 0 && strstr(base, ".so");
+}
+
+static void plan_dispatch(struct tp_plan *p, const struct oh_result *r, const struct oh_probe *pr,
+			  const char *key, const char *name, bool dtls)
+{
+	struct tp_hook *h = tp_hook_add(p, key, name);
+	__u64 ck = ossl_cookie(0, -1, -1, 0, dtls);
+
+	if (!pr->ok) {
+		snprintf(h->why, sizeof(h->why), "%s", pr->why[0] ? pr->why : "not found");
+		return;
+	}
+	/* The alert is read from s->s3.send_alert: without a confirmed layout it would be noise. */
+	if (!r->ssl.ok) {
+		snprintf(h->why, sizeof(h->why), "SSL layout not confirmed: %.160s",
+			 r->ssl.why[0] ? r->ssl.why : "unknown");
+		return;
+	}
+	tp_hook_probe(h, "dispatch_entry", pr->file_off, ck, false);
+	tp_hook_probe(h, "dispatch_return", pr->file_off, ck, true);
+}
+
+static void plan_read(struct tp_plan *p, const struct oh_read_probe *pr, const char *key,
+		      const char *name, bool dtls)
+{
+	struct tp_hook *h = tp_hook_add(p, key, name);
+
+	if (!pr->p.ok) {
+		snprintf(h->why, sizeof(h->why), "%s", pr->p.why[0] ? pr->p.why : "not found");
+		return;
+	}
+	if (pr->alert_reg < 0 || pr->alert_reg >= OSSL_NREGS) {
+		snprintf(h->why, sizeof(h->why), "alert register index %d out of range",
+			 pr->alert_reg);
+		return;
+	}
+	tp_hook_probe(h, "read_alert", pr->p.file_off,
+		      ossl_cookie(0, pr->alert_reg, pr->ssl_reg, pr->alert_is_ptr, dtls), false);
+}
+
+static void plan_err(struct tp_plan *p, const struct oh_result *r)
+{
+	struct tp_hook *h = &p->hooks[H_ERR];
+
+	memset(h, 0, sizeof(*h));
+	h->key = "err_fallback";
+	h->name = "fatal fallback";
+	h->unless = H_RECV;
+	h->unless_why = "not needed: the read probe is attached";
+	/* One libcrypto, one probe: a second probe on it would report every error twice. */
+	h->on_aux = true;
+	h->aux_once = true;
+	snprintf(p->aux_path, sizeof(p->aux_path), "%s", r->err_path);
+	if (r->err_kind == OH_ERR_NONE || !r->err.ok) {
+		snprintf(h->why, sizeof(h->why), "%s",
+			 r->err.why[0] ? r->err.why : "no ERR function found");
+		return;
+	}
+	tp_hook_probe(h, "err_raise", r->err.file_off, ossl_cookie(0, -1, -1, 0, 0), false);
+}
+
+static void to_plan(const struct oh_result *r, struct tp_plan *p)
+{
+	struct ossl_cfg cfg = {
+	    .off_version = r->ssl.off_version,
+	    .off_method = r->ssl.off_method,
+	    .off_method_version = r->ssl.off_method_version,
+	    .off_s3 = r->ssl.off_s3,
+	    .off_send_alert = r->ssl.off_send_alert,
+	    .err_kind = r->err_kind,
+	};
+
+	p->rc = r->rc;
+	snprintf(p->why, sizeof(p->why), "%s", r->why[0] ? r->why : "not recognised as OpenSSL");
+	snprintf(p->version, sizeof(p->version), "%s", r->version);
+	snprintf(p->build_id, sizeof(p->build_id), "%s", r->build_id);
+	snprintf(p->detail, sizeof(p->detail), "%s", r->from_symbols ? ", from symbols" : "");
+	if (p->rc < 0)
+		return;
+	/* The read probe needs no layout for the alert itself; only the version would be wrong. */
+	if (!r->ssl.ok)
+		cfg.off_version = cfg.off_method = cfg.off_method_version = -1;
+	memcpy(p->cfg, &cfg, sizeof(cfg));
+	p->cfg_size = sizeof(cfg);
+	plan_dispatch(p, r, &r->dispatch, "sent", "sent", false);
+	plan_read(p, &r->read, "received", "received", false);
+	plan_dispatch(p, r, &r->dtls_dispatch, "dtls_sent", "dtls sent", true);
+	plan_read(p, &r->dtls_read, "dtls_received", "dtls received", true);
+	p->nhooks = H_ERR + 1;
+	plan_err(p, r);
+}
+
+static int ossl_analyse(const char *path, const char *root, struct tp_plan *p)
+{
+	static struct oh_result r; /* 5 KiB: not on the stack; the scan is single-threaded */
+
+	oh_analyze(path, root, &r);
+	to_plan(&r, p);
+	return p->rc;
+}
+
+/* A copy of a library analysed before, in another root: its libcrypto is another file. */
+static void ossl_rebase(const char *path, const char *root, struct tp_plan *p)
+{
+	static struct oh_result r;
+
+	oh_analyze(path, root, &r);
+	plan_err(p, &r);
+	if (p->cfg_size >= sizeof(struct ossl_cfg))
+		((struct ossl_cfg *)p->cfg)->err_kind = r.err_kind;
+}
+
+static const char *const ossl_marks[] = {"TLS_method", NULL};
+
+const struct tls_provider openssl_provider = {
+	.name = "openssl",
+	.source = AT_SRC_OPENSSL,
+	.named = ossl_named,
+	.marks = ossl_marks,
+	.analyse = ossl_analyse,
+	.rebase = ossl_rebase,
+	TP_SKEL(ossl),
+};
