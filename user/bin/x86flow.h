@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
- * x86-64 data flow on capstone, for one function at a time. Knows nothing of file formats: the
- * caller hands it code bytes through struct xf_code and the function's bounds (from .eh_frame,
- * symbols, or whatever its format gives).
+ * x86-64 data flow on capstone (decoding: x86dec.c), one function at a time. Knows nothing of
+ * file formats: the caller hands it code bytes through struct xf_code and the function's bounds
+ * (from .eh_frame, symbols, or whatever its format gives).
  *
  * Values are hash-consed symbolic expressions, so equal ids are equal expressions: the entry
  * value of a register, a constant, base + displacement, a load of 1..8 bytes from base + disp, the
