@@ -11,9 +11,10 @@ VERSION := $(shell git describe --always --dirty 2>/dev/null || echo 0.1)
 # tls/: the library path and one provider per TLS library; wire/: the TC source's interfaces,
 # attachment and socket owners; out/: decoding, aggregation and every output format.
 USER_DIRS := user user/bin user/tls user/wire user/out
+# -iquote, not -I: user/bin/elf.h must not shadow the C library's <elf.h> that libelf includes.
 CFLAGS ?= -g -O2
 CFLAGS += -Wall -Wextra -Wno-unused-parameter -std=gnu11 -D_GNU_SOURCE \
-	  -I$(OUTPUT) -Ibpf $(addprefix -I,$(USER_DIRS)) -DAT_VERSION='"$(VERSION)"'
+	  -I$(OUTPUT) -Ibpf $(addprefix -iquote ,$(USER_DIRS)) -DAT_VERSION='"$(VERSION)"'
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Ibpf -I$(OUTPUT) \
 	      -I/usr/include/$(shell $(CC) -dumpmachine)
 # Lazy: pkg-config may only exist once 'make deps' ran.

@@ -259,10 +259,46 @@ static void unit(void)
 	}
 }
 
+/* oh_analyze_err: a result computed under one root, its ERR fallback recomputed for another, is
+ * what a whole analysis under that other root gives. A copy of trixie's libssl with no libcrypto
+ * beside it finds trixie's libcrypto under its root and this machine's under "". */
+static void err_other_root(void)
+{
+	static const char *root = "/var/tmp/alerttrace-openssl/trixie";
+	static struct oh_result a, b;
+	char src[256], cmd[600], dir[] = "/tmp/oh_err.XXXXXX", copy[300];
+
+	snprintf(src, sizeof(src), "%s/usr/lib/x86_64-linux-gnu/libssl.so.3", root);
+	if (access(src, R_OK) || !mkdtemp(dir)) {
+		SKIP("err_other_root", "no fetched trixie libssl (tools/fetch-openssl.sh)");
+		return;
+	}
+	snprintf(copy, sizeof(copy), "%s/libssl.so.3", dir);
+	snprintf(cmd, sizeof(cmd), "cp %s %s", src, copy);
+	if (system(cmd) || oh_analyze(copy, root, &a) || oh_analyze(copy, "", &b)) {
+		FAILF("err_other_root", "expected both analyses, got \"%s\" \"%s\"", a.why, b.why);
+	} else if (!strcmp(a.err_path, b.err_path)) {
+		FAILF("err_other_root", "expected two libcryptos, got %s twice", a.err_path);
+	} else if (CHECK_EQ("err_other_root", 0, oh_analyze_err(copy, "", &a)) &&
+		   CHECK_STR("err_other_root", b.err_path, a.err_path) &&
+		   CHECK_EQ("err_other_root", b.err_kind, a.err_kind) &&
+		   CHECK_EQ("err_other_root", b.err.ok, a.err.ok) &&
+		   CHECK_EQ("err_other_root", b.err.vaddr, a.err.vaddr) &&
+		   CHECK_EQ("err_other_root", b.err.file_off, a.err.file_off) &&
+		   CHECK_STR("err_other_root", b.err.why, a.err.why) &&
+		   CHECK_EQ("err_other_root", -1, oh_analyze_err("/nonexistent", "", &a)) &&
+		   CHECK_EQ("err_other_root", 1, a.err.why[0] != 0)) {
+		printf("PASS err_other_root (%s -> %s)\n", root, b.err_path);
+	}
+	unlink(copy);
+	rmdir(dir);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc >= 2)
 		return dump(argv[1], argc >= 3 ? argv[2] : "");
 	unit();
+	err_other_root();
 	return tl_failed;
 }

@@ -3,6 +3,7 @@
 #ifndef AT_TESTLIB_H
 #define AT_TESTLIB_H
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -38,6 +39,35 @@ static inline int tl_need_root(const char *name)
 		return 1;
 	SKIP(name, "needs root (CAP_BPF): run as root");
 	return 0;
+}
+
+/* Compile src with gcc and flags into out (a file in a fresh directory under /tmp, which
+ * tl_rmbuild removes). 0 on success. */
+static inline int tl_build(const char *src, const char *flags, char *out, size_t n)
+{
+	char dir[] = "/tmp/at_test.XXXXXX", cmd[1024];
+	FILE *o;
+
+	if (!mkdtemp(dir))
+		return -1;
+	snprintf(cmd, sizeof(cmd), "%s/t.c", dir);
+	o = fopen(cmd, "w");
+	if (!o)
+		return -1;
+	fputs(src, o);
+	fclose(o);
+	snprintf(out, n, "%s/t", dir);
+	snprintf(cmd, sizeof(cmd), "gcc %s -o %s %s/t.c", flags, out, dir);
+	return system(cmd) ? -1 : 0;
+}
+
+static inline void tl_rmbuild(const char *out)
+{
+	char cmd[512];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf $(dirname %s)", out);
+	if (system(cmd))
+		return;
 }
 
 #endif

@@ -99,4 +99,13 @@ int oh_analyze(const char *path, const char *root, struct oh_result *r);
 /* Same, cached by build-id (or by device+inode when there is none) for the life of the process. */
 const struct oh_result *oh_analyze_cached(const char *path, const char *root);
 
+/*
+ * Recompute only the fatal-receive fallback of r (err_path, err_kind, err; version and
+ * version_src only when r->version is empty) for the libssl at path as seen under root: the same
+ * file (by build-id) in another container has its own libcrypto. The rest of r, analysed once,
+ * stays. Returns 0 when recomputed (r->err may still be !ok, with a reason), -1 when path cannot
+ * be read as ELF (r->err.why says why).
+ */
+int oh_analyze_err(const char *path, const char *root, struct oh_result *r);
+
 #endif
