@@ -11,6 +11,8 @@
 enum at_source {
 	AT_SRC_WIRE = 1,	/* TC classifier: a type-21 record on an interface */
 	AT_SRC_OPENSSL = 2,	/* uprobe in libssl */
+	AT_SRC_GNUTLS = 3,	/* uprobe in libgnutls (coming) */
+	AT_SRC_GO = 4,		/* uprobe in a Go binary's crypto/tls (coming) */
 };
 
 enum at_direction {
@@ -56,7 +58,8 @@ struct at_event {
 	__u32 uid;
 	__u32 lib_id;		/* the loader's index of the hooked library (BPF cookie) */
 	__u64 cgroup_id;
-	__u64 ssl;		/* SSL* in the traced process */
+	__u64 session;		/* the library's connection object in the traced process (OpenSSL:
+				 * SSL*); pairs the events of one connection */
 	char comm[AT_TASK_COMM_LEN];
 };
 

@@ -126,7 +126,7 @@ static __always_inline void emit(__u32 lib_id, __u64 ssl, __u8 direction, __u8 h
 	e->uid = (__u32)bpf_get_current_uid_gid();
 	e->cgroup_id = bpf_get_current_cgroup_id();
 	e->lib_id = lib_id;
-	e->ssl = ssl;
+	e->session = ssl;
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
 	at_emit(e);
 }

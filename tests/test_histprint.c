@@ -487,45 +487,13 @@ static const char *py_json =
     "    if sorted(o) != sorted(keys): print('keys', sorted(o)); continue\n"
     "    print(' '.join(json.dumps(o[k]) for k in keys))\n";
 
-static int have_python(void)
-{
-	return system("python3 -c 'import json' >/dev/null 2>&1") == 0;
-}
-
 /* JSON of t through python3; the normalised lines, malloc'ed, or NULL. */
 static char *json_via_python(const struct agg_table *t, bool per_pid)
 {
-	char data[] = "/tmp/test_histprint.XXXXXX", script[] = "/tmp/test_histprint.XXXXXX";
-	char cmd[256], *out = NULL, *res = NULL, buf[512];
-	size_t len = 0;
-	int fd1 = mkstemp(data), fd2 = mkstemp(script);
-	FILE *p, *r;
+	char *out = render(t, true, per_pid), *res = NULL;
 
-	out = render(t, true, per_pid);
-	if (fd1 < 0 || fd2 < 0 || !out)
-		goto cleanup;
-	if (write(fd1, out, strlen(out)) != (ssize_t)strlen(out) ||
-	    write(fd2, py_json, strlen(py_json)) != (ssize_t)strlen(py_json))
-		goto cleanup;
-	snprintf(cmd, sizeof(cmd), "python3 %s < %s 2>&1", script, data);
-	p = popen(cmd, "r");
-	r = open_memstream(&res, &len);
-	if (p && r)
-		while (fgets(buf, sizeof(buf), p))
-			fputs(buf, r);
-	if (p)
-		pclose(p);
-	if (r)
-		fclose(r);
-cleanup:
-	if (fd1 >= 0) {
-		close(fd1);
-		unlink(data);
-	}
-	if (fd2 >= 0) {
-		close(fd2);
-		unlink(script);
-	}
+	if (out)
+		res = tl_python(py_json, out, strlen(out));
 	free(out);
 	return res;
 }
@@ -552,7 +520,7 @@ static void test_json(void)
 	    "1700000000123456789 null null \"wire\" \"sent\" 2 113 "
 	    "\"bad_certificate_status_response\" 1\n";
 
-	if (!have_python()) {
+	if (!tl_have_python()) {
 		SKIP("json_lines_parse_with_right_values_per_pid",
 		     "python3 not found: install python3");
 		SKIP("json_lines_parse_with_right_values_grouped",

@@ -234,7 +234,7 @@ static void show_events(const char *name, pid_t srv, pid_t cli, struct lib_trace
 		       "0x%02x ssl 0x%llx lib %u %s\n",
 		       name, e->pid, e->pid == (__u32)srv ? "server" : "client", e->comm,
 		       e->direction == AT_DIR_SENT ? "sent" : "recv", hook_name(e->hook), e->level,
-		       e->code, e->version, e->flags, (unsigned long long)e->ssl, e->lib_id,
+		       e->code, e->version, e->flags, (unsigned long long)e->session, e->lib_id,
 		       libs_path(lt, e->lib_id));
 	}
 }
@@ -373,7 +373,7 @@ static bool check_case(struct lib_tracer *lt, const struct tcase *c, pid_t srv, 
 		if (!CHECK_EQ(name, AT_F_HAS_TASK | w->flags,
 			      e->flags & (AT_F_HAS_TASK | w->flags)))
 			continue;
-		if (w->hook != AT_HOOK_ERR && !e->ssl) {
+		if (w->hook != AT_HOOK_ERR && !e->session) {
 			FAILF(name, "event has no SSL pointer");
 			continue;
 		}

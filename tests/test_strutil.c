@@ -174,11 +174,6 @@ static void random_string(char *s, int maxlen)
 	s[o] = '\0';
 }
 
-static int have_python(void)
-{
-	return system("python3 -c 'import json' >/dev/null 2>&1") == 0;
-}
-
 /*
  * python3 reads lines "HEX-OF-INPUT JSON-OUTPUT" and checks that each JSON text parses (strictly:
  * no raw control characters) and decodes to the input: valid UTF-8 back to the same bytes,
@@ -215,27 +210,6 @@ static void emit_hex_line(FILE *f, const char *in, void (*fn)(FILE *, const char
 	fputc('\n', f);
 }
 
-/* Write text into a new temporary file; its name in path (a mkstemp template). */
-static int write_temp(char *path, void (*fill)(FILE *, void *), void *arg)
-{
-	int fd = mkstemp(path);
-	FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
-
-	if (!f) {
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	fill(f, arg);
-	return fclose(f) ? -1 : 0;
-}
-
-static void fill_script(FILE *f, void *arg)
-{
-	(void)arg;
-	fputs(py_json_check, f);
-}
-
 /* The fixed cases and N_RANDOM random strings; *(int *)arg counts the lines. */
 static void fill_json_lines(FILE *f, void *arg)
 {
@@ -261,25 +235,24 @@ static void fill_json_lines(FILE *f, void *arg)
 static void test_json_parses_with_python(void)
 {
 	const char *name = "json_str_output_parses_and_round_trips_in_python3";
-	char data[] = "/tmp/test_strutil.XXXXXX", script[] = "/tmp/test_strutil.XXXXXX";
-	char cmd[256], res[256] = "";
 	int lines = 0, n = -1, valid = -1;
-	FILE *p;
+	char *data = NULL, *res = NULL;
+	size_t len = 0;
+	FILE *f;
 
-	if (!have_python()) {
+	if (!tl_have_python()) {
 		SKIP(name, "python3 not found: install python3");
 		return;
 	}
-	if (write_temp(data, fill_json_lines, &lines) || write_temp(script, fill_script, NULL)) {
+	f = open_memstream(&data, &len);
+	if (f) {
+		fill_json_lines(f, &lines);
+		fclose(f);
+		res = tl_python(py_json_check, data, len);
+	}
+	if (!res) {
 		FAILF(name, "cannot write temporary files in /tmp");
 		goto cleanup;
-	}
-	snprintf(cmd, sizeof(cmd), "python3 %s < %s 2>&1", script, data);
-	p = popen(cmd, "r");
-	if (p) {
-		if (!fgets(res, sizeof(res), p))
-			res[0] = '\0';
-		pclose(p);
 	}
 	if (sscanf(res, "%d %d", &n, &valid) != 2 || n != lines) {
 		FAILF(name, "python3: expected %d good lines, got: %s", lines, res);
@@ -292,8 +265,8 @@ static void test_json_parses_with_python(void)
 	}
 	PASS(name);
 cleanup:
-	unlink(data);
-	unlink(script);
+	free(data);
+	free(res);
 }
 
 /* Undo text_safe: \\ -> \, \xHH -> byte. Returns 0 on a malformed escape. */

@@ -70,4 +70,50 @@ static inline void tl_rmbuild(const char *out)
 		return;
 }
 
+static inline int tl_have_python(void)
+{
+	return system("python3 -c 'import json' >/dev/null 2>&1") == 0;
+}
+
+/* Write n bytes of s into a new file from tmpl ("/tmp/NAME.XXXXXX"). 0 or -1. */
+static inline int tl_write_temp(char *tmpl, const char *s, size_t n)
+{
+	int fd = mkstemp(tmpl), ok;
+
+	if (fd < 0)
+		return -1;
+	ok = write(fd, s, n) == (ssize_t)n;
+	close(fd);
+	return ok ? 0 : -1;
+}
+
+/*
+ * python3 runs script with data (len bytes) on stdin, the independent judge of what we print.
+ * Returns its stdout and stderr, malloc'ed; NULL when the temporary files could not be written.
+ */
+static inline char *tl_python(const char *script, const char *data, size_t len)
+{
+	char d[] = "/tmp/testlib_data.XXXXXX", py[] = "/tmp/testlib_py.XXXXXX", cmd[128], buf[512];
+	char *res = NULL;
+	size_t rlen = 0;
+	FILE *p, *r;
+
+	if (tl_write_temp(d, data, len) || tl_write_temp(py, script, strlen(script)))
+		goto cleanup;
+	snprintf(cmd, sizeof(cmd), "python3 %s < %s 2>&1", py, d);
+	r = open_memstream(&res, &rlen);
+	p = popen(cmd, "r");
+	if (p && r)
+		while (fgets(buf, sizeof(buf), p))
+			fputs(buf, r);
+	if (p)
+		pclose(p);
+	if (r)
+		fclose(r);
+cleanup:
+	unlink(d);
+	unlink(py);
+	return res;
+}
+
 #endif

@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include <argp.h>
+#include <stdarg.h>
+#include <stdlib.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include "log.h"
 #include "strutil.h"
 #include "cli.h"
 
@@ -89,6 +92,27 @@ static const struct argp_option options[] = {
 	{},
 };
 
+static bool json_usage; /* -j anywhere on the command line */
+
+/*
+ * A usage error through the sink, so -j makes it JSON too; without -j argp's own message (and
+ * its "Try --help" line), as bcc tools print it. Exits either way.
+ */
+static void __attribute__((format(printf, 2, 3), noreturn))
+usage_err(struct argp_state *state, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (!json_usage)
+		argp_error(state, "%s", msg);
+	p_err("%s", msg);
+	exit(argp_err_exit_status);
+}
+
 static error_t parse_arg(int key, char *arg, struct argp_state *state)
 {
 	struct at_opts *o = state->input;
@@ -101,7 +125,7 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 	case 'p':
 		n = parse_list_u32(arg, 0x7fffffff, o->pids, AT_MAX_PIDS);
 		if (n <= 0)
-			argp_error(state, "invalid PID list '%s': give up to %d numbers, e.g. -p 1234,5678",
+			usage_err(state, "invalid PID list '%s': give up to %d numbers, e.g. -p 1234,5678",
 				   arg, AT_MAX_PIDS);
 		o->npids = n;
 		break;
@@ -110,7 +134,7 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		break;
 	case 'c':
 		if (!*arg || strlen(arg) > 15)
-			argp_error(state, "invalid COMM '%s': give a process name of 1 to 15 bytes", arg);
+			usage_err(state, "invalid COMM '%s': give a process name of 1 to 15 bytes", arg);
 		o->comm = arg;
 		break;
 	case OPT_PORT: {
@@ -122,7 +146,7 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 			if (!ports[i])
 				n = -EINVAL;
 		if (n <= 0)
-			argp_error(state, "invalid port list '%s': give up to %d ports 1-65535, e.g. "
+			usage_err(state, "invalid port list '%s': give up to %d ports 1-65535, e.g. "
 				   "--port 443,8443", arg, AT_FILT_PORTS);
 		for (i = 0; i < n; i++)
 			o->ports[i] = ports[i];
@@ -149,7 +173,7 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_TEXTFILE:
 		if (!*arg)
-			argp_error(state, "--textfile needs a path");
+			usage_err(state, "--textfile needs a path");
 		o->textfile = arg;
 		break;
 	case OPT_METRICS_PID:
@@ -163,7 +187,7 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_LIB:
 		if (o->nlibs == AT_MAX_LIBS)
-			argp_error(state, "too many --lib (at most %d)", AT_MAX_LIBS);
+			usage_err(state, "too many --lib (at most %d)", AT_MAX_LIBS);
 		o->libs[o->nlibs++] = arg;
 		break;
 	case OPT_NO_WIRE:
@@ -189,9 +213,9 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		__u32 v;
 
 		if (state->arg_num > 1)
-			argp_error(state, "unexpected argument '%s'", arg);
+			usage_err(state, "unexpected argument '%s'", arg);
 		if (parse_u32(arg, 86400 * 365, &v) || !v)
-			argp_error(state, "invalid %s '%s': give a positive whole number",
+			usage_err(state, "invalid %s '%s': give a positive whole number",
 				   state->arg_num == 0 ? "interval" : "count", arg);
 		if (state->arg_num == 0)
 			o->interval = v;
@@ -201,13 +225,13 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 	}
 	case ARGP_KEY_END:
 		if (o->no_wire && o->no_lib)
-			argp_error(state, "--no-wire and --no-lib leave nothing to trace");
+			usage_err(state, "--no-wire and --no-lib leave nothing to trace");
 		if (o->sent_only && o->received_only)
-			argp_error(state, "--sent and --received exclude each other");
+			usage_err(state, "--sent and --received exclude each other");
 		if (o->interval && !o->hist && !o->textfile)
-			argp_error(state, "an interval needs -H or --textfile");
+			usage_err(state, "an interval needs -H or --textfile");
 		if (o->per_pid && !o->hist)
-			argp_error(state, "-P needs -H");
+			usage_err(state, "-P needs -H");
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;
@@ -215,10 +239,26 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 	return 0;
 }
 
+/* The first pass only looks for -j, with argp's own rules (clusters, abbreviations, option
+ * arguments), so that a usage error before -j on the line is JSON too. */
+static error_t scan_json(int key, char *arg, struct argp_state *state)
+{
+	if (key == 'j')
+		*(bool *)state->input = true;
+	return key < ARGP_KEY_END ? 0 : ARGP_ERR_UNKNOWN; /* options and arguments: taken */
+}
+
 int cli_parse(int argc, char **argv, struct at_opts *o)
 {
 	static const struct argp argp = {options, parse_arg, NULL, doc, NULL, NULL, NULL};
+	static const struct argp scan = {options, scan_json, NULL, NULL, NULL, NULL, NULL};
+	const char *version = argp_program_version;
 
 	memset(o, 0, sizeof(*o));
+	/* Silent, and without --version, which argp would print (and not exit: ARGP_NO_EXIT). */
+	argp_program_version = NULL;
+	argp_parse(&scan, argc, argv, ARGP_SILENT | ARGP_NO_EXIT, NULL, &json_usage);
+	argp_program_version = version;
+	log_set_json(json_usage);
 	return argp_parse(&argp, argc, argv, 0, NULL, o);
 }

@@ -43,8 +43,10 @@ struct at_opts {
 	bool metrics_pid;		/* --metrics-pid */
 };
 
-/* Parses argv into o. Returns 0, or exits with status 2 and one line on stderr on a usage error
- * (argp's behaviour, kept for bcc compatibility). */
+/* Parses argv into o and sets the log sink's JSON mode (-j anywhere on the line). Returns 0, or
+ * exits with argp's status on a usage error: argp's message and its "Try --help" line (bcc's
+ * behaviour), or with -j one {"error":...} line. argp's own errors (an unknown option, a missing
+ * argument) stay argp's text. */
 int cli_parse(int argc, char **argv, struct at_opts *o);
 
 #endif

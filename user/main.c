@@ -36,6 +36,7 @@
 #include "cli.h"
 #include "ifaces.h"
 #include "libpath.h"
+#include "log.h"
 #include "strutil.h"
 #include "output.h"
 #include "tc_attach.h"
@@ -51,26 +52,7 @@ static void on_signal(int sig)
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list args)
 {
-	return vfprintf(stderr, fmt, args);
-}
-
-/* One line on stderr; JSON when -j so a consumer of the stream can parse errors too. */
-static bool json_errors;
-static void __attribute__((format(printf, 1, 2))) p_err(const char *fmt, ...)
-{
-	char msg[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	if (json_errors) {
-		fprintf(stderr, "{\"error\":");
-		json_str(stderr, msg);
-		fprintf(stderr, "}\n");
-	} else {
-		fprintf(stderr, "alerttrace: %s\n", msg);
-	}
+	return p_vdebug(fmt, args);
 }
 
 /* CAP_BPF + CAP_PERFMON + CAP_NET_ADMIN (or CAP_SYS_ADMIN) are what loading and attaching need. */
@@ -204,8 +186,8 @@ static void seed_owners(struct tracer *t)
 
 	if (n < 0)
 		p_err("cannot read /proc for the owners of existing sockets: %s", strerror(-n));
-	else if (t->o->verbose)
-		fprintf(stderr, "owners of %d existing TCP sockets read from /proc in %llu ms\n", n,
+	else
+		p_debug("owners of %d existing TCP sockets read from /proc in %llu ms\n", n,
 			(unsigned long long)(now_ms() - t0));
 }
 
@@ -377,7 +359,7 @@ static int run(struct at_opts *o)
 
 	if (!o->hist)
 		out_header(stdout);
-	fprintf(stderr, "Tracing TLS alerts... Hit Ctrl-C to end.\n");
+	p_info("Tracing TLS alerts... Hit Ctrl-C to end.");
 	next_collect = now_ms() + 1000;
 	next_print = o->interval ? now_ms() + o->interval * 1000ULL : ~0ULL;
 	while (!exiting) {
@@ -432,7 +414,8 @@ int main(int argc, char **argv)
 	struct at_opts o;
 
 	cli_parse(argc, argv, &o);
-	json_errors = o.json;
+	log_set_json(o.json);
+	log_set_verbose(o.verbose);
 	out_init(&(struct out_opts){.json = o.json, .timestamps = o.timestamps});
 
 	switch (o.action) {
@@ -451,7 +434,7 @@ int main(int argc, char **argv)
 			p_err("need root, or CAP_BPF and CAP_NET_ADMIN: run with sudo");
 			return 1;
 		}
-		fprintf(stderr, "removed %d stale alerttrace filter(s)\n", tc_cleanup_stale(true));
+		p_info("removed %d stale alerttrace filter(s)", tc_cleanup_stale(true));
 		return 0;
 	case AT_RUN:
 		break;

@@ -12,6 +12,9 @@
 
 #include "alerttrace.h"
 #include "alerts.h"
+#include "jsonw.h"
+#include "log.h"
+#include "sources.h"
 #include "strutil.h"
 #include "histprint.h"
 
@@ -165,17 +168,6 @@ static const char *count_str(__u64 v, char *buf, size_t n)
 }
 
 /* Names for values our BPF programs never write are short in text, so the line budget holds. */
-static const char *source_name(int s, bool json, char *buf, size_t n)
-{
-	if (s == AT_SRC_WIRE)
-		snprintf(buf, n, "wire");
-	else if (s == AT_SRC_OPENSSL)
-		snprintf(buf, n, "openssl");
-	else
-		snprintf(buf, n, json ? "unknown(%d)" : "src(%d)", s);
-	return buf;
-}
-
 static const char *dir_name(int d, bool json, char *buf, size_t n)
 {
 	if (d == AT_DIR_SENT)
@@ -191,7 +183,7 @@ static void text_labels(const struct agg_row *r, struct labels *l)
 {
 	char name[40];
 
-	source_name(r->source, false, l->source, sizeof(l->source));
+	at_source_name(r->source, l->source, sizeof(l->source));
 	dir_name(r->direction, false, l->dir, sizeof(l->dir));
 	if (r->encrypted) {
 		snprintf(l->level, sizeof(l->level), "-");
@@ -342,33 +334,35 @@ static void print_text(FILE *f, const struct item *v, long n, __u64 ts_ns, bool 
 
 static void print_json(FILE *f, const struct item *v, long n, __u64 ts_ns, bool per_pid)
 {
-	char b1[24], b2[24], name[48];
+	char b1[AT_SOURCE_NAME_MAX], b2[24], name[48];
+	struct jsonw w;
 	long i;
 
+	jsonw_init(&w, f);
 	for (i = 0; i < n; i++) {
 		const struct agg_row *r = &v[i].r;
 		bool unknown = unknown_owner(r);
 
-		fprintf(f, "{\"ts\":%llu,\"pid\":", (unsigned long long)ts_ns);
+		jsonw_start_object(&w);
+		jsonw_uint_field(&w, "ts", ts_ns);
 		if (per_pid && !unknown)
-			fprintf(f, "%u", r->pid);
+			jsonw_uint_field(&w, "pid", r->pid);
 		else
-			fputs("null", f);
-		fputs(",\"comm\":", f);
-		if (unknown)
-			fputs("null", f);
-		else
-			json_str(f, r->comm);
-		fprintf(f, ",\"source\":\"%s\",\"direction\":\"%s\"",
-			source_name(r->source, true, b1, sizeof(b1)),
-			dir_name(r->direction, true, b2, sizeof(b2)));
+			jsonw_null_field(&w, "pid");
+		jsonw_string_field(&w, "comm", unknown ? NULL : r->comm);
+		jsonw_string_field(&w, "source", at_source_name(r->source, b1, sizeof(b1)));
+		jsonw_string_field(&w, "direction", dir_name(r->direction, true, b2, sizeof(b2)));
 		if (r->encrypted) {
-			fputs(",\"level\":null,\"code\":null,\"alert\":\"encrypted\"", f);
+			jsonw_null_field(&w, "level");
+			jsonw_null_field(&w, "code");
+			jsonw_string_field(&w, "alert", "encrypted");
 		} else {
-			fprintf(f, ",\"level\":%u,\"code\":%u,\"alert\":", r->level, r->code);
-			json_str(f, at_alert_name(r->code, name, sizeof(name)));
+			jsonw_uint_field(&w, "level", r->level);
+			jsonw_uint_field(&w, "code", r->code);
+			jsonw_string_field(&w, "alert", at_alert_name(r->code, name, sizeof(name)));
 		}
-		fprintf(f, ",\"count\":%llu}\n", (unsigned long long)r->count);
+		jsonw_uint_field(&w, "count", r->count);
+		jsonw_end_object(&w);
 	}
 }
 
@@ -382,12 +376,7 @@ void hist_print(FILE *f, const struct agg_table *t, __u64 ts_ns, const struct hi
 		o = &none;
 	n = build(t, o->per_pid, &v);
 	if (n < 0) {
-		/* The loader's p_err format: JSON with -j, so a consumer can parse it too. */
-		if (o->json)
-			fprintf(stderr,
-				"{\"error\":\"cannot print the histogram: out of memory\"}\n");
-		else
-			fprintf(stderr, "alerttrace: cannot print the histogram: out of memory\n");
+		p_err("cannot print the histogram: out of memory");
 		return;
 	}
 	if (o->json)

@@ -28,6 +28,7 @@
 #include "alerttrace.h"
 #include "alerts.h"
 #include "metrics.h"
+#include "sources.h"
 #include "strutil.h"
 
 #define CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
@@ -129,16 +130,6 @@ static int series_cmp(const void *pa, const void *pb)
 	return 0;
 }
 
-static const char *source_name(int s, char *buf, size_t n)
-{
-	if (s == AT_SRC_WIRE)
-		return "wire";
-	if (s == AT_SRC_OPENSSL)
-		return "openssl";
-	snprintf(buf, n, "unknown(%d)", s);
-	return buf;
-}
-
 static const char *direction_name(int d, char *buf, size_t n)
 {
 	if (d == AT_DIR_SENT)
@@ -151,10 +142,10 @@ static const char *direction_name(int d, char *buf, size_t n)
 
 static void write_series(FILE *f, const struct series *s, bool with_pid)
 {
-	char b1[24], b2[24], b3[24], b4[24];
+	char b1[AT_SOURCE_NAME_MAX], b2[24], b3[24], b4[24];
 
 	fputs("alerttrace_alerts_total{source=", f);
-	prom_label(f, source_name(s->source, b1, sizeof(b1)));
+	prom_label(f, at_source_name(s->source, b1, sizeof(b1)));
 	fputs(",direction=", f);
 	prom_label(f, direction_name(s->direction, b2, sizeof(b2)));
 	fputs(",level=", f);

@@ -5,6 +5,8 @@
 #include <string.h>
 #include <time.h>
 #include "alerts.h"
+#include "jsonw.h"
+#include "sources.h"
 #include "strutil.h"
 #include "output.h"
 
@@ -72,11 +74,6 @@ static const char *addr_str(const struct at_event *e, const __u8 *a, char *buf, 
 	return buf;
 }
 
-static const char *source_name(__u8 s)
-{
-	return s == AT_SRC_WIRE ? "wire" : s == AT_SRC_OPENSSL ? "openssl" : "unknown";
-}
-
 static const char *hook_name(__u8 h)
 {
 	switch (h) {
@@ -104,61 +101,75 @@ void out_header(FILE *f)
 static void print_json(FILE *f, const struct at_event *e, const char *lib, bool enc,
 		       const char *alert, const char *ver, __u64 id, __u64 same_as)
 {
-	char s[INET6_ADDRSTRLEN], d[INET6_ADDRSTRLEN];
+	char s[INET6_ADDRSTRLEN], d[INET6_ADDRSTRLEN], src[AT_SOURCE_NAME_MAX], session[24];
+	struct jsonw w;
 
-	fprintf(f, "{\"ts\":%llu,\"id\":%llu,\"same_as\":", (unsigned long long)out_epoch_ns(e->ts_ns),
-		(unsigned long long)id);
+	jsonw_init(&w, f);
+	jsonw_start_object(&w);
+	jsonw_uint_field(&w, "ts", out_epoch_ns(e->ts_ns));
+	jsonw_uint_field(&w, "id", id);
 	if (same_as)
-		fprintf(f, "%llu", (unsigned long long)same_as);
+		jsonw_uint_field(&w, "same_as", same_as);
 	else
-		fprintf(f, "null");
-	fprintf(f, ",\"source\":\"%s\",\"direction\":\"%s\"", source_name(e->source),
-		e->direction == AT_DIR_SENT ? "sent" : "received");
-	if (e->source == AT_SRC_WIRE) {
-		fprintf(f, ",\"ifname\":");
-		json_str(f, out_ifname(e->ifindex));
-	}
-	if (e->flags & AT_F_HAS_ADDR)
-		fprintf(f, ",\"saddr\":\"%s\",\"sport\":%u,\"daddr\":\"%s\",\"dport\":%u",
-			addr_str(e, e->saddr, s, sizeof(s)), e->sport,
-			addr_str(e, e->daddr, d, sizeof(d)), e->dport);
-	fprintf(f, ",\"version\":\"%s\"", ver);
-	if (enc)
-		fprintf(f, ",\"level\":null,\"code\":null");
-	else
-		fprintf(f, ",\"level\":%u,\"code\":%u", e->level, e->code);
-	fprintf(f, ",\"alert\":");
-	json_str(f, alert);
-	fprintf(f, ",\"encrypted\":%s", enc ? "true" : "false");
+		jsonw_null_field(&w, "same_as");
+	jsonw_string_field(&w, "source", at_source_name(e->source, src, sizeof(src)));
+	jsonw_string_field(&w, "direction", e->direction == AT_DIR_SENT ? "sent" : "received");
 	if (e->source == AT_SRC_WIRE)
-		fprintf(f, ",\"length\":%u", e->length);
+		jsonw_string_field(&w, "ifname", out_ifname(e->ifindex));
+	if (e->flags & AT_F_HAS_ADDR) {
+		jsonw_string_field(&w, "saddr", addr_str(e, e->saddr, s, sizeof(s)));
+		jsonw_uint_field(&w, "sport", e->sport);
+		jsonw_string_field(&w, "daddr", addr_str(e, e->daddr, d, sizeof(d)));
+		jsonw_uint_field(&w, "dport", e->dport);
+	}
+	jsonw_string_field(&w, "version", ver);
+	if (enc) {
+		jsonw_null_field(&w, "level");
+		jsonw_null_field(&w, "code");
+	} else {
+		jsonw_uint_field(&w, "level", e->level);
+		jsonw_uint_field(&w, "code", e->code);
+	}
+	jsonw_string_field(&w, "alert", alert);
+	jsonw_bool_field(&w, "encrypted", enc);
+	if (e->source == AT_SRC_WIRE)
+		jsonw_uint_field(&w, "length", e->length);
 	if (e->flags & AT_F_HAS_TASK) {
 		char comm[AT_TASK_COMM_LEN + 1] = {};
 
 		memcpy(comm, e->comm, AT_TASK_COMM_LEN);
-		fprintf(f, ",\"pid\":%u,\"tid\":%u,\"comm\":", e->pid, e->tid);
-		json_str(f, comm);
-		fprintf(f, ",\"uid\":%u,\"cgroup\":%llu", e->uid, (unsigned long long)e->cgroup_id);
+		jsonw_uint_field(&w, "pid", e->pid);
+		jsonw_uint_field(&w, "tid", e->tid);
+		jsonw_string_field(&w, "comm", comm);
+		jsonw_uint_field(&w, "uid", e->uid);
+		jsonw_uint_field(&w, "cgroup", e->cgroup_id);
 	} else {
 		/* A wire event whose socket owner is not known. */
-		fprintf(f, ",\"pid\":null,\"tid\":null,\"comm\":null");
+		jsonw_null_field(&w, "pid");
+		jsonw_null_field(&w, "tid");
+		jsonw_null_field(&w, "comm");
 	}
-	if (e->source == AT_SRC_OPENSSL) {
-		fprintf(f, ",\"ssl\":\"0x%llx\",\"hook\":\"%s\",\"dtls\":%s,\"lib\":",
-			(unsigned long long)e->ssl, hook_name(e->hook),
-			e->flags & AT_F_DTLS ? "true" : "false");
-		json_str(f, lib ? lib : "?");
+	if (e->source != AT_SRC_WIRE) {
+		/* "ssl" is the name OpenSSL events always had; "session" the one every library
+		 * source shares. */
+		snprintf(session, sizeof(session), "0x%llx", (unsigned long long)e->session);
+		if (e->source == AT_SRC_OPENSSL)
+			jsonw_string_field(&w, "ssl", session);
+		jsonw_string_field(&w, "session", session);
+		jsonw_string_field(&w, "hook", hook_name(e->hook));
+		jsonw_bool_field(&w, "dtls", e->flags & AT_F_DTLS);
+		jsonw_string_field(&w, "lib", lib ? lib : "?");
 		if (e->direction == AT_DIR_SENT)
-			fprintf(f, ",\"written\":%s", e->flags & AT_F_WRITTEN ? "true" : "false");
+			jsonw_bool_field(&w, "written", e->flags & AT_F_WRITTEN);
 	}
-	fprintf(f, "}\n");
+	jsonw_end_object(&w);
 }
 
 static void print_text(FILE *f, const struct at_event *e, const char *lib, const char *alert,
 		       const char *level, __u64 id, __u64 same_as)
 {
 	char s[INET6_ADDRSTRLEN], d[INET6_ADDRSTRLEN], where[200], pid[16], comm[64], conn[120];
-	char cbuf[AT_TASK_COMM_LEN + 1] = {};
+	char cbuf[AT_TASK_COMM_LEN + 1] = {}, src[AT_SOURCE_NAME_MAX];
 
 	if (opts.timestamps) {
 		time_t t = out_epoch_ns(e->ts_ns) / 1000000000ULL;
@@ -190,14 +201,17 @@ static void print_text(FILE *f, const struct at_event *e, const char *lib, const
 	} else {
 		const char *base = lib ? strrchr(lib, '/') : NULL;
 
-		char ssl[32];
+		char session[40];
 
-		/* Without the connection's ends, the SSL pointer pairs the events of a connection. */
-		snprintf(ssl, sizeof(ssl), "ssl=0x%llx", (unsigned long long)e->ssl);
+		/* Without the connection's ends, the session pointer pairs the events of a
+		 * connection; OpenSSL's keeps the name it always had. */
+		snprintf(session, sizeof(session), "%s=0x%llx",
+			 e->source == AT_SRC_OPENSSL ? "ssl" : "session",
+			 (unsigned long long)e->session);
 		snprintf(where, sizeof(where), "%s%s %s", base ? base + 1 : lib ? lib : "?",
 			 e->direction == AT_DIR_SENT && !(e->flags & AT_F_WRITTEN) ? " (not written)"
 										  : "",
-			 conn[0] ? conn : ssl);
+			 conn[0] ? conn : session);
 	}
 	if (same_as) {
 		size_t l = strlen(where);
@@ -205,8 +219,8 @@ static void print_text(FILE *f, const struct at_event *e, const char *lib, const
 		snprintf(where + l, sizeof(where) - l, " (=#%llu)", (unsigned long long)same_as);
 	}
 	fprintf(f, "%-5llu %-7s %-4s %-7s %-28s %-7s %-15s %s\n", (unsigned long long)id,
-		source_name(e->source), e->direction == AT_DIR_SENT ? "sent" : "recv", level, alert,
-		pid, comm, where);
+		at_source_name(e->source, src, sizeof(src)),
+		e->direction == AT_DIR_SENT ? "sent" : "recv", level, alert, pid, comm, where);
 }
 
 void out_event(FILE *f, const struct at_event *e, const char *lib, __u64 id, __u64 same_as)

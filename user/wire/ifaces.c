@@ -8,6 +8,7 @@
 #include <net/if_arp.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include "log.h"
 #include "ifaces.h"
 
 /* The classifier parses Ethernet; lo also carries a (zero) Ethernet header. */
@@ -46,7 +47,7 @@ static int add_checked(int *out, int n, int cap, const char *name, int quiet)
 	if (type != ARPHRD_ETHER && type != ARPHRD_LOOPBACK) {
 		if (!quiet)
 			return -EPROTONOSUPPORT;
-		fprintf(stderr, "skipping %s: not an Ethernet device (link type %d)\n", name, type);
+		p_info("skipping %s: not an Ethernet device (link type %d)", name, type);
 		return n;
 	}
 	return add(out, n, cap, if_nametoindex(name));

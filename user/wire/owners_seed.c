@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include "alerttrace.h"
+#include "log.h"
 #include "owners_seed.h"
 
 #define TCP_ESTABLISHED_HEX 0x01
@@ -184,7 +185,7 @@ __u64 netns_cookie_of(int pid)
 		}
 		if (setns(self, CLONE_NEWNET)) {
 			/* Cannot return to our namespace: nothing after this is trustworthy. */
-			fprintf(stderr, "alerttrace: cannot return to its network namespace\n");
+			p_err("cannot return to its network namespace");
 			abort();
 		}
 	}

@@ -18,6 +18,7 @@
 #include <linux/pkt_sched.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include "log.h"
 #include "tc_attach.h"
 
 struct tc_filter {
@@ -277,8 +278,8 @@ static int release_qdisc(int ifindex, const char *ifname, bool report)
 				ours += is_ours(&fl[i]);
 		}
 		if (!ours && report)
-			fprintf(stderr, "left the clsact qdisc alerttrace created on %s: other "
-				"filters were added to it\n", ifname);
+			p_info("left the clsact qdisc alerttrace created on %s: other filters were "
+			       "added to it", ifname);
 		return 0;
 	}
 	if (ret)
@@ -360,9 +361,9 @@ int tc_cleanup_stale(bool report)
 					    !detach_one(ifindex, dir == 0, prio)) {
 						removed++;
 						if (report)
-							fprintf(stderr, "removed a stale alerttrace "
-								"filter on %s %s (pid %d)\n", ifname,
-								dir == 0 ? "ingress" : "egress", pid);
+							p_info("removed a stale alerttrace filter "
+							       "on %s %s (pid %d)", ifname,
+							       dir == 0 ? "ingress" : "egress", pid);
 					}
 			}
 		}
@@ -388,8 +389,8 @@ int tc_cleanup_stale(bool report)
 					continue;
 				removed++;
 				if (report)
-					fprintf(stderr, "removed an orphaned alerttrace filter on %s %s\n",
-						it->if_name, dir == 0 ? "ingress" : "egress");
+					p_info("removed an orphaned alerttrace filter on %s %s",
+					       it->if_name, dir == 0 ? "ingress" : "egress");
 			}
 		}
 	}
@@ -397,8 +398,8 @@ int tc_cleanup_stale(bool report)
 	 * keep theirs). */
 	for (it = ifs; it && it->if_index; it++)
 		if (release_qdisc(it->if_index, it->if_name, report) && report)
-			fprintf(stderr, "removed the clsact qdisc a stale alerttrace created on %s\n",
-				it->if_name);
+			p_info("removed the clsact qdisc a stale alerttrace created on %s",
+			       it->if_name);
 	if (ifs)
 		if_freenameindex(ifs);
 	state_unlock(lock);
