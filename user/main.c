@@ -109,7 +109,7 @@ static int handle_event(void *ctx, void *data, size_t len)
 	/* Library events learn their port from the matching wire event, if any (--port). */
 	if (!port_wanted(t->o, &e))
 		return 0;
-	out_event(stdout, &e, e.source == AT_SRC_OPENSSL ? libs_path(t->libs, e.lib_id) : NULL, id,
+	out_event(stdout, &e, e.source != AT_SRC_WIRE ? libs_path(t->libs, e.lib_id) : NULL, id,
 		  same_as);
 	if (ferror(stdout)) {
 		/* stdout closed (e.g. piped into head): stop cleanly. */

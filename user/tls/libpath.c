@@ -18,12 +18,13 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/stat.h>
-#include <gelf.h>
-#include <libelf.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "alerttrace.h"
 #include "discover.h"
+#include "elfpeek.h"
+#include "jsonw.h"
+#include "log.h"
 #include "libpath.h"
 #include "provider.h"
 #include "shared.h"
@@ -118,83 +119,18 @@ static bool any_named(const char *base)
 	return false;
 }
 
-static int mark_of(const char *name)
+/* bin_elf_peek's callback: the first provider one of whose marks the file defines. */
+static bool mark_cb(void *ctx, const char *name)
 {
-	int i, j;
+	int *pv = ctx, i, j;
 
 	for (i = 0; tls_providers[i]; i++)
 		for (j = 0; tls_providers[i]->marks && tls_providers[i]->marks[j]; j++)
-			if (strcmp(tls_providers[i]->marks[j], name) == 0)
-				return i;
-	return -1;
-}
-
-/*
- * One pass over the file's symbols: the first provider one of whose marks it defines (imports do
- * not count), and its build-id. Returns the provider index, -1 for none, -2 when the file is not
- * an ELF file we can read (why set).
- */
-static int elf_probe(const char *path, char *build_id, size_t bsz, char *why, size_t wsz)
-{
-	Elf_Scn *scn = NULL;
-	Elf *e = NULL;
-	int fd, pv = -1;
-
-	build_id[0] = 0;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		snprintf(why, wsz, "cannot open: %s", strerror(errno));
-		return -2;
-	}
-	if (elf_version(EV_CURRENT) == EV_NONE ||
-	    !(e = elf_begin(fd, ELF_C_READ_MMAP, NULL)) || elf_kind(e) != ELF_K_ELF) {
-		snprintf(why, wsz, "not an ELF file");
-		pv = -2;
-		goto cleanup;
-	}
-	while ((scn = elf_nextscn(e, scn))) {
-		Elf_Data *data;
-		GElf_Shdr sh;
-		size_t i, n;
-
-		if (!gelf_getshdr(scn, &sh) || !(data = elf_getdata(scn, NULL)))
-			continue;
-		if (sh.sh_type == SHT_NOTE && !build_id[0]) {
-			GElf_Nhdr nh;
-			size_t off = 0, no, doff;
-
-			while ((off = gelf_getnote(data, off, &nh, &no, &doff)) > 0) {
-				const unsigned char *d = (const unsigned char *)data->d_buf + doff;
-
-				if (nh.n_type != NT_GNU_BUILD_ID || nh.n_descsz > 20)
-					continue;
-				for (i = 0; i < nh.n_descsz && 2 * i + 2 < bsz; i++)
-					snprintf(build_id + 2 * i, 3, "%02x", d[i]);
-				break;
+			if (strcmp(tls_providers[i]->marks[j], name) == 0) {
+				*pv = i;
+				return true;
 			}
-			continue;
-		}
-		if ((sh.sh_type != SHT_DYNSYM && sh.sh_type != SHT_SYMTAB) || !sh.sh_entsize ||
-		    pv >= 0)
-			continue;
-		n = sh.sh_size / sh.sh_entsize;
-		for (i = 0; i < n && pv < 0; i++) {
-			const char *s;
-			GElf_Sym sym;
-
-			if (!gelf_getsym(data, (int)i, &sym) || sym.st_shndx == SHN_UNDEF ||
-			    GELF_ST_TYPE(sym.st_info) != STT_FUNC)
-				continue;
-			s = elf_strptr(e, sh.sh_link, sym.st_name);
-			if (s)
-				pv = mark_of(s);
-		}
-	}
-cleanup:
-	if (e)
-		elf_end(e);
-	close(fd);
-	return pv;
+	return false;
 }
 
 /* ---- analysis, cached by build-id ---- */
@@ -405,10 +341,11 @@ static int consider(void *ctx, const char *path, const char *root, __u64 mdev, _
 			disc_put(&lt->disc, mdev, mino, f->val);
 		return 0;
 	}
-	pv = S_ISREG(st.st_mode) ? elf_probe(path, build_id, sizeof(build_id), why, sizeof(why))
-				 : -2;
+	pv = -2;
 	if (!S_ISREG(st.st_mode))
 		snprintf(why, sizeof(why), "not a regular file");
+	else if (!bin_elf_peek(path, mark_cb, &pv, build_id, why, sizeof(why)))
+		pv = pv >= 0 ? pv : -1;
 	if (pv < 0 && named && provider_by_name(path) >= 0)
 		pv = provider_by_name(path);
 	if (pv < 0 && !named) {
@@ -420,8 +357,8 @@ static int consider(void *ctx, const char *path, const char *root, __u64 mdev, _
 	}
 	l = new_lib(lt, path);
 	if (!l) {
-		fprintf(stderr, "libs: cannot track more libraries: '%s' is not hooked\n",
-			text_safe(path, buf, sizeof(buf)));
+		p_err("cannot track more than %d libraries: '%s' is not hooked", TP_MAX_LIBS - 1,
+		      text_safe(path, buf, sizeof(buf)));
 		/* Say it once, not at every scan. */
 		disc_put(&lt->disc, st.st_dev, st.st_ino, -1);
 		if (mino)
@@ -460,13 +397,13 @@ static int consider(void *ctx, const char *path, const char *root, __u64 mdev, _
 		disc_put(&lt->disc, mdev, mino, l->id - 1);
 	if (l->refused) {
 		if (lt->verbose)
-			fprintf(stderr, "libs: %s: refused: %s\n", text_safe(path, buf, sizeof(buf)),
+			p_debug("libs: %s: refused: %s\n", text_safe(path, buf, sizeof(buf)),
 				text_safe(l->plan.why, why, sizeof(why)));
 		return 0;
 	}
 	hook_lib(lt, l);
 	if (lt->verbose)
-		fprintf(stderr, "libs: %s: %s %s, analysed in %.1f ms%s, %d probes attached\n",
+		p_debug("libs: %s: %s %s, analysed in %.1f ms%s, %d probes attached\n",
 			text_safe(path, buf, sizeof(buf)), tls_providers[pv]->name,
 			l->plan.version[0] ? text_safe(l->plan.version, why, sizeof(why))
 					   : "unknown version",
@@ -512,8 +449,7 @@ static int load_objs(struct lib_tracer *lt, const struct libs_opts *o, int ringb
 		po->skel = p->open(&po->obj, &filt);
 		if (!po->skel) {
 			err = -errno;
-			fprintf(stderr, "libs: cannot open the %s uprobe object: %s\n", p->name,
-				strerror(-err));
+			p_err("cannot open the %s uprobe object: %s", p->name, strerror(-err));
 			return err;
 		}
 		lt->nprov = i + 1;
@@ -525,15 +461,15 @@ static int load_objs(struct lib_tracer *lt, const struct libs_opts *o, int ringb
 		else
 			err = 0;
 		if (err) {
-			fprintf(stderr, "libs: cannot share the tracer's maps: %s\n", strerror(-err));
+			p_err("cannot share the tracer's maps with the %s uprobes: %s", p->name,
+			      strerror(-err));
 			return err;
 		}
 		err = p->load(po->skel);
 		if (err) {
-			fprintf(stderr, "libs: cannot load the %s uprobes: %s%s\n", p->name,
-				strerror(-err),
-				err == -EPERM ? " (need root or CAP_BPF and CAP_PERFMON: run with sudo)"
-					      : " (run with -v for libbpf's log)");
+			p_err("cannot load the %s uprobes: %s%s", p->name, strerror(-err),
+			      err == -EPERM ? " (need root or CAP_BPF and CAP_PERFMON: run with sudo)"
+					    : " (run with -v for libbpf's log)");
 			return err;
 		}
 		m = bpf_object__find_map_by_name(po->obj, "cfgs");
@@ -550,8 +486,7 @@ int libs_open(struct lib_tracer **ltp, const struct libs_opts *o, int ringbuf_fd
 
 	*ltp = NULL;
 	if (o && o->npids > AT_FILT_PIDS) {
-		fprintf(stderr, "libs: at most %d pids can be traced (-p), got %d\n", AT_FILT_PIDS,
-			o->npids);
+		p_err("at most %d pids can be traced (-p), got %d", AT_FILT_PIDS, o->npids);
 		return -E2BIG;
 	}
 	lt = calloc(1, sizeof(*lt));
@@ -580,7 +515,7 @@ int libs_open(struct lib_tracer **ltp, const struct libs_opts *o, int ringbuf_fd
 	}
 	err = disc_init(&lt->disc);
 	if (err) {
-		fprintf(stderr, "libs: cannot stat /: %s\n", strerror(-err));
+		p_err("cannot stat /: %s", strerror(-err));
 		goto cleanup;
 	}
 	err = load_objs(lt, o, ringbuf_fd);
@@ -608,15 +543,14 @@ int libs_scan(struct lib_tracer *lt)
 	}
 	rc = disc_scan_procs(&lt->disc, &nprocs, &nfiles);
 	if (rc < 0) {
-		fprintf(stderr, "libs: cannot list /proc: %s\n", strerror(-rc));
+		p_err("cannot list /proc: %s", strerror(-rc));
 		return rc;
 	}
 	n += rc;
 	dt = now_ms() - t0;
 	/* Once a second in verbose mode would drown the output: say it when it matters. */
 	if (lt->verbose && (n || nfiles || dt > 50))
-		fprintf(stderr,
-			"libs: scan: %d processes, %d new files, %d libraries hooked, "
+		p_debug("libs: scan: %d processes, %d new files, %d libraries hooked, "
 			"%.1f ms\n",
 			nprocs, nfiles, n, dt);
 	return n;
@@ -639,33 +573,31 @@ static const char *provider_name(const struct lib *l)
 static void report_json(FILE *f, const struct lib *l)
 {
 	const struct tp_plan *p = &l->plan;
-	bool first = true;
+	struct jsonw w;
 	int h;
 
-	fprintf(f, "{\"type\":\"library\",\"lib_id\":%u,\"provider\":\"%s\",\"path\":", l->id,
-		provider_name(l));
-	json_str(f, l->path);
-	fprintf(f, ",\"build_id\":");
-	json_str(f, p->build_id);
-	fprintf(f, ",\"version\":");
-	json_str(f, p->version);
+	jsonw_init(&w, f);
+	jsonw_start_object(&w);
+	jsonw_string_field(&w, "type", "library");
+	jsonw_uint_field(&w, "lib_id", l->id);
+	jsonw_string_field(&w, "provider", provider_name(l));
+	jsonw_string_field(&w, "path", l->path);
+	jsonw_string_field(&w, "build_id", p->build_id);
+	jsonw_string_field(&w, "version", p->version);
 	for (h = 0; h < p->nhooks; h++)
-		fprintf(f, ",\"%s\":%s", p->hooks[h].key, l->on[h] ? "true" : "false");
-	fprintf(f, ",\"reasons\":{");
-	if (l->refused) {
-		fprintf(f, "\"analysis\":");
-		json_str(f, p->why);
-		first = false;
-	} else {
-		for (h = 0; h < p->nhooks; h++) {
-			if (l->on[h] || !l->why[h][0])
-				continue;
-			fprintf(f, "%s\"%s\":", first ? "" : ",", p->hooks[h].key);
-			json_str(f, l->why[h]);
-			first = false;
-		}
-	}
-	fprintf(f, "}}\n");
+		jsonw_bool_field(&w, p->hooks[h].key, l->on[h]);
+	if (!l->refused)
+		jsonw_uint_field(&w, "analysis_us", (__u64)(l->ms * 1000));
+	jsonw_bool_field(&w, "cached", l->cached);
+	jsonw_name(&w, "reasons");
+	jsonw_start_object(&w);
+	if (l->refused)
+		jsonw_string_field(&w, "analysis", p->why);
+	for (h = 0; h < p->nhooks && !l->refused; h++)
+		if (!l->on[h] && l->why[h][0])
+			jsonw_string_field(&w, p->hooks[h].key, l->why[h]);
+	jsonw_end_object(&w);
+	jsonw_end_object(&w);
 }
 
 static void report_text(FILE *f, const struct lib *l)

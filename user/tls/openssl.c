@@ -126,7 +126,9 @@ static void ossl_rebase(const char *path, const char *root, struct tp_plan *p)
 {
 	static struct oh_result r;
 
-	oh_analyze(path, root, &r);
+	memset(&r, 0, sizeof(r));
+	if (oh_analyze_err(path, root, &r) < 0 && !r.err.why[0])
+		snprintf(r.err.why, sizeof(r.err.why), "cannot read '%.120s'", path);
 	plan_err(p, &r);
 	if (p->cfg_size >= sizeof(struct ossl_cfg))
 		((struct ossl_cfg *)p->cfg)->err_kind = r.err_kind;

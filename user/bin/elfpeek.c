@@ -1,0 +1,85 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* A quick look at an ELF file: build-id and defined functions (elfpeek.h). */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <gelf.h>
+#include <libelf.h>
+#include "elfpeek.h"
+
+static void note_build_id(Elf_Data *data, char *build_id)
+{
+	size_t off = 0, no, doff, i;
+	GElf_Nhdr nh;
+
+	while ((off = gelf_getnote(data, off, &nh, &no, &doff)) > 0) {
+		const unsigned char *d = (const unsigned char *)data->d_buf + doff;
+
+		if (nh.n_type != NT_GNU_BUILD_ID || nh.n_descsz > 20 || nh.n_descsz == 0)
+			continue;
+		for (i = 0; i < nh.n_descsz; i++)
+			snprintf(build_id + 2 * i, 3, "%02x", d[i]);
+		return;
+	}
+}
+
+/* Returns true when fn asked to stop. */
+static bool syms(Elf *e, Elf_Data *data, const GElf_Shdr *sh, bin_peek_fn fn, void *ctx)
+{
+	size_t i, n = sh->sh_size / sh->sh_entsize;
+
+	for (i = 0; i < n; i++) {
+		const char *s;
+		GElf_Sym sym;
+
+		if (!gelf_getsym(data, (int)i, &sym) || sym.st_shndx == SHN_UNDEF ||
+		    GELF_ST_TYPE(sym.st_info) != STT_FUNC)
+			continue;
+		s = elf_strptr(e, sh->sh_link, sym.st_name);
+		if (s && fn(ctx, s))
+			return true;
+	}
+	return false;
+}
+
+int bin_elf_peek(const char *path, bin_peek_fn fn, void *ctx, char *build_id, char *why,
+		 size_t wsz)
+{
+	bool stop = false;
+	Elf_Scn *scn = NULL;
+	Elf *e = NULL;
+	int fd, rc = -1;
+
+	build_id[0] = 0;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(why, wsz, "cannot open: %s", strerror(errno));
+		return -1;
+	}
+	if (elf_version(EV_CURRENT) == EV_NONE ||
+	    !(e = elf_begin(fd, ELF_C_READ_MMAP, NULL)) || elf_kind(e) != ELF_K_ELF) {
+		snprintf(why, wsz, "not an ELF file");
+		goto cleanup;
+	}
+	rc = 0;
+	while ((scn = elf_nextscn(e, scn))) {
+		Elf_Data *data;
+		GElf_Shdr sh;
+
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type == SHT_NOBITS ||
+		    !(data = elf_getdata(scn, NULL)))
+			continue;
+		if (sh.sh_type == SHT_NOTE && !build_id[0])
+			note_build_id(data, build_id);
+		else if ((sh.sh_type == SHT_DYNSYM || sh.sh_type == SHT_SYMTAB) && sh.sh_entsize &&
+			 !stop)
+			stop = syms(e, data, &sh, fn, ctx);
+	}
+cleanup:
+	if (e)
+		elf_end(e);
+	close(fd);
+	return rc;
+}
