@@ -7,6 +7,9 @@
 #define ALERTTRACE_H
 
 #define AT_TASK_COMM_LEN 16
+/* Libraries hooked at once, every provider together: lib_id 1..AT_MAX_LIBS-1 indexes each
+ * provider's `cfgs` array. */
+#define AT_MAX_LIBS 1024
 
 enum at_source {
 	AT_SRC_WIRE = 1,	/* TC classifier: a type-21 record on an interface */
@@ -26,6 +29,8 @@ enum at_hook {
 	AT_HOOK_DISPATCH = 1,	/* ssl3_dispatch_alert / dtls1_dispatch_alert entry+return */
 	AT_HOOK_READ = 2,	/* instruction probe in ssl3_read_bytes / dtls1_read_bytes */
 	AT_HOOK_ERR = 3,	/* ERR_vset_error / ERR_put_error fallback (fatal only) */
+	AT_HOOK_ALERT_SEND = 4,	/* gnutls_alert_send entry+return */
+	AT_HOOK_RECORD = 5,	/* GnuTLS: the store of a received alert in the record layer */
 };
 
 /* Event flags */

@@ -23,6 +23,7 @@
 #include "alerttrace.h"
 #include "ossl.h"
 #include "emit.bpf.h"
+#include "libprobe.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -36,7 +37,7 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 /* Per-library SSL layout, written by the loader, indexed by lib_id. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, OSSL_MAX_LIBS);
+	__uint(max_entries, AT_MAX_LIBS);
 	__type(key, __u32);
 	__type(value, struct ossl_cfg);
 } cfgs SEC(".maps");
@@ -58,20 +59,6 @@ struct {
 	__type(key, __u32);
 	__type(value, struct pending);
 } pending SEC(".maps");
-
-static __always_inline bool pid_wanted(__u32 tgid)
-{
-	/* The -p filter, checked first: other processes cost no memory reads. */
-	if (!at_filt.pids[0])
-		return true;
-	for (int i = 0; i < AT_FILT_PIDS; i++) {
-		if (!at_filt.pids[i])
-			break;
-		if (at_filt.pids[i] == tgid)
-			return true;
-	}
-	return false;
-}
 
 static __always_inline bool is_dtls_version(int v)
 {
@@ -108,27 +95,7 @@ static __always_inline __u16 ssl_version(const struct ossl_cfg *cfg, __u64 s, bo
 static __always_inline void emit(__u32 lib_id, __u64 ssl, __u8 direction, __u8 hook, __u8 level,
 				 __u8 code, __u16 version, __u8 flags)
 {
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	struct at_event *e = at_event_new();
-
-	if (!e)
-		return;
-	e->ts_ns = bpf_ktime_get_ns();
-	e->source = AT_SRC_OPENSSL;
-	e->direction = direction;
-	e->hook = hook;
-	e->level = level;
-	e->code = code;
-	e->version = version;
-	e->flags = flags | AT_F_HAS_TASK;
-	e->pid = pid_tgid >> 32;
-	e->tid = (__u32)pid_tgid;
-	e->uid = (__u32)bpf_get_current_uid_gid();
-	e->cgroup_id = bpf_get_current_cgroup_id();
-	e->lib_id = lib_id;
-	e->session = ssl;
-	bpf_get_current_comm(e->comm, sizeof(e->comm));
-	at_emit(e);
+	at_lib_emit(AT_SRC_OPENSSL, lib_id, ssl, direction, hook, level, code, version, flags);
 }
 
 SEC("uprobe")
@@ -144,7 +111,7 @@ int dispatch_entry(struct pt_regs *ctx)
 	__u64 s, base;
 	__u8 alert[2];
 
-	if (!pid_wanted(pid_tgid >> 32))
+	if (!at_pid_wanted(pid_tgid >> 32))
 		return 0;
 	cfg = bpf_map_lookup_elem(&cfgs, &lib_id);
 	if (!cfg)
@@ -205,7 +172,7 @@ int read_alert(struct pt_regs *ctx)
 	__u16 version = 0;
 	__u8 alert[2];
 
-	if (!pid_wanted(bpf_get_current_pid_tgid() >> 32))
+	if (!at_pid_wanted(bpf_get_current_pid_tgid() >> 32))
 		return 0;
 	cfg = bpf_map_lookup_elem(&cfgs, &lib_id);
 	if (!cfg)
@@ -261,7 +228,7 @@ int err_raise(struct pt_regs *ctx)
 		return 0;
 	if (reason < SSL_AD_REASON_OFFSET || reason > SSL_AD_REASON_OFFSET + 255)
 		return 0;
-	if (!pid_wanted(bpf_get_current_pid_tgid() >> 32))
+	if (!at_pid_wanted(bpf_get_current_pid_tgid() >> 32))
 		return 0;
 	/* ssl3_read_bytes raises 1000 + desc for a received fatal alert only. */
 	emit(lib_id, 0, AT_DIR_RECEIVED, AT_HOOK_ERR, 2, reason - SSL_AD_REASON_OFFSET, 0,

@@ -7,7 +7,6 @@
 #ifndef AT_OSSL_H
 #define AT_OSSL_H
 
-#define OSSL_MAX_LIBS 1024 /* entries of `cfgs`; lib_id 0 is never used */
 #define OSSL_NREGS 21	   /* 8-byte words in x86-64 struct pt_regs */
 #define OSSL_REG_NONE 0xff /* cookie: no register (e.g. SSL* unknown at the read probe) */
 

@@ -186,8 +186,8 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		o->verbose = true;
 		break;
 	case OPT_LIB:
-		if (o->nlibs == AT_MAX_LIBS)
-			usage_err(state, "too many --lib (at most %d)", AT_MAX_LIBS);
+		if (o->nlibs == AT_MAX_LIB_ARGS)
+			usage_err(state, "too many --lib (at most %d)", AT_MAX_LIB_ARGS);
 		o->libs[o->nlibs++] = arg;
 		break;
 	case OPT_NO_WIRE:

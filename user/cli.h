@@ -8,7 +8,7 @@
 #include "alerttrace.h"
 
 #define AT_MAX_PIDS AT_FILT_PIDS
-#define AT_MAX_LIBS 32
+#define AT_MAX_LIB_ARGS 32
 
 enum at_action {
 	AT_RUN = 0,
@@ -27,7 +27,7 @@ struct at_opts {
 	bool no_wire, no_lib;
 	__u32 pids[AT_MAX_PIDS];	/* -p */
 	int npids;
-	const char *libs[AT_MAX_LIBS + 1];	/* --lib, NULL-terminated */
+	const char *libs[AT_MAX_LIB_ARGS + 1];	/* --lib, NULL-terminated */
 	int nlibs;
 	/* issue 4: histograms, exporters, filters */
 	bool hist;			/* -H */

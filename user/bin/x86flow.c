@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* Data flow over one function (see x86flow.h); the decoding is in x86dec.c. */
+#include <asm/ptrace.h>
+#include <stddef.h>
 #include "x86flow.h"
 
 #include <stdarg.h>
@@ -670,4 +672,15 @@ int xf_has_load(const struct xf_fn *fn, int size, int64_t disp)
 		if (fn->vt.v[i].k == XF_V_LOAD && fn->vt.v[i].size == size && fn->vt.v[i].c == disp)
 			return 1;
 	return 0;
+}
+
+/* From the UAPI header itself, not a table of numbers. */
+#define PTI(f) ((int)(offsetof(struct pt_regs, f) / sizeof(unsigned long)))
+static const int gpr_ptregs[XF_NGPR] = {PTI(rax), PTI(rcx), PTI(rdx), PTI(rbx), PTI(rsp), PTI(rbp),
+					PTI(rsi), PTI(rdi), PTI(r8),  PTI(r9),	PTI(r10), PTI(r11),
+					PTI(r12), PTI(r13), PTI(r14), PTI(r15)};
+
+int xf_ptregs_index(int reg)
+{
+	return reg >= 0 && reg < XF_NGPR ? gpr_ptregs[reg] : -1;
 }

@@ -43,6 +43,8 @@ enum {
 	((1u << XF_RAX) | (1u << XF_RCX) | (1u << XF_RDX) | (1u << XF_RSI) | (1u << XF_RDI) |      \
 	 (1u << XF_R8) | (1u << XF_R9) | (1u << XF_R10) | (1u << XF_R11))
 extern const char *const xf_gpr_name[XF_NGPR]; /* "rax", ... */
+/* Index of GPR reg in the kernel's struct pt_regs, in 8-byte words: what a uprobe reads. */
+int xf_ptregs_index(int reg);
 
 /* Control flow class of an instruction. */
 enum {

@@ -83,6 +83,10 @@ static const char *hook_name(__u8 h)
 		return "read";
 	case AT_HOOK_ERR:
 		return "err-fallback";
+	case AT_HOOK_ALERT_SEND:
+		return "alert_send";
+	case AT_HOOK_RECORD:
+		return "record";
 	}
 	return "none";
 }

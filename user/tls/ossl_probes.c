@@ -10,14 +10,6 @@
  */
 #include "ossl_local.h"
 
-#include <asm/ptrace.h>
-#include <stddef.h>
-
-/* Index in struct pt_regs in 8-byte words, from the UAPI header itself: what a uprobe reads. */
-#define PTI(f) ((int)(offsetof(struct pt_regs, f) / sizeof(unsigned long)))
-static const int gpr_ptregs[XF_NGPR] = {PTI(rax), PTI(rcx), PTI(rdx), PTI(rbx), PTI(rsp), PTI(rbp),
-					PTI(rsi), PTI(rdi), PTI(r8),  PTI(r9),	PTI(r10), PTI(r11),
-					PTI(r12), PTI(r13), PTI(r14), PTI(r15)};
 
 /* Indirect calls of the form msg_callback(write_p, version, 21, buf, 2, s, arg). */
 struct mcb_site {
@@ -269,9 +261,9 @@ void ossl_analyse_read(struct ctx *c, struct oh_read_probe *rp, uint64_t va, uin
 		}
 		if (areg < 0 || sreg < 0)
 			continue;
-		rp->alert_reg = gpr_ptregs[areg];
+		rp->alert_reg = xf_ptregs_index(areg);
 		rp->alert_is_ptr = isptr;
-		rp->ssl_reg = gpr_ptregs[sreg];
+		rp->ssl_reg = xf_ptregs_index(sreg);
 		snprintf(rp->alert_reg_name, sizeof(rp->alert_reg_name), "%s", xf_gpr_name[areg]);
 		snprintf(rp->ssl_reg_name, sizeof(rp->ssl_reg_name), "%s", xf_gpr_name[sreg]);
 		if (c->f->fdes.n &&

@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <linux/types.h>
+#include "alerttrace.h"
 
 struct bpf_object;
 struct at_filter;
@@ -21,7 +22,7 @@ struct at_filter;
 #define TP_MAX_HOOKS 8	/* hooks of one library in the report */
 #define TP_MAX_PROBES 2 /* uprobes of one hook: an entry and its return */
 #define TP_CFG_MAX 64	/* bytes of one library's entry in the provider's `cfgs` map */
-#define TP_MAX_LIBS 1024 /* lib_id range shared by every provider (entries of each `cfgs`) */
+#define TP_MAX_LIBS AT_MAX_LIBS /* lib_id range shared by every provider */
 
 struct tp_probe {
 	const char *prog;	/* program name in the provider's BPF object */

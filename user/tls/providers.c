@@ -5,9 +5,11 @@
 #include "provider.h"
 
 extern const struct tls_provider openssl_provider;
+extern const struct tls_provider gnutls_provider;
 
 const struct tls_provider *const tls_providers[] = {
 	&openssl_provider,
+	&gnutls_provider,
 	NULL,
 };
 

@@ -1,0 +1,174 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * GnuTLS alert uprobes. The loader (user/tls/gnutls.c) finds, in each libgnutls file, where the
+ * alert paths are and attaches these programs with a cookie naming the library (bpf/gnutls.h).
+ *
+ *  alert_send_entry/alert_send_return: gnutls_alert_send(session, level, desc) (lib/alert.c),
+ *      which GnuTLS itself calls through its PLT for every alert it sends, and applications too.
+ *      The alert is counted when the call returns: GNUTLS_E_AGAIN / GNUTLS_E_INTERRUPTED keep
+ *      the record buffered for the caller's retry, which is the call that sends it.
+ *  record_alert: the instruction of the record layer (lib/record.c, record_add_to_buffers)
+ *      that stores a received alert's description in session->internals.last_alert; a register
+ *      there points to the record's 2 bytes (level, description). Every received alert record
+ *      passes there, warnings and close_notify included, once.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include "alerttrace.h"
+#include "gnutls.h"
+#include "emit.bpf.h"
+#include "libprobe.bpf.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+#define GNUTLS_E_AGAIN (-28)	   /* lib/includes/gnutls/gnutls.h.in */
+#define GNUTLS_E_INTERRUPTED (-52)
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, AT_MAX_LIBS);
+	__type(key, __u32);
+	__type(value, struct gnutls_cfg);
+} cfgs SEC(".maps");
+
+struct pending {
+	__u64 session;
+	__u16 version;
+	__u8 level;
+	__u8 code;
+	__u8 dtls;
+	__u8 pad[3];
+};
+
+/* LRU: a thread that dies inside gnutls_alert_send must not leak an entry forever. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 10240);
+	__type(key, __u32);
+	__type(value, struct pending);
+} pending SEC(".maps");
+
+/*
+ * The session's protocol as GnuTLS itself reports it (gnutls_protocol_get_version): the
+ * gnutls_protocol_t of its version entry, turned into the wire value. A client reports TLS 1.2
+ * until the ServerHello, even when it offers TLS 1.3 (GnuTLS's own legacy version).
+ */
+static __always_inline __u16 session_version(const struct gnutls_cfg *cfg, __u64 s, bool *dtls)
+{
+	__u64 ent = 0;
+	int id = 0;
+
+	if (!s || cfg->off_pversion < 0)
+		return 0;
+	if (bpf_probe_read_user(&ent, sizeof(ent), (void *)(s + cfg->off_pversion)) || !ent)
+		return 0;
+	if (bpf_probe_read_user(&id, sizeof(id), (void *)(ent + cfg->off_ver_id)))
+		return 0;
+	switch (id) {
+	case 1: /* GNUTLS_SSL3 */
+		return 0x300;
+	case 2: /* GNUTLS_TLS1_0 */
+	case 3:
+	case 4:
+	case 5: /* GNUTLS_TLS1_3 */
+		return 0x300 + id - 1;
+	case 200: /* GNUTLS_DTLS0_9 */
+		*dtls = true;
+		return 0x100;
+	case 201: /* GNUTLS_DTLS1_0 */
+		*dtls = true;
+		return 0xfeff;
+	case 202: /* GNUTLS_DTLS1_2 */
+		*dtls = true;
+		return 0xfefd;
+	}
+	return 0;
+}
+
+SEC("uprobe")
+int alert_send_entry(struct pt_regs *ctx)
+{
+	__u64 ck = bpf_get_attach_cookie(ctx);
+	__u32 lib_id = GT_CK_LIB(ck);
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u32 tid = (__u32)pid_tgid;
+	const struct gnutls_cfg *cfg;
+	struct pending p = {};
+	bool dtls = false;
+
+	if (!at_pid_wanted(pid_tgid >> 32))
+		return 0;
+	cfg = bpf_map_lookup_elem(&cfgs, &lib_id);
+	if (!cfg)
+		return 0;
+	p.session = PT_REGS_PARM1(ctx);
+	p.level = (__u8)PT_REGS_PARM2(ctx);
+	p.code = (__u8)PT_REGS_PARM3(ctx);
+	p.version = session_version(cfg, p.session, &dtls);
+	p.dtls = dtls;
+	bpf_map_update_elem(&pending, &tid, &p, BPF_ANY);
+	return 0;
+}
+
+SEC("uretprobe")
+int alert_send_return(struct pt_regs *ctx)
+{
+	__u64 ck = bpf_get_attach_cookie(ctx);
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	int rc = (int)PT_REGS_RC(ctx);
+	struct pending *p;
+	__u8 flags = 0;
+
+	p = bpf_map_lookup_elem(&pending, &tid);
+	if (!p)
+		return 0;
+	/* Buffered for a retry: that call is the one that sends it. */
+	if (rc == GNUTLS_E_AGAIN || rc == GNUTLS_E_INTERRUPTED) {
+		bpf_map_delete_elem(&pending, &tid);
+		return 0;
+	}
+	if (rc == 0)
+		flags |= AT_F_WRITTEN;
+	if (p->dtls)
+		flags |= AT_F_DTLS;
+	at_lib_emit(AT_SRC_GNUTLS, GT_CK_LIB(ck), p->session, AT_DIR_SENT, AT_HOOK_ALERT_SEND,
+		    p->level, p->code, p->version, flags);
+	bpf_map_delete_elem(&pending, &tid);
+	return 0;
+}
+
+SEC("uprobe")
+int record_alert(struct pt_regs *ctx)
+{
+	__u64 ck = bpf_get_attach_cookie(ctx);
+	__u32 lib_id = GT_CK_LIB(ck);
+	__u32 areg = GT_CK_ALERT_REG(ck), sreg = GT_CK_SESSION_REG(ck);
+	const struct gnutls_cfg *cfg;
+	__u64 regs[GT_NREGS];
+	__u64 s = 0;
+	__u16 version = 0;
+	bool dtls = false;
+	__u8 alert[2];
+
+	if (!at_pid_wanted(bpf_get_current_pid_tgid() >> 32))
+		return 0;
+	cfg = bpf_map_lookup_elem(&cfgs, &lib_id);
+	if (!cfg)
+		return 0;
+	/* The verifier refuses a variable offset into ctx: index a copy of the register file. */
+	_Static_assert(sizeof(regs) == sizeof(struct pt_regs), "pt_regs is not GT_NREGS words");
+	if (bpf_probe_read_kernel(regs, sizeof(regs), ctx))
+		return 0;
+	if (areg >= GT_NREGS)
+		return 0;
+	if (bpf_probe_read_user(alert, sizeof(alert), (void *)regs[areg]))
+		return 0;
+	if (sreg < GT_NREGS) {
+		s = regs[sreg];
+		version = session_version(cfg, s, &dtls);
+	}
+	at_lib_emit(AT_SRC_GNUTLS, lib_id, s, AT_DIR_RECEIVED, AT_HOOK_RECORD, alert[0], alert[1],
+		    version, dtls ? AT_F_DTLS : 0);
+	return 0;
+}

@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * What every library provider's uprobes share (ossl.bpf.c, gnutls.bpf.c, ...): the -p test that
+ * comes before any memory read, and the event of a library alert, handed to emit.bpf.h.
+ * Included after vmlinux.h, bpf_helpers.h, alerttrace.h and emit.bpf.h.
+ */
+#ifndef AT_LIBPROBE_BPF_H
+#define AT_LIBPROBE_BPF_H
+
+/* The -p filter, checked first: other processes cost no memory reads. */
+static __always_inline bool at_pid_wanted(__u32 tgid)
+{
+	if (!at_filt.pids[0])
+		return true;
+	for (int i = 0; i < AT_FILT_PIDS; i++) {
+		if (!at_filt.pids[i])
+			break;
+		if (at_filt.pids[i] == tgid)
+			return true;
+	}
+	return false;
+}
+
+/* One alert a library sent or received, from the current task. */
+static __always_inline void at_lib_emit(__u8 source, __u32 lib_id, __u64 session, __u8 direction,
+					__u8 hook, __u8 level, __u8 code, __u16 version,
+					__u8 flags)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	struct at_event *e = at_event_new();
+
+	if (!e)
+		return;
+	e->ts_ns = bpf_ktime_get_ns();
+	e->source = source;
+	e->direction = direction;
+	e->hook = hook;
+	e->level = level;
+	e->code = code;
+	e->version = version;
+	e->flags = flags | AT_F_HAS_TASK;
+	e->pid = pid_tgid >> 32;
+	e->tid = (__u32)pid_tgid;
+	e->uid = (__u32)bpf_get_current_uid_gid();
+	e->cgroup_id = bpf_get_current_cgroup_id();
+	e->lib_id = lib_id;
+	e->session = session;
+	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	at_emit(e);
+}
+
+#endif /* AT_LIBPROBE_BPF_H */

@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * The GnuTLS provider (source `gnutls`): libgnutls.so.30, 3.7 and 3.8, stripped. From the file
+ * alone it finds
+ *  - sent: gnutls_alert_send (exported; GnuTLS calls it through its PLT for its own alerts);
+ *  - received: the one instruction of the record layer that stores a received alert's
+ *    description into session->internals.last_alert (lib/record.c, record_add_to_buffers),
+ *    found through the offset gnutls_alert_get reads and checked by data flow: the stored value
+ *    is byte [P+1] of a pointer P still held in a register, whose byte [P] is the level;
+ *  - the protocol version: the session field and the version entry field that
+ *    gnutls_protocol_get_version reads.
+ */
+#ifndef AT_GNUTLS_PROVIDER_H
+#define AT_GNUTLS_PROVIDER_H
+
+#include <stdint.h>
+
+struct gt_probe {
+	int ok;
+	uint64_t vaddr, file_off;
+	char why[160];
+};
+
+struct gt_result {
+	int rc;			/* 0 analysed, -1 refused (why) */
+	char why[200];
+	char version[32];	/* "GnuTLS 3.7.9", "" when not found */
+	char build_id[41];
+	int64_t off_last_alert;	/* session->internals.last_alert, -1 unknown */
+	int off_pversion;	/* session->security_parameters.pversion, -1 unknown */
+	int off_ver_id;		/* version_entry_st.id */
+	struct gt_probe send;	/* gnutls_alert_send entry */
+	struct gt_probe rec;	/* the last_alert store */
+	int alert_reg, session_reg; /* at rec: pt_regs words of P and of the session */
+	char alert_reg_name[8], session_reg_name[8];
+	int candidates;		/* stores of last_alert's offset looked at */
+};
+
+/* Analyse path. Returns r->rc; never crashes on bad input. */
+int gt_analyze(const char *path, struct gt_result *r);
+
+#endif
