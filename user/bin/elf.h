@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
- * ELF reader for binary analysis, independent of any library it is pointed at: the whole file in
- * memory, parsed with libelf behind our own bounds checks, so a truncated or corrupt file is
+ * ELF reader for binary analysis, independent of any library it is pointed at: the whole file
+ * mapped, parsed with libelf behind our own bounds checks, so a truncated or corrupt file is
  * refused with a reason or yields less, never a crash. x86-64 (ELFCLASS64, little endian) only:
  * the analysers on top disassemble x86-64.
  */
@@ -38,7 +38,7 @@ struct bin_rel {
 
 struct bin_elf {
 	const char *path;
-	uint8_t *buf; /* the whole file */
+	uint8_t *buf; /* the whole file, mapped read-only (pages load as they are read) */
 	size_t size;
 	Elf *elf;
 	GElf_Ehdr eh;
