@@ -36,6 +36,7 @@
 #include "cli.h"
 #include "ifaces.h"
 #include "libpath.h"
+#include "execwatch.h"
 #include "log.h"
 #include "strutil.h"
 #include "output.h"
@@ -78,6 +79,7 @@ struct tracer {
 	struct sock_bpf *sock;
 	struct tc_set links;
 	struct lib_tracer *libs;
+	struct execwatch *ew;		/* discovery at exec; NULL: the rescan alone */
 	struct ring_buffer *rb;
 	struct hist_state hist;
 	bool metrics;			/* --prometheus or --textfile */
@@ -238,6 +240,27 @@ static int start_wire(struct tracer *t)
 	return 0;
 }
 
+static __u64 mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+/* A process ran exec on a file not seen, or its dynamic linker mapped its libraries: look now. */
+static void on_exec(void *ctx, int pid, __u64 ts_ns, bool exec)
+{
+	struct tracer *t = ctx;
+	int n = libs_scan_pid(t->libs, pid);
+
+	if (n > 0)
+		libs_report(t->libs, stderr, t->o->json);
+	if (t->o->verbose && n > 0)
+		p_debug("exec: pid %d (%s): %d libraries hooked %.1f ms after the kernel saw it\n",
+			pid, exec ? "exec" : "libraries mapped", n, (mono_ns() - ts_ns) / 1e6);
+}
+
 static int start_libs(struct tracer *t)
 {
 	struct libs_opts lo = {
@@ -254,6 +277,12 @@ static int start_libs(struct tracer *t)
 		      t->o->verbose ? "" : " (run with -v for the verifier's log)");
 		return err;
 	}
+	/* Before the first scan: every file it looks at is marked seen for the exec hook. */
+	err = ew_open(&t->ew, t->rb, on_exec, t);
+	if (err)
+		p_err("discovery at exec is off (%s): new libraries are found by the rescan every "
+		      "second", strerror(-err));
+	libs_set_execwatch(t->libs, t->ew);
 	err = libs_scan(t->libs);
 	if (err < 0) {
 		p_err("cannot scan processes for TLS libraries: %s", strerror(-err));
@@ -340,6 +369,12 @@ static int run(struct at_opts *o)
 			goto cleanup;
 		}
 	}
+	t.rb = ring_buffer__new(t.sh.events_fd, handle_event, &t, NULL);
+	if (!t.rb) {
+		err = -errno;
+		p_err("cannot open the ring buffer: %s", strerror(errno));
+		goto cleanup;
+	}
 	if (!o->no_wire) {
 		err = start_wire(&t);
 		if (err)
@@ -349,12 +384,6 @@ static int run(struct at_opts *o)
 		err = start_libs(&t);
 		if (err)
 			goto cleanup;
-	}
-	t.rb = ring_buffer__new(t.sh.events_fd, handle_event, &t, NULL);
-	if (!t.rb) {
-		err = -errno;
-		p_err("cannot open the ring buffer: %s", strerror(errno));
-		goto cleanup;
 	}
 
 	if (!o->hist)
@@ -404,6 +433,7 @@ cleanup:
 	tc_bpf__destroy(t.tc);
 	sock_bpf__destroy(t.sock);
 	libs_close(t.libs);
+	ew_close(t.ew);
 	hist_free(&t.hist);
 	shared_close(&t.sh);
 	return err ? 1 : 0;

@@ -7,7 +7,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <sys/mman.h>
 #include <gelf.h>
 #include <libelf.h>
 #include <stdarg.h>
@@ -41,7 +40,8 @@ static int range_ok(size_t size, uint64_t off, uint64_t len)
 static int read_file(struct bin_elf *f, const char *path)
 {
 	struct stat st;
-	size_t got;
+	ssize_t n;
+	size_t got = 0;
 	int fd;
 
 	fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -59,15 +59,23 @@ static int read_file(struct bin_elf *f, const char *path)
 		close(fd);
 		return -1;
 	}
-	/* Mapped, not read: an analyser touches a small part of a large binary (node: 99 MB). */
-	f->buf = mmap(NULL, st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-	if (f->buf == MAP_FAILED) {
-		f->buf = NULL;
-		setwhy(f, "cannot map: %s", strerror(errno));
+	/* Read, never mapped: a mapping of ours is a VM_MAYEXEC vma of the inode, into which the
+	 * kernel writes the breakpoints of every uprobe placed on the file (another tracer's, or a
+	 * previous analysis's): the code we decode would hold int3 bytes. */
+	f->buf = malloc(st.st_size);
+	if (!f->buf) {
+		setwhy(f, "out of memory");
 		close(fd);
 		return -1;
 	}
-	got = st.st_size;
+	while (got < (size_t)st.st_size) {
+		n = read(fd, f->buf + got, st.st_size - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		got += n;
+	}
 	close(fd);
 	f->size = got; /* a file that shrank under us is just a shorter file */
 	if (!got) {
@@ -166,6 +174,10 @@ static uint32_t name_hash(const char *s)
 
 	while (*s)
 		h = (h ^ (uint8_t)*s++) * 16777619u;
+	/* FNV's low bits, the ones a power-of-two table uses, mix poorly: fold the high ones in. */
+	h ^= h >> 16;
+	h *= 0x85ebca6bu;
+	h ^= h >> 13;
 	return h;
 }
 
@@ -181,9 +193,12 @@ static void hash_syms(struct bin_elf *f)
 		return;
 	f->sym_hcap = cap;
 	for (size_t i = f->nsym; i-- > 0;) {
-		size_t j = name_hash(f->sym[i].name) & (cap - 1);
+		uint32_t h = name_hash(f->sym[i].name);
+		size_t j = h & (cap - 1);
 
-		while (f->sym_hash[j] && strcmp(f->sym[f->sym_hash[j] - 1].name, f->sym[i].name))
+		f->sym[i].hash = h;
+		while (f->sym_hash[j] && (f->sym[f->sym_hash[j] - 1].hash != h ||
+					  strcmp(f->sym[f->sym_hash[j] - 1].name, f->sym[i].name)))
 			j = (j + 1) & (cap - 1);
 		f->sym[i].next = f->sym_hash[j];
 		f->sym_hash[j] = (uint32_t)(i + 1);
@@ -193,12 +208,15 @@ static void hash_syms(struct bin_elf *f)
 const struct bin_sym *bin_elf_sym(const struct bin_elf *f, const char *name, int type)
 {
 	const struct bin_sym *best = NULL;
+	uint32_t h;
 	size_t j;
 
 	if (!f->sym_hcap)
 		return NULL;
-	j = name_hash(name) & (f->sym_hcap - 1);
-	while (f->sym_hash[j] && strcmp(f->sym[f->sym_hash[j] - 1].name, name))
+	h = name_hash(name);
+	j = h & (f->sym_hcap - 1);
+	while (f->sym_hash[j] &&
+	       (f->sym[f->sym_hash[j] - 1].hash != h || strcmp(f->sym[f->sym_hash[j] - 1].name, name)))
 		j = (j + 1) & (f->sym_hcap - 1);
 	for (uint32_t k = f->sym_hash[j]; k; k = f->sym[k - 1].next) {
 		const struct bin_sym *s = &f->sym[k - 1];
@@ -358,8 +376,7 @@ void bin_elf_close(struct bin_elf *f)
 	free(f->rel);
 	free(f->needed);
 	free(f->verdef);
-	if (f->buf)
-		munmap(f->buf, f->size);
+	free(f->buf);
 	memset(f, 0, sizeof(*f));
 }
 

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
- * ELF reader for binary analysis, independent of any library it is pointed at: the whole file
- * mapped, parsed with libelf behind our own bounds checks, so a truncated or corrupt file is
+ * ELF reader for binary analysis, independent of any library it is pointed at: the whole file in
+ * memory, parsed with libelf behind our own bounds checks, so a truncated or corrupt file is
  * refused with a reason or yields less, never a crash. x86-64 (ELFCLASS64, little endian) only:
  * the analysers on top disassemble x86-64.
  */
@@ -22,6 +22,7 @@ struct bin_sym {
 	uint8_t type, bind; /* STT_*, STB_* */
 	uint8_t table;	    /* BIN_DYNSYM or BIN_SYMTAB */
 	uint32_t next;	    /* internal: next symbol of the same name + 1, 0 at the end */
+	uint32_t hash;	    /* internal: hash of name */
 };
 
 /* A section header, with its bytes when they lie inside the file. */
@@ -38,7 +39,7 @@ struct bin_rel {
 
 struct bin_elf {
 	const char *path;
-	uint8_t *buf; /* the whole file, mapped read-only (pages load as they are read) */
+	uint8_t *buf; /* the whole file, read (not mapped: see read_file) */
 	size_t size;
 	Elf *elf;
 	GElf_Ehdr eh;

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-/* A quick look at an ELF file: build-id and defined functions (elfpeek.h). */
+/* A quick look at an ELF file: build-id and defined functions (elfpeek.h). The mapping libelf
+ * makes may hold other uprobes' breakpoints (see elf.c): only notes and symbols are read here. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>

@@ -23,6 +23,7 @@
 #include "alerttrace.h"
 #include "discover.h"
 #include "elfpeek.h"
+#include "execwatch.h"
 #include "jsonw.h"
 #include "log.h"
 #include "libpath.h"
@@ -85,6 +86,7 @@ struct lib_tracer {
 	bool scanned;
 	int reported;		/* libs[0 .. reported-1] are in a report already */
 	struct disc disc;
+	struct execwatch *ew;	/* discovery at exec, NULL: the rescan alone */
 };
 
 static double now_ms(void)
@@ -335,6 +337,10 @@ static int consider(void *ctx, const char *path, const char *root, __u64 mdev, _
 	 * would resolve against our own root. */
 	if (!root[0] && strncmp(path, "/proc/", 6) && realpath(path, real))
 		path = real;
+	/* Looked at from now on: its exec no longer wakes the loader. */
+	ew_seen(lt->ew, st.st_dev, st.st_ino);
+	if (mino)
+		ew_seen(lt->ew, mdev, mino);
 	f = disc_find(&lt->disc, st.st_dev, st.st_ino);
 	if (f) {
 		if (mino)
@@ -349,6 +355,9 @@ static int consider(void *ctx, const char *path, const char *root, __u64 mdev, _
 	if (pv < 0 && named && provider_by_name(path) >= 0)
 		pv = provider_by_name(path);
 	if (pv < 0 && !named) {
+		/* A dynamic linker tells when a new process has mapped its libraries. */
+		if (ew_ldso(lt->ew, path, why, sizeof(why)) < 0)
+			p_err("discovery at exec: '%s': %s", text_safe(path, buf, sizeof(buf)), why);
 		/* Not a TLS library: remember, never look again. */
 		disc_put(&lt->disc, st.st_dev, st.st_ino, -1);
 		if (mino)
@@ -554,6 +563,12 @@ int libs_scan(struct lib_tracer *lt)
 			"%.1f ms\n",
 			nprocs, nfiles, n, dt);
 	return n;
+}
+
+void libs_set_execwatch(struct lib_tracer *lt, struct execwatch *ew)
+{
+	if (lt)
+		lt->ew = ew;
 }
 
 int libs_scan_pid(struct lib_tracer *lt, int pid)

@@ -31,6 +31,10 @@ int libs_open(struct lib_tracer **lt, const struct libs_opts *o, int ringbuf_fd)
 /* Scan /proc/PID/maps (and the linker cache on the first call); hook new files.
  * Returns the number of libraries hooked by this call, or -errno when /proc cannot be read. */
 int libs_scan(struct lib_tracer *lt);
+struct execwatch;
+/* Tell the library path about discovery at exec (execwatch.h) before the first scan: every file
+ * looked at is marked seen there, and dynamic linkers get their hook. */
+void libs_set_execwatch(struct lib_tracer *lt, struct execwatch *ew);
 /* One process now (it just ran exec or mapped a new file). Returns the libraries hooked. */
 int libs_scan_pid(struct lib_tracer *lt, int pid);
 /* Coverage report on f (stderr): one block per library, or JSON lines; each library is reported
