@@ -252,13 +252,16 @@ static __u64 mono_ns(void)
 static void on_exec(void *ctx, int pid, __u64 ts_ns, bool exec)
 {
 	struct tracer *t = ctx;
+	__u64 t0 = mono_ns();
 	int n = libs_scan_pid(t->libs, pid);
 
 	if (n > 0)
 		libs_report(t->libs, stderr, t->o->json);
 	if (t->o->verbose && n > 0)
-		p_debug("exec: pid %d (%s): %d libraries hooked %.1f ms after the kernel saw it\n",
-			pid, exec ? "exec" : "libraries mapped", n, (mono_ns() - ts_ns) / 1e6);
+		p_debug("exec: pid %d (%s): %d libraries hooked %.1f ms after the kernel saw it "
+			"(%.1f ms to wake up, %.1f ms to scan and attach)\n",
+			pid, exec ? "exec" : "libraries mapped", n, (mono_ns() - ts_ns) / 1e6,
+			(t0 - ts_ns) / 1e6, (mono_ns() - t0) / 1e6);
 }
 
 static int start_libs(struct tracer *t)

@@ -328,9 +328,43 @@ int disc_scan_procs(struct disc *d, int *nprocs, int *nfiles)
 }
 
 
+/*
+ * Programs in the standard binary directories that carry a TLS library themselves (node links
+ * OpenSSL in): hooked before they ever run, since a uprobe on the inode covers every later exec.
+ * A copy elsewhere (a container's) then reuses the analysis by build-id. Every file looked at is
+ * marked seen, so executing it does not wake the loader.
+ */
+static int scan_bin_dirs(struct disc *d)
+{
+	static const char *const dirs[] = {"/usr/bin", "/usr/sbin", "/usr/local/bin",
+					   "/usr/local/sbin"};
+	char path[PATH_MAX];
+	struct dirent *de;
+	struct stat st;
+	size_t i;
+	int n = 0;
+
+	for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		DIR *dir = opendir(dirs[i]);
+
+		while (dir && (de = readdir(dir))) {
+			if (de->d_name[0] == '.' ||
+			    snprintf(path, sizeof(path), "%s/%s", dirs[i], de->d_name) >=
+				    (int)sizeof(path) ||
+			    stat(path, &st) || !S_ISREG(st.st_mode) || !(st.st_mode & 0111) ||
+			    disc_find(d, st.st_dev, st.st_ino))
+				continue;
+			n += d->consider(d->ctx, path, "", 0, 0, false);
+		}
+		if (dir)
+			closedir(dir);
+	}
+	return n;
+}
+
 int disc_scan_static(struct disc *d)
 {
-	return scan_ld_cache(d) + scan_std_dirs(d);
+	return scan_ld_cache(d) + scan_std_dirs(d) + scan_bin_dirs(d);
 }
 
 int disc_init(struct disc *d)
