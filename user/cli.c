@@ -20,11 +20,12 @@ static const char doc[] =
 	"         [--textfile PATH] [--lib PATH].. [--sent|--received] [--fatal]\n"
 	"\n"
 	"Sources: 'wire' (a TC classifier on the interfaces sees TLS alert records,\n"
-	"plaintext or encrypted) and 'openssl' (uprobes on every libssl on the host and\n"
-	"in containers see every alert a process sends or receives, TLS 1.3 included).\n"
+	"plaintext or encrypted), 'openssl' and 'gnutls' (uprobes in every libssl and\n"
+	"libgnutls on the host and in containers see every alert a process sends or\n"
+	"receives, TLS 1.3 included).\n"
 	"\n"
 	"EXAMPLES:\n"
-	"  alerttrace                  # lo + default-route interfaces, every libssl\n"
+	"  alerttrace                  # lo + default-route interfaces, every TLS library\n"
 	"  alerttrace -i eth0,lo -T    # these interfaces, with a time column\n"
 	"  alerttrace -i all           # every interface that is up\n"
 	"  alerttrace -j               # JSON lines (schema in README.md)\n"
@@ -37,6 +38,7 @@ static const char doc[] =
 	"  alerttrace -H 15 --textfile /var/lib/node_exporter/alerttrace.prom\n"
 	"  alerttrace --no-wire        # library hooks only\n"
 	"  alerttrace --lib /opt/app/lib/libssl.so.3   # also hook this file\n"
+	"  alerttrace --no-wire -v     # library hooks, what each library got, timings\n"
 	"  alerttrace --list-alerts    # the TLS alert table\n"
 	"  alerttrace --explain 48     # what unknown_ca means (or a name)\n"
 	"  alerttrace --cleanup        # remove what a killed alerttrace left\n";
@@ -81,7 +83,7 @@ static const struct argp_option options[] = {
 	{"timestamp", 'T', NULL, 0, "Include a time column", 0},
 	{"json", 'j', NULL, 0, "One JSON object per line", 0},
 	{"verbose", 'v', NULL, 0, "Verbose: libbpf's log and the verifier's output", 0},
-	{"lib", OPT_LIB, "PATH", 0, "Also hook this libssl or binary (repeatable)", 0},
+	{"lib", OPT_LIB, "PATH", 0, "Also hook this TLS library or binary (repeatable)", 0},
 	{"no-wire", OPT_NO_WIRE, NULL, 0, "No TC classifier: library events only", 0},
 	{"no-lib", OPT_NO_LIB, NULL, 0, "No library hooks: wire events only", 0},
 	{"list-alerts", OPT_LIST_ALERTS, NULL, 0, "Print the TLS alert table and exit", 0},

@@ -83,7 +83,7 @@ struct tracer {
 	struct ring_buffer *rb;
 	struct hist_state hist;
 	bool metrics;			/* --prometheus or --textfile */
-	__u64 lost_reported, hist_lost_reported;
+	__u64 lost_reported, hist_lost_reported, ew_lost_reported;
 };
 
 static bool port_wanted(const struct at_opts *o, const struct at_event *e)
@@ -146,6 +146,12 @@ static void report_lost(struct tracer *t)
 		      (unsigned long long)(hl - t->hist_lost_reported), AT_HIST_MAX);
 	t->lost_reported = lost;
 	t->hist_lost_reported = hl;
+	if (ew_lost(t->ew) != t->ew_lost_reported) {
+		p_err("discovery at exec missed %llu processes (its ring buffer was full): the "
+		      "rescan every second finds them",
+		      (unsigned long long)(ew_lost(t->ew) - t->ew_lost_reported));
+		t->ew_lost_reported = ew_lost(t->ew);
+	}
 }
 
 static struct at_filter make_filter(const struct at_opts *o, bool metrics)
