@@ -63,15 +63,17 @@ bulk() {
 echo "bench_gnutls: $ROUNDS rounds, ${SECS} s of handshakes and 3 x 256 MiB per run;" \
 	"gnutls-serv on port $PORT, gnutls_peer serve on 127.0.0.1:$((PORT + 1));" \
 	"$(gnutls-cli --version | head -1)"
-row='%-6s %-4s %14s %12s %12s %10s %10s\n'
+row='%-6s %-4s %14s %12s %12s %10s %10s %7s\n'
 # shellcheck disable=SC2059 # the format is the row's
-printf "$row" round mode "handshakes/s" connections "bulk MB/s" events "tracer ms"
+printf "$row" round mode "handshakes/s" connections "bulk MB/s" events "tracer ms" others
 : >"$T/results"
 for rm in $(bench_order "$ROUNDS" off lib hist); do
 	r=${rm%%:*} m=${rm#*:}
 	bench_tracer bench_gnutls "$m"
+	o1=$(bench_others)
 	read -r hs n < <(handshakes)
 	mb=$(bulk)
+	o2=$(bench_others)
 	ev=- TCPU=-
 	if [ -n "$TPID" ]; then
 		bench_stop
@@ -79,12 +81,13 @@ for rm in $(bench_order "$ROUNDS" off lib hist); do
 		[ "$m" = lib ] && [ ! -e "$T/kinds" ] && bench_kinds "$T/at.out" gnutls >"$T/kinds"
 	fi
 	# shellcheck disable=SC2059
-	printf "$row" "$r" "$m" "$hs" "$n" "$mb" "$ev" "$TCPU"
+	printf "$row" "$r" "$m" "$hs" "$n" "$mb" "$ev" "$TCPU" "$((o1 > o2 ? o1 : o2))"
 	echo "$m $hs $mb" >>"$T/results"
 done
 echo "events: GnuTLS events the tracer reported (off: no tracer); 4 per connection expected and 2"
 echo "per bulk read. tracer ms: the tracer's user + system CPU time while it traced (of ~2 x"
-echo "${SECS} s of CPU the peers had; the machine has $(nproc) cores)."
+echo "${SECS} s of CPU the peers had; the machine has $(nproc) cores). others: alerttrace processes"
+echo "not this bench's at the start or end of the run (their uprobes fire on these peers too)."
 echo "the most common GnuTLS events of the first lib run:"
 cat "$T/kinds" 2>/dev/null
 bench_summary "$T/results" "off=off (no tracer)" "lib=lib (--no-wire)" \

@@ -60,6 +60,12 @@ bench_stop() {
 	wait "$TPID"
 }
 
+# bench_others: how many alerttrace processes other than the run's own (TPID) run now. Uprobes
+# are global: another session's tracer hooks this bench's peers too, "off" runs included.
+bench_others() {
+	pgrep -x alerttrace | grep -vxc "${TPID:-0}"
+}
+
 # bench_order ROUNDS MODE...: "ROUND:MODE" words, every mode once a round, the order rotated by
 # one each round (off lib all, lib all off, ...), so that no set-up always runs first.
 bench_order() {
