@@ -127,7 +127,7 @@ res("escape_prometheus_no_raw_control_bytes", not bad, "expected none, got %r" %
 # Text stream: every line after the header is one row; each name escaped, on its 4 rows
 # (2 library events, 2 wire events).
 lines = open("%s/text.out" % T, "rb").read().decode("utf-8").split("\n")
-row = re.compile(r"^\d+ +(wire|openssl) +(sent|recv) ")
+row = re.compile(r"^\d+ +(wire|openssl|gnutls) +(sent|recv) ")
 broken = [l for l in lines[1:] if l and not row.match(l)]
 res("escape_text_every_line_a_row", not broken, "expected none, got %r" % broken[:2])
 for b in names:

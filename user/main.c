@@ -402,6 +402,12 @@ static int run(struct at_opts *o)
 	next_print = o->interval ? now_ms() + o->interval * 1000ULL : ~0ULL;
 	while (!exiting) {
 		err = ring_buffer__poll(t.rb, 100);
+		/* One write per batch of events, before the poll sleeps again. */
+		if (fflush(stdout) || ferror(stdout)) {
+			/* stdout closed (e.g. piped into head): stop cleanly. */
+			exiting = 1;
+			break;
+		}
 		if (err < 0 && err != -EINTR && err != -EPIPE) {
 			p_err("reading the ring buffer: %s", strerror(-err));
 			goto cleanup;
@@ -428,6 +434,7 @@ static int run(struct at_opts *o)
 	}
 	/* Drain what arrived before the signal; a histogram without interval prints now. */
 	ring_buffer__consume(t.rb);
+	fflush(stdout);
 	if (aggregate) {
 		collect(&t, true);
 		if (o->hist && !o->interval)

@@ -248,5 +248,4 @@ void out_event(FILE *f, const struct at_event *e, const char *lib, __u64 id, __u
 		print_json(f, e, lib, enc, alert, ver, id, same_as);
 	else
 		print_text(f, e, lib, alert, level, id, same_as);
-	fflush(f);
 }
