@@ -13,7 +13,9 @@
 # decrypts TLS 1.3 (and encrypted TLS 1.2 alerts) with the peers' key logs.
 # The version expected: the one the ServerHello chose; before one, the version each peer had
 # settled on: a server its choice from the ClientHello (OpenSSL and GnuTLS choose it before the
-# cipher and ALPN), a client the highest it offered (tshark's ch=); a server that rejected every
+# cipher and ALPN); an OpenSSL client the highest it offered (tshark's ch=), as in
+# t_lib_behaviour.sh; a GnuTLS client the ClientHello's legacy version it set, which its own log
+# names ("Adv. version: 3.3": TLS1.2, also when it offers TLS 1.3); a server that rejected every
 # version the client offered writes its alert in the record version on the wire (0303: TLS1.2).
 # What the peers really do (found with tshark, and asserted as such): a GnuTLS client that does
 # not trust the server sends bad_certificate (42), not unknown_ca; a TLS 1.3 s_client sends its
@@ -36,72 +38,8 @@ openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=127.0.0
 
 capture_start 24
 
-WIRE=()	# "NAME PORT EXPECTED-GLOB", checked once tshark has written the capture
-
-# pair NAME PORT SERVER CLIENT STDIN_SECONDS "SERVER ARGS" "CLIENT ARGS" WIRE-GLOB
-# SERVER: openssl (s_server -naccept 1) or gnutls (gnutls-serv); CLIENT: openssl (s_client),
-# gnutls (gnutls-cli) or wget (https://127.0.0.1:PORT/). One tracer around the session; the
-# server's pid in SP, the client's in CP, their kinds in SK and CK.
-pair() {
-	local name=$1 port=$2 srv=$3 cli=$4 secs=$5 skeep t0=$EPOCHREALTIME
-	WIRE+=("$name $port $8")
-	SP=0 CP=0 SK=$srv CK=$cli
-	at_start "$name" || return 1
-	if [ "$srv" = openssl ]; then
-		# shellcheck disable=SC2086
-		server "$name" "$port" -naccept 1 -keylogfile "$T/$name.srv.keys" $6 ||
-			{ at_stop "$name"; return 1; }
-		skeep=$SKEEP
-	else
-		# shellcheck disable=SC2086
-		gnutls_server "$name" "$port" $6 || { at_stop "$name"; return 1; }
-	fi
-	SP=$SPID
-	# shellcheck disable=SC2086
-	case $cli in
-	openssl) client "$name" "$port" "$secs" -keylogfile "$T/$name.cli.keys" $7 ;;
-	gnutls) gnutls_client "$name" "$port" "$secs" $7 ;;
-	wget) wget_client "$name" "https://127.0.0.1:$port/" $7 ;;
-	esac
-	CP=$CPID
-	if [ "$srv" = openssl ]; then wait_exit "$SP" 5 "$skeep"; else gnutls_server_stop "$name"; fi
-	at_stop "$name"
-	echo "   $name: server pid $SP ($srv), client pid $CP ($cli), $(awk -v s="$t0" \
-		-v e="$EPOCHREALTIME" 'BEGIN { printf "%.1f", e - s }') s"
-}
-
-# alert NAME server|client sent|received LEVEL CODE VERSION [TAG]: alerttrace reported this
-# alert once for that peer of the last pair: source gnutls for gnutls-serv, gnutls-cli and wget,
-# openssl for s_server and s_client (comm openssl). The check is NAME[_TAG]_DIR_by_PEER.
-alert() {
-	local pid=$CP kind=$CK role=cli src=gnutls comm peer
-	[ "$2" = server ] && pid=$SP kind=$SK role=serv
-	case $kind in
-	openssl) src=openssl comm=openssl peer=s_${2} ;;
-	gnutls) comm=gnutls-$role peer=gnutls_$role ;;
-	*) comm=$kind peer=$kind ;;
-	esac
-	lexpect "$1${7:+_$7}_$3_by_$peer" "$T/$1.at" "$pid" "$3" "$4" "$5" "$6" "$src" "$comm"
-}
-
-# exchange NAME SENDER LEVEL CODE VERSION [RECEIVER-VERSION]: SENDER (server or client) sent
-# it, the other peer received it
-exchange() {
-	local other=client
-	[ "$2" = client ] && other=server
-	alert "$1" "$2" sent "$3" "$4" "$5"
-	alert "$1" $other received "$3" "$4" "${6:-$5}"
-}
-
-# no_alert NAME server|client CODE: alerttrace reported no such alert received by that peer
-# (one it never parsed)
-no_alert() {
-	local pid=$CP got
-	[ "$2" = server ] && pid=$SP
-	got=$(judge levent "$T/$1.at" "$pid" received "$3")
-	if [[ "$got" == none* ]]; then pass "$1_$3_not_received_by_$2"; else
-		fail "$1_$3_not_received_by_$2" "expected no event, got '$got'"; fi
-}
+# shellcheck disable=SC2034 # pair and wire_checks (gnutls_peers.sh) use it
+WIRE=()	# "NAME PORT EXPECTED-GLOB" of each pair, checked once tshark has written the capture
 
 P=$BASE
 ON="--x509cafile $C/other-ca.pem" OK="--x509cafile $C/ca.pem"
@@ -197,7 +135,7 @@ then
 	peer_said $n srv "no shared cipher" error
 	peer_said $n cli "*** Received alert [40]: Handshake failed"
 	gnutls_said $n cli received 2 40
-	exchange $n server 2 40 TLS1.3
+	exchange $n server 2 40 TLS1.3 "$(gnutls_hello_version $n)"
 fi
 
 # 9. handshake_failure, TLS 1.2, from gnutls-serv (AES-128-GCM only; s_client: ChaCha20 only).
@@ -218,7 +156,7 @@ if pair $n $((P + 9)) openssl gnutls 3 "-alpn foo" "$OK --alpn=bar" \
 	"sh=none ch=TLS1.3 alerts=server:2/120@0303"; then
 	peer_said $n srv "no application protocol" error
 	gnutls_said $n cli received 2 120
-	exchange $n server 2 120 TLS1.3
+	exchange $n server 2 120 TLS1.3 "$(gnutls_hello_version $n)"
 fi
 for v in 3 2; do
 	n=tls1${v}_no_application_protocol_from_gnutls_server
@@ -231,7 +169,8 @@ for v in 3 2; do
 done
 
 # 13, 14. protocol_version (70) from s_server to a gnutls-cli of the other version only: the
-# server's alert goes in record version 0303 (TLS1.2); the client's version is what it offered.
+# server's alert goes in record version 0303 (TLS1.2); the client's is its legacy version (TLS1.2
+# for both: GnuTLS writes 0303 in the ClientHello of a TLS 1.3-only client too).
 for v in 2 3; do
 	n=protocol_version_tls1${v}_gnutls_client
 	pair $n $((P + 12 + (v == 3))) openssl gnutls 3 "-tls1_$((5 - v))" \
@@ -240,7 +179,7 @@ for v in 2 3; do
 	peer_said $n srv "unsupported protocol" error
 	peer_said $n cli "*** Received alert [70]: Error in protocol version"
 	gnutls_said $n cli received 2 70
-	exchange $n server 2 70 TLS1.2 TLS1.$v
+	exchange $n server 2 70 TLS1.2 "$(gnutls_hello_version $n)"
 done
 
 # 15. A TLS 1.2-only gnutls-serv and a TLS 1.3-only s_client: GnuTLS settles on TLS 1.2 from
@@ -347,17 +286,5 @@ if at_start text_report --no-wire; then
 fi
 
 # The wire, as tshark decoded it with every peer's secrets.
-capture_stop
-cat "$T"/*.keys >"$T/keys.log" 2>/dev/null
-ports=()
-for w in "${WIRE[@]}"; do ports+=("${w#* }"); ports[-1]=${ports[-1]%% *}; done
-[ ${#ports[@]} -gt 0 ] && judge wires "$T/cap.pcapng" tcp "$T/keys.log" "${ports[@]}" >"$T/wire.txt"
-for w in "${WIRE[@]}"; do
-	read -r name port want <<<"$w"
-	got=$(sed -n "s/^$port //p" "$T/wire.txt")
-	# shellcheck disable=SC2053
-	if [[ "$got" == $want ]]; then pass "${name}_wire_shows_it"; else
-		fail "${name}_wire_shows_it" "expected '$want', got '$got'"; fi
-	echo "   $name wire: $got"
-done
+wire_checks "$T"
 if [ -n "${VERBOSE:-}" ]; then for f in "$T"/*.at; do echo "== $f"; cat "$f"; done; fi
