@@ -21,12 +21,8 @@ make_certs "$T/c" || { fail certs "openssl could not make test certificates"; ex
 C=$T/c
 . "$TOP/tests/fixtures/lib_path.sh"
 
-# Ports of this run: a free block below the kernel's ephemeral range.
-BASE=$(port_block 20)
-bg tshark -n -i lo -w "$T/cap.pcapng" -f "portrange $BASE-$((BASE + 19))" 2>"$T/tshark.err"
-TSPID=$!
-wait_for "$T/tshark.err" "Capturing on" 20 ||
-	{ fail tshark_start "$(cat "$T/tshark.err")"; exit 1; }
+# Ports of this run: a free block below the kernel's ephemeral range, captured.
+capture_start 20
 
 WIRE=()	# "NAME PORT PROTO EXPECTED-GLOB", checked once tshark has written the capture
 
@@ -184,8 +180,7 @@ dtls_case() {
 dtls_case
 
 # The wire, as tshark decoded it.
-sleep 0.5
-kill -INT $TSPID; wait $TSPID 2>/dev/null
+capture_stop
 for w in "${WIRE[@]}"; do
 	read -r name port proto want <<<"$w"
 	got=$(judge wire "$T/cap.pcapng" "$port" "$proto")

@@ -79,21 +79,27 @@ make_certs() {
 	done
 }
 
-# workload_setup NAME TOOL...: what the counting-workload tests share: the tools they need and the
-# built binary (a missing one fails NAME), PY and W (tests/fixtures/tls_workload.py), certificates
-# in C, and a fresh network namespace NS with lo up.
-workload_setup() {
+# test_prologue NAME TOOL...: the tools a test needs and the built binary (a missing one fails
+# NAME and exits), certificates (make_certs) in C.
+test_prologue() {
 	local name=$1 c
 	shift
 	for c in "$@"; do
 		command -v "$c" >/dev/null || { fail "${name}_tools" "$c not found: run make deps"; exit 1; }
 	done
 	[ -x "$AT" ] || { fail "${name}_build" "no $AT: run make"; exit 1; }
+	make_certs "$T/c" || { fail certs "openssl could not make test certificates"; exit 1; }
+	C=$T/c
+}
+
+# workload_setup NAME TOOL...: what the counting-workload tests share: test_prologue, PY and W
+# (tests/fixtures/tls_workload.py), and a fresh network namespace NS with lo up.
+workload_setup() {
+	local name=$1
+	test_prologue "$@"
 	PY=/usr/bin/python3
 	[ -x $PY ] || PY=$(command -v python3)
 	W="$TOP/tests/fixtures/tls_workload.py"
-	make_certs "$T/c" || { fail certs "openssl could not make test certificates"; exit 1; }
-	C=$T/c
 	NS=at_${name}_$$
 	ip netns add "$NS" && AT_NETNS+=("$NS") && ip -n "$NS" link set lo up ||
 		{ fail "${name}_netns" "cannot create a network namespace"; exit 1; }
