@@ -325,7 +325,7 @@ static int consider(void *ctx, const char *path, const char *root, __u64 mdev, _
 		    bool named)
 {
 	struct lib_tracer *lt = ctx;
-	char buf[PATH_MAX + 64], real[PATH_MAX], build_id[41], why[256];
+	char buf[PATH_MAX + 64], real[PATH_MAX], build_id[41] = "", why[256] = "";
 	struct disc_fent *f;
 	struct lib *l;
 	struct stat st;
