@@ -85,6 +85,7 @@ struct tracer {
 	struct hist_state hist;
 	bool metrics;			/* --prometheus or --textfile */
 	__u64 lost_reported, hist_lost_reported, ew_lost_reported;
+	__u64 alerts_seen;		/* alert events since the last poll */
 };
 
 static bool port_wanted(const struct at_opts *o, const struct at_event *e)
@@ -108,6 +109,7 @@ static int handle_event(void *ctx, void *data, size_t len)
 	if (len < sizeof(e))
 		return 0;
 	memcpy(&e, data, sizeof(e));
+	t->alerts_seen++;
 	same_as = match_event(&e, &id);
 	/* Library events learn their port from the matching wire event, if any (--port). */
 	if (!port_wanted(t->o, &e))
@@ -413,11 +415,14 @@ static int run(struct at_opts *o)
 			p_err("reading the ring buffer: %s", strerror(-err));
 			goto cleanup;
 		}
-		/* Events came: let the next ones gather for a moment instead of waking up for each
+		/* Alerts came: let the next ones gather for a moment instead of waking up for each
 		 * (an alert storm costs a wake-up per record otherwise). The ring buffer holds
-		 * about 30000 events, far more than 2 ms of any storm. */
-		if (err > 0)
+		 * about 30000 events, far more than 2 ms of any storm. Exec notifications do not
+		 * wait: a new process is hooked at once. */
+		if (t.alerts_seen) {
+			t.alerts_seen = 0;
 			nanosleep(&(struct timespec){0, AT_BATCH_NS}, NULL);
+		}
 		report_lost(&t);
 		/* New processes may map a libssl not hooked yet (a new container): rescan. */
 		if (t.libs && now_ms() >= next_scan) {

@@ -329,6 +329,7 @@ static int consider(void *ctx, const char *path, const char *root, __u64 mdev, _
 	struct disc_fent *f;
 	struct lib *l;
 	struct stat st;
+	double t0;
 	int pv;
 
 	if (stat(path, &st) < 0)
@@ -410,13 +411,14 @@ static int consider(void *ctx, const char *path, const char *root, __u64 mdev, _
 				text_safe(l->plan.why, why, sizeof(why)));
 		return 0;
 	}
+	t0 = now_ms();
 	hook_lib(lt, l);
 	if (lt->verbose)
-		p_debug("libs: %s: %s %s, analysed in %.1f ms%s, %d probes attached\n",
+		p_debug("libs: %s: %s %s, analysed in %.1f ms%s, %d probes attached in %.1f ms\n",
 			text_safe(path, buf, sizeof(buf)), tls_providers[pv]->name,
 			l->plan.version[0] ? text_safe(l->plan.version, why, sizeof(why))
 					   : "unknown version",
-			l->ms, l->cached ? " (cached by build-id)" : "", l->nlinks);
+			l->ms, l->cached ? " (cached by build-id)" : "", l->nlinks, now_ms() - t0);
 	return 1;
 }
 
