@@ -8,14 +8,15 @@
 # The toolchain is static, so it runs on Debian 12 unchanged.
 # Idempotent: a version whose go binary already runs is skipped. One run at a time (flock).
 # Usage: tools/fetch-go.sh [DEST]   (default /var/tmp/alerttrace-go)
-# Env: GO_VERSIONS="1.24 1.25 1.26 1.27" to fetch a subset.
+# Env: GO_VERSIONS="1.24 1.25 1.26 1.27" to fetch a subset; DEBIAN_MIRROR (default
+# http://deb.debian.org/debian).
 set -eu
 [ $# -le 1 ] || { echo "usage: $0 [DEST]" >&2; exit 2; }
 mkdir -p "${1:-/var/tmp/alerttrace-go}"
 D=$(cd "${1:-/var/tmp/alerttrace-go}" && pwd)
 VERSIONS=${GO_VERSIONS:-1.24 1.25 1.26 1.27}
 KEYRING=/usr/share/keyrings/debian-archive-keyring.gpg
-MIRROR=http://deb.debian.org/debian
+MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 
 exec 9>"$D/.lock"
 flock 9
@@ -51,8 +52,11 @@ OPTS=(-o Dir::Etc::SourceList=/dev/null -o Dir::Etc::SourceParts="$D/sp"
 	-o Dir::Etc::PreferencesParts=/dev/null -o APT::Sandbox::User=root)
 # Refresh the lists at most once a day: sid moves, and a stale list names .debs that are gone.
 if [ -z "$(find "$D/lists" -maxdepth 1 -name '*sid*Packages*' -mtime -1 2>/dev/null)" ]; then
-	if ! apt-get -q "${OPTS[@]}" update >"$D/update.log" 2>&1 || grep -q '^E:' "$D/update.log"; then
-		echo "fetch-go: apt-get update failed (is $MIRROR reachable?); see $D/update.log" >&2
+	# An unreachable mirror is only a warning (W: Failed to fetch) to apt-get update.
+	if ! apt-get -q "${OPTS[@]}" update >"$D/update.log" 2>&1 ||
+		grep -qE '^(E:|W: Failed to fetch)' "$D/update.log"; then
+		echo "fetch-go: apt-get update failed (is $MIRROR reachable?): $(grep -m1 -E '^(E|W):' \
+			"$D/update.log"); see $D/update.log" >&2
 		exit 1
 	fi
 fi
@@ -71,12 +75,13 @@ newest() { # PKG -> "VERSION SUITE"
 }
 
 download() { # PKG VERSION -> path of the .deb
-	local deb
+	local deb f
 	(cd "$D/debs" && apt-get -q "${OPTS[@]}" download "$1=$2" >"$D/download.log" 2>&1) || {
 		echo "fetch-go: download of $1=$2 failed; see $D/download.log" >&2
 		return 1
 	}
-	deb=$(ls "$D/debs/${1}_"*.deb | grep -F "_${2//:/%3a}_" | head -1)
+	deb=""
+	for f in "$D/debs/${1}_${2//:/%3a}_"*.deb; do [ -e "$f" ] && deb=$f; done
 	[ -n "$deb" ] || { echo "fetch-go: download of $1=$2 left no .deb in $D/debs" >&2; return 1; }
 	echo "$deb"
 }
@@ -102,7 +107,7 @@ fetch() { # 1.NN
 		return 1
 	fi
 	echo "$pkg $gv $suite" >"$tmp/VERSION"
-	rm -rf "$D/$v"
+	rm -rf "${D:?}/$v"
 	mv "$tmp" "$D/$v"
 	echo "fetch-go: $v: $pkg $gv ($suite) + $src -> $D/$v: $out" >&2
 }

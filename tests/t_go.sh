@@ -1,0 +1,227 @@
+#!/bin/bash
+# End to end, Go crypto/tls: `alerttrace --no-wire -j` (one tracer per case) while Go programs
+# (tests/fixtures/go/tlspeer) built by Debian 12's Go 1.19 and by Go 1.24 to 1.27 (Debian's
+# golang-1.NN-go, tools/fetch-go.sh) make alerts with openssl s_server/s_client and with each
+# other on 127.0.0.1. Every alert a Go peer sends or receives must be reported once with
+# "source":"go", the Go peer's pid, the direction, level, code, alert name, the version from the
+# Conn (absent or "unknown" before the version is chosen), hook send_alert or read_record, a
+# session and the binary's path; the coverage report must list each Go binary once with provider
+# go, the toolchain's version and both hooks. Each toolchain's builds come in 4 variants (normal,
+# stripped, PIE, stripped PIE, tests/fixtures/go_build.sh): the variants rotate over the cases so
+# each variant runs at least once per toolchain. Every Go program starts after its tracer: it must
+# be hooked at exec, before its first handshake.
+#
+# What alert happened is decided without alerttrace: by the peers' own output (Go's error names
+# the alert: "remote error: tls: protocol version not supported", "x509: certificate signed by
+# unknown authority"; s_server's "SSL alert number 42") and by tshark on lo, which decrypts TLS
+# 1.3 and encrypted TLS 1.2 alerts with the key logs (tls.Config.KeyLogWriter, -keylogfile).
+# The version expected is Go's c.vers (crypto/tls): a client sets it from the ServerHello, a
+# server from the ClientHello when the two have a version in common, before it looks at cipher
+# suites and ALPN; a server without one, and a client before the ServerHello, have none.
+# What the peers really do (found with tshark, and asserted as such): a Go client that does not
+# trust the server sends bad_certificate (42), not unknown_ca, in every version; a Go server that
+# has no version in common answers protocol_version in record version 0301 (c.vers is 0: Go
+# writes TLS 1.0 then); s_server -tls1_3 answers a TLS 1.2-only Go client with protocol_version;
+# Go 1.19 checks ALPN after its ServerHello (its no_application_protocol is encrypted), 1.24 and
+# later before it.
+# Per toolchain: unknown CA from a Go client to s_server (TLS 1.3), protocol_version received
+# and sent, no_application_protocol (TLS 1.3) and handshake_failure (TLS 1.2) Go to Go, and one
+# close_notify exchange (TLS 1.3 Go client first, or TLS 1.2 s_client first, alternating);
+# every other toolchain also unknown CA Go to Go (TLS 1.2). A tracer takes 1-2 s to stop here
+# (see at_stop_later in go_peers.sh): the whole run is about 70 s on a warm build cache.
+#
+# Also: a Go program without crypto/tls (tests/fixtures/go/hello), one process started before
+# the tracer and one after, is listed once with provider go and no hooks, with a reason.
+# The toolchains are fetched (tools/fetch-go.sh, idempotent) and built (cached) first: a missing
+# one is a FAIL with the reason, and the other versions still run. GO_VERSIONS="1.19 1.26" runs
+# a subset. VERBOSE=1 prints every tracer's output.
+. "$(dirname "$0")/lib/common.sh"
+need_root go
+test_prologue go openssl tshark python3 flock
+. "$TOP/tests/fixtures/lib_path.sh"
+. "$TOP/tests/fixtures/gnutls_peers.sh"
+. "$TOP/tests/fixtures/go_peers.sh"
+# Go checks the name against the subjectAltName only (a CN alone: "x509: certificate relies on
+# legacy Common Name field"): the server's certificate, for every server here, names DNS:server.
+openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=server \
+	-keyout "$C/server.key" -out "$C/server.csr" 2>/dev/null &&
+	openssl x509 -req -in "$C/server.csr" -CA "$C/ca.pem" -CAkey "$C/ca.key" -CAcreateserial \
+		-days 2 -extfile <(echo subjectAltName=DNS:server) -out "$C/server.pem" 2>/dev/null ||
+	{ fail certs "openssl could not make the server certificate with a subjectAltName"; exit 1; }
+GO_DIR=${GO_DIR:-/var/tmp/alerttrace-go}
+read -ra WANT <<<"${GO_VERSIONS:-1.19 1.24 1.25 1.26 1.27}"
+VARIANTS=(normal stripped pie strippedpie)
+
+# The toolchains: Debian 12's golang-go, and the fetched ones.
+t0=$EPOCHREALTIME
+fetch=()
+for v in "${WANT[@]}"; do [ "$v" = 1.19 ] || fetch+=("$v"); done
+if [ ${#fetch[@]} -gt 0 ] &&
+	! GO_VERSIONS="${fetch[*]}" "$TOP/tools/fetch-go.sh" "$GO_DIR" >"$T/fetch.log" 2>&1; then
+	fail go_toolchains_fetched "tools/fetch-go.sh failed: $(grep -v '^fetch-go: 1\.[0-9]*: golang' \
+		"$T/fetch.log" | tail -3 | tr '\n' ' ')"
+fi
+declare -A GOBIN GOVER
+VERS=()
+for v in "${WANT[@]}"; do
+	if ! "$TOP/tests/fixtures/go_build.sh" "$v" >"$T/build.$v" 2>"$T/build.$v.err"; then
+		fail "go_${v}_built" "$(grep -v 'all in' "$T/build.$v.err" | tail -2 | tr '\n' ' ')"
+		continue
+	fi
+	while read -r ver var dir gv; do
+		GOBIN[$ver:$var]=$dir GOVER[$ver]=$gv
+	done <"$T/build.$v"
+	sed -n 's/^go_build: \(.*built in.*\) ->.*/   \1/p' "$T/build.$v.err"
+	VERS+=("$v")
+done
+echo "   toolchains ready in $(awk -v s="$t0" -v e="$EPOCHREALTIME" 'BEGIN { printf "%.1f", e - s }') s: \
+$(for v in "${VERS[@]}"; do printf '%s ' "${GOVER[$v]}"; done)"
+[ ${#VERS[@]} -gt 0 ] || exit 1
+
+NCASES=8
+capture_start $(( ${#VERS[@]} * NCASES + 1 ))
+# shellcheck disable=SC2034 # wire_checks (gnutls_peers.sh) uses it
+WIRE=()
+
+# A Go program without crypto/tls: one process before the tracer (found in /proc), one after
+# (found at exec), one binary: one line, provider go, no hooks, a reason.
+no_tls_checks() {
+	local got
+	got=$(digest "$1" entry "$2")
+	check "$1_listed_once" 1 "$(echo "$got" | grep -c .)"
+	got=$(echo "$got" | head -1 | sed -E 's/ version=[^ ]*//')
+	if [[ "$got" == "provider=go sent=false received=false reasons="* ]] &&
+		[[ "$got" != *reasons=none ]]; then
+		pass "$1_provider_go_no_hooks_with_a_reason ($got)"
+	else
+		fail "$1_provider_go_no_hooks_with_a_reason" \
+			"expected 'provider=go sent=false received=false reasons=WHY', got '$got'"
+	fi
+}
+v=${VERS[$((${#VERS[@]} - 1))]} n=go_binary_without_crypto_tls
+hb=${GOBIN[$v:stripped]}/hello
+bg "$hb" 2 >"$T/hello1.out"
+if wait_for "$T/hello1.out" hello 5 && at_start $n; then
+	bg "$hb" 1 >"$T/hello2.out"
+	wait_for "$T/hello2.out" hello 5 || fail ${n}_second_process "no output: $(cat "$T/hello2.out")"
+	wait_exit "$!" 3
+	at_stop_later $n
+	later no_tls_checks $n "$hb"
+fi
+
+OK="-ca $C/ca.pem"
+AES=TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256 CHACHA=TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256
+i=0
+for v in "${VERS[@]}"; do
+	P=$((BASE + i * NCASES))
+	# g N: this toolchain's build of variant N (rotating with the toolchain's index)
+	g() { echo "$v:${VARIANTS[$(( ($1 + i) % 4 ))]}"; }
+	V=go${v/./}
+
+	# 1. unknown CA, TLS 1.3: a Go client without the CA (the system pool) against s_server
+	# sends bad_certificate, encrypted with its handshake keys. Started after the tracer, so
+	# this alert, its first, proves it was hooked at exec.
+	n=${V}_tls13_bad_certificate_from_go_client
+	if gpair $n $P openssl "$(g 0)" "" "-max 1.3" "sh=TLS1.3 ch=TLS1.3 alerts=client:2/42@0303"
+	then
+		peer_said $n cli "x509: certificate signed by unknown authority" verify_error
+		peer_said $n srv "SSL alert number 42"
+		later galert $n client sent 2 42 TLS1.3
+		later first_alert $n client "sent 2/42"
+		later gcoverage $n
+	fi
+
+	# 2. unknown CA, TLS 1.2, Go to Go: the client trusts another CA; the server reads the
+	# plaintext bad_certificate. Every other toolchain (the time a tracer takes).
+	n=${V}_tls12_bad_certificate_go_both
+	if [ $((i % 2)) = 1 ] && gpair $n $((P + 1)) "$(g 1)" "$(g 2)" "-max 1.2" "-max 1.2 -ca $C/other-ca.pem" \
+		"sh=TLS1.2 ch=TLS1.2 alerts=client:2/42@0303"; then
+		peer_said $n cli "x509: certificate signed by unknown authority" verify_error
+		peer_said $n srv "error: remote error: tls: bad certificate"
+		later galert $n client sent 2 42 TLS1.2
+		later galert $n server received 2 42 TLS1.2
+		later gcoverage $n
+	fi
+
+	# 3. protocol_version to a TLS 1.2-only Go client from s_server -tls1_3: received before
+	# any ServerHello (no version yet).
+	n=${V}_protocol_version_to_go_client
+	if gpair $n $((P + 2)) openssl "$(g 3)" "-tls1_3" "-max 1.2 $OK" \
+		"sh=none ch=TLS1.2 alerts=server:2/70@0303"; then
+		peer_said $n srv "unsupported protocol" error
+		peer_said $n cli "error: remote error: tls: protocol version not supported"
+		later galert $n client received 2 70 unknown
+		later gcoverage $n
+	fi
+
+	# 4. protocol_version from a TLS 1.3-only Go server to s_client -tls1_2: no version in
+	# common, so c.vers is 0 and the record says TLS 1.0 (0301).
+	n=${V}_protocol_version_from_go_server
+	if gpair $n $((P + 3)) "$(g 0)" openssl "-min 1.3" "-tls1_2 -CAfile $C/ca.pem" \
+		"sh=none ch=TLS1.2 alerts=server:2/70@0301"; then
+		peer_said $n srv "error: tls: client offered only unsupported versions" error
+		peer_said $n cli "SSL alert number 70"
+		later galert $n server sent 2 70 unknown
+		later gcoverage $n
+	fi
+
+	# 5. no_application_protocol, TLS 1.3, Go to Go: the server offers foo, the client bar.
+	# Go 1.19 looks at ALPN after its ServerHello (sendServerParameters): its alert is
+	# encrypted and its client has its version; later ones look before (processClientHello).
+	n=${V}_tls13_no_application_protocol_go_both sh=none cv=unknown
+	[ "$v" = 1.19 ] && sh=TLS1.3 cv=TLS1.3
+	if gpair $n $((P + 4)) "$(g 1)" "$(g 2)" "-alpn foo" "-alpn bar $OK" \
+		"sh=$sh ch=TLS1.3 alerts=server:2/120@0303"; then
+		peer_said $n srv "error: tls: client requested unsupported application protocols" error
+		peer_said $n cli "error: remote error: tls: no application protocol"
+		later galert $n server sent 2 120 TLS1.3
+		later galert $n client received 2 120 $cv
+		later gcoverage $n
+	fi
+
+	# 6. handshake_failure, TLS 1.2, Go to Go: no common cipher suite (AES-128-GCM against
+	# ChaCha20).
+	n=${V}_tls12_handshake_failure_go_both
+	if gpair $n $((P + 5)) "$(g 3)" "$(g 0)" "-max 1.2 -ciphers $AES" \
+		"-max 1.2 -ciphers $CHACHA $OK" "sh=none ch=TLS1.2 alerts=server:2/40@0303"; then
+		peer_said $n srv "error: tls: no cipher suite supported by both client and server" error
+		peer_said $n cli "error: remote error: tls: handshake failure"
+		later galert $n server sent 2 40 TLS1.2
+		later galert $n client received 2 40 unknown
+		later gcoverage $n
+	fi
+
+	# 7, 8: close_notify both ways, one of the two per toolchain, alternating.
+	# 7. close_notify, TLS 1.3: the Go client sends it (CloseWrite) and reads on; s_server
+	# answers with its own, which the Go client reads as EOF.
+	n=${V}_tls13_close_notify_go_client
+	if [ $((i % 2)) = 0 ] && gpair $n $((P + 6)) openssl "$(g 1)" "" "-closewrite $OK" \
+		"sh=TLS1.3 ch=TLS1.3 alerts=client:1/0@0303,server:1/0@0303"; then
+		peer_said $n cli "closewrite: ok" close_notify_sent
+		peer_said $n cli "read: EOF" close_notify_read
+		peer_said $n srv "DONE" "done"
+		later galert $n client sent 1 0 TLS1.3
+		later galert $n client received 1 0 TLS1.3
+		later same_session $n client
+		later gcoverage $n
+	fi
+
+	# 8. close_notify, TLS 1.2: s_client's stdin ends, it sends close_notify; the Go server
+	# reads it as EOF and closes with its own.
+	n=${V}_tls12_close_notify_go_server
+	if [ $((i % 2)) = 1 ] && gpair $n $((P + 7)) "$(g 2)" openssl "-max 1.2" "-CAfile $C/ca.pem" \
+		"sh=TLS1.2 ch=TLS1.3 alerts=client:1/0@0303,server:1/0@0303" 1; then
+		peer_said $n srv "read: EOF" close_notify_read
+		peer_said $n srv "close: ok" close_notify_sent
+		later galert $n server received 1 0 TLS1.2
+		later galert $n server sent 1 0 TLS1.2
+		later same_session $n server
+		later gcoverage $n
+	fi
+	i=$((i + 1))
+done
+at_collect
+
+# The wire, as tshark decoded it with every peer's secrets.
+wire_checks "$T"
+if [ -n "${VERBOSE:-}" ]; then for f in "$T"/*.at; do echo "== $f"; cat "$f"; done; fi
