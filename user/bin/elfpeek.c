@@ -39,7 +39,7 @@ static bool syms(Elf *e, Elf_Data *data, const GElf_Shdr *sh, bin_peek_fn fn, vo
 		    GELF_ST_TYPE(sym.st_info) != STT_FUNC)
 			continue;
 		s = elf_strptr(e, sh->sh_link, sym.st_name);
-		if (s && fn(ctx, s))
+		if (s && fn(ctx, s, BIN_PEEK_FUNC))
 			return true;
 	}
 	return false;
@@ -51,6 +51,7 @@ int bin_elf_peek(const char *path, bin_peek_fn fn, void *ctx, char *build_id, ch
 	bool stop = false;
 	Elf_Scn *scn = NULL;
 	Elf *e = NULL;
+	size_t shstr;
 	int fd, rc = -1;
 
 	build_id[0] = 0;
@@ -65,6 +66,15 @@ int bin_elf_peek(const char *path, bin_peek_fn fn, void *ctx, char *build_id, ch
 		goto cleanup;
 	}
 	rc = 0;
+	if (elf_getshdrstrndx(e, &shstr) == 0)
+		while (!stop && (scn = elf_nextscn(e, scn))) {
+			GElf_Shdr sh;
+			const char *n;
+
+			if (gelf_getshdr(scn, &sh) && (n = elf_strptr(e, shstr, sh.sh_name)))
+				stop = fn(ctx, n, BIN_PEEK_SECTION);
+		}
+	scn = NULL;
 	while ((scn = elf_nextscn(e, scn))) {
 		Elf_Data *data;
 		GElf_Shdr sh;

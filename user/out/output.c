@@ -30,7 +30,10 @@ __u64 out_epoch_ns(__u64 mono_ns)
 
 const char *out_version_name(__u16 v, bool dtls, char *buf, size_t n)
 {
-	if (v == 0x0300)
+	/* not negotiated yet (a Go Conn before the ServerHello), or not known (the ERR fallback) */
+	if (v == 0)
+		snprintf(buf, n, "unknown");
+	else if (v == 0x0300)
 		snprintf(buf, n, "SSL3.0");
 	else if (v >= 0x0301 && v <= 0x0304)
 		snprintf(buf, n, "TLS1.%d", v - 0x0301);
@@ -87,6 +90,10 @@ static const char *hook_name(__u8 h)
 		return "alert_send";
 	case AT_HOOK_RECORD:
 		return "record";
+	case AT_HOOK_SEND_ALERT:
+		return "send_alert";
+	case AT_HOOK_READ_RECORD:
+		return "read_record";
 	}
 	return "none";
 }

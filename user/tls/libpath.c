@@ -121,17 +121,21 @@ static bool any_named(const char *base)
 	return false;
 }
 
-/* bin_elf_peek's callback: the first provider one of whose marks the file defines. */
-static bool mark_cb(void *ctx, const char *name)
+/* bin_elf_peek's callback: the first provider one of whose marks the file has. */
+static bool mark_cb(void *ctx, const char *name, enum bin_peek_kind kind)
 {
 	int *pv = ctx, i, j;
 
-	for (i = 0; tls_providers[i]; i++)
-		for (j = 0; tls_providers[i]->marks && tls_providers[i]->marks[j]; j++)
-			if (strcmp(tls_providers[i]->marks[j], name) == 0) {
+	for (i = 0; tls_providers[i]; i++) {
+		const char *const *m = kind == BIN_PEEK_SECTION ? tls_providers[i]->mark_sections
+								: tls_providers[i]->marks;
+
+		for (j = 0; m && m[j]; j++)
+			if (strcmp(m[j], name) == 0) {
 				*pv = i;
 				return true;
 			}
+	}
 	return false;
 }
 
@@ -387,7 +391,8 @@ static int consider(void *ctx, const char *path, const char *root, __u64 mdev, _
 			n += snprintf(why, sizeof(why), "not a TLS library alerttrace knows: defines "
 				      "none of");
 			for (i = 0; tls_providers[i]; i++)
-				for (j = 0; tls_providers[i]->marks[j] && n < sizeof(why); j++)
+				for (j = 0; tls_providers[i]->marks && tls_providers[i]->marks[j] &&
+					    n < sizeof(why); j++)
 					n += snprintf(why + n, sizeof(why) - n, " %s (%s)",
 						      tls_providers[i]->marks[j],
 						      tls_providers[i]->name);
@@ -420,6 +425,29 @@ static int consider(void *ctx, const char *path, const char *root, __u64 mdev, _
 					   : "unknown version",
 			l->ms, l->cached ? " (cached by build-id)" : "", l->nlinks, now_ms() - t0);
 	return 1;
+}
+
+/* discover.h's prepare(): the analysis of a program into the cache, nothing attached. */
+static void prepare(void *ctx, const char *path)
+{
+	struct lib_tracer *lt = ctx;
+	char build_id[41] = "", why[256], buf[PATH_MAX + 64];
+	struct lib *l;
+	struct stat st;
+	int pv = -1;
+
+	if (stat(path, &st) < 0 || bin_elf_peek(path, mark_cb, &pv, build_id, why, sizeof(why)) ||
+	    pv < 0)
+		return;
+	l = calloc(1, sizeof(*l));
+	if (!l)
+		return;
+	l->pv = pv;
+	analyse(lt, l, path, "", build_id, &st);
+	if (lt->verbose)
+		p_debug("libs: %s: %s, prepared in %.1f ms\n", text_safe(path, buf, sizeof(buf)),
+			tls_providers[pv]->name, l->ms);
+	free(l);
 }
 
 /* A named file that cannot be opened still gets a line in the report. */
@@ -504,6 +532,7 @@ int libs_open(struct lib_tracer **ltp, const struct libs_opts *o, int ringbuf_fd
 	if (!lt)
 		return -ENOMEM;
 	lt->disc.consider = consider;
+	lt->disc.prepare = prepare;
 	lt->disc.named = any_named;
 	lt->disc.ctx = lt;
 	if (o) {
