@@ -46,15 +46,21 @@ static const char *const want_funcs[] = {
 };
 #define NWANT (sizeof(want_funcs) / sizeof(want_funcs[0]))
 
+/* The default links with cgo here (net's resolver, gcc installed): external linking, dynamic.
+ * CGO_ENABLED=0, as in most container builds, links internally and statically. */
 static const struct variant {
-	const char *name, *flags;
+	const char *name, *env, *flags;
 	int stripped;
 	const char *witness; /* the variant whose nm judges this one */
 } variants[] = {
-    {"normal", "", 0, "normal"},
-    {"sw", "-ldflags='-s -w'", 1, "normal"},
-    {"pie", "-buildmode=pie", 0, "pie"},
-    {"pie_sw", "-buildmode=pie -ldflags='-s -w'", 1, "pie"},
+    {"normal", "", "", 0, "normal"},
+    {"sw", "", "-ldflags='-s -w'", 1, "normal"},
+    {"pie", "", "-buildmode=pie", 0, "pie"},
+    {"pie_sw", "", "-buildmode=pie -ldflags='-s -w'", 1, "pie"},
+    {"nocgo", "CGO_ENABLED=0", "", 0, "nocgo"},
+    {"nocgo_sw", "CGO_ENABLED=0", "-ldflags='-s -w'", 1, "nocgo"},
+    {"nocgo_pie", "CGO_ENABLED=0", "-buildmode=pie", 0, "nocgo_pie"},
+    {"nocgo_pie_sw", "CGO_ENABLED=0", "-buildmode=pie -ldflags='-s -w'", 1, "nocgo_pie"},
 };
 #define NVAR (sizeof(variants) / sizeof(variants[0]))
 
@@ -206,7 +212,7 @@ static int find_tools(struct tool *t, int max)
 	for (int i = 0; i < n; i++) {
 		char cmd[600], *v, *p;
 
-		snprintf(cmd, sizeof(cmd), "GOTOOLCHAIN=local GOTELEMETRY=off %s env GOVERSION",
+		snprintf(cmd, sizeof(cmd), "GOTOOLCHAIN=local GOTELEMETRY=off %.500s env GOVERSION",
 			 t[i].go);
 		v = sh(cmd);
 		p = v ? v : "";
@@ -241,9 +247,10 @@ static int build_all(const struct tool *t, const char *dir)
 
 		snprintf(cmd, sizeof(cmd),
 			 "cd %s && GOCACHE=" BUILD_CACHE "/%s GOPATH=%s/gopath GOPROXY=off "
-			 "GOTOOLCHAIN=local GOTELEMETRY=off GOFLAGS=-mod=mod %s build %s -o %s . "
+			 "GOTOOLCHAIN=local GOTELEMETRY=off GOFLAGS=-mod=mod %s %s build %s -o %s . "
 			 "2>&1 || echo BUILD-FAILED",
-			 dir, t->version, dir, t->go, variants[v].flags, variants[v].name);
+			 dir, t->version, dir, variants[v].env, t->go, variants[v].flags,
+			 variants[v].name);
 		out = sh(cmd);
 		if (!out || strstr(out, "BUILD-FAILED")) {
 			FAILF("go_build", "%s build %s: %s", t->version, variants[v].flags,
@@ -256,19 +263,23 @@ static int build_all(const struct tool *t, const char *dir)
 	return 0;
 }
 
-/* Rename sections in a copy of src, in place in the names: .gopclntab, .go.module. */
-static int write_renamed(const char *src, const char *dst)
+/* A copy of src, changed: without section headers, as sstrip leaves it (e_shoff, e_shnum,
+ * e_shstrndx 0), or with .gopclntab and .go.module renamed in place in the section names. */
+static int write_changed(const char *src, const char *dst, int no_shdrs)
 {
 	static const char *const from[] = {"gopclntab", ".go.module"};
 	struct bin_elf f;
-	FILE *o;
-	int ok;
+	int rc;
 
 	if (bin_elf_open(&f, src)) {
 		bin_elf_close(&f);
 		return -1;
 	}
-	for (size_t k = 0; k < 2; k++) {
+	if (no_shdrs) {
+		memset(f.buf + 0x28, 0, 8);
+		memset(f.buf + 0x3c, 0, 4);
+	}
+	for (size_t k = 0; !no_shdrs && k < 2; k++) {
 		size_t l = strlen(from[k]) + 1;
 		uint8_t *p = f.buf, *end = f.buf + f.size;
 
@@ -277,12 +288,9 @@ static int write_renamed(const char *src, const char *dst)
 			p += l;
 		}
 	}
-	o = fopen(dst, "w");
-	ok = o && fwrite(f.buf, 1, f.size, o) == f.size;
-	if (o)
-		fclose(o);
+	rc = tl_write_file(dst, f.buf, f.size);
 	bin_elf_close(&f);
-	return ok ? 0 : -1;
+	return rc;
 }
 
 /* The named functions in bin against nm; returns 1 when all agree. */
@@ -384,7 +392,356 @@ static void check_buildinfo(const char *tn, const struct bin_elf *e, const struc
 	free(out);
 }
 
-static void test_tool(const struct tool *t)
+
+/* The 1.18+ table of bin (non-PIE) rewritten in the 1.16-1.17 layout in memory: 7-word header,
+ * the same funcnametab, {uintptr entry, uintptr funcoff} functab with absolute pcs, _func
+ * records {uintptr entry, i32 nameoff}. No 1.16/1.17 toolchain is at hand; this proves the
+ * 0xfffffffa reader against the same entries, not against a real 1.16 build. */
+static void test_layout_116(const char *bin, const struct nm *nm)
+{
+	const char *tn = "gopcln_layout_116";
+	struct bin_elf e;
+	struct bin_go g, g16;
+	const struct bin_sec *sec;
+	uint8_t *t = NULL, *d, *names = NULL;
+	uint64_t n, pcln, at, last_end = 0, *was = NULL;
+	size_t need;
+	int ok = 1;
+
+	if (bin_elf_open(&e, bin) || bin_go_open(&g, &e) || g.abs) {
+		FAILF(tn, "cannot open %s as a 1.18+ Go binary", bin);
+		goto out;
+	}
+	sec = bin_elf_section(&e, ".gopclntab");
+	n = g.nfunc;
+	pcln = (64 + g.names_len + 7) & ~7ull;
+	need = pcln + (n + 1) * 16 + n * 16;
+	if (!sec || !sec->data || need > sec->sh.sh_size || !(t = calloc(1, need))) {
+		FAILF(tn, "no room for the 1.16 layout (%zu bytes)", need);
+		goto out;
+	}
+	memcpy(t, "\xfa\xff\xff\xff\x00\x00\x01\x08", 8);
+	{
+		uint64_t w[7] = {n, 0, 64, 64 + g.names_len, 64 + g.names_len, 64 + g.names_len,
+				 pcln};
+
+		memcpy(t + 8, w, sizeof(w));
+	}
+	memcpy(t + 64, g.names, g.names_len);
+	/* what the 1.18+ reader saw, kept: the rewrite overwrites its table */
+	was = calloc(n, 3 * sizeof(*was));
+	names = malloc(g.names_len);
+	if (!was || !names)
+		goto out;
+	memcpy(names, g.names, g.names_len);
+	at = (n + 1) * 16;
+	for (uint64_t i = 0; i < n; i++) {
+		const char *name;
+		uint64_t entry, end;
+		int32_t no;
+
+		bin_go_func_at(&g, i, &name, &entry, &end);
+		no = (int32_t)((const uint8_t *)name - g.names);
+		was[3 * i] = entry;
+		was[3 * i + 1] = end;
+		was[3 * i + 2] = (uint64_t)no;
+		memcpy(t + pcln + i * 16, &entry, 8);
+		memcpy(t + pcln + i * 16 + 8, &at, 8);
+		memcpy(t + pcln + at, &entry, 8);
+		memcpy(t + pcln + at + 8, &no, 4);
+		at += 16;
+		last_end = end;
+	}
+	memcpy(t + pcln + n * 16, &last_end, 8);
+	d = e.buf + sec->sh.sh_offset; /* the test owns the image */
+	memset(d, 0, sec->sh.sh_size);
+	memcpy(d, t, need);
+	if (bin_go_open(&g16, &e)) {
+		FAILF(tn, "expected 0, got -1: %s", g16.why);
+		goto out;
+	}
+	ok = CHECK_EQ(tn, 116, g16.version_class) && CHECK_EQ(tn, n, g16.nfunc) &&
+	     check_named(tn, &g16, nm);
+	for (uint64_t i = 0; ok && i < n; i++) {
+		const char *a, *b = (const char *)names + was[3 * i + 2];
+		uint64_t ea, eb = was[3 * i], xa, xb = was[3 * i + 1];
+
+		if (bin_go_func_at(&g16, i, &a, &ea, &xa) || ea != eb || xa != xb || strcmp(a, b)) {
+			FAILF(tn, "function %llu: expected %s [0x%llx, 0x%llx), got %s [0x%llx, 0x%llx)",
+			      (unsigned long long)i, b, (unsigned long long)eb, (unsigned long long)xb,
+			      a, (unsigned long long)ea, (unsigned long long)xa);
+			ok = 0;
+		}
+	}
+	if (ok)
+		printf("PASS %s (%llu functions, absolute entries)\n", tn, (unsigned long long)n);
+out:
+	free(t);
+	free(was);
+	free(names);
+	bin_elf_close(&e);
+}
+
+static void expect_go_refused(const char *tn, const struct bin_elf *e, const char *want)
+{
+	struct bin_go g;
+
+	if (!bin_go_open(&g, e))
+		FAILF(tn, "expected -1, got 0");
+	else if (!strstr(g.why, want))
+		FAILF(tn, "expected a reason with \"%s\", got \"%s\"", want, g.why);
+	else
+		printf("PASS %s (%s)\n", tn, g.why);
+}
+
+/* Bad input: not Go, random bytes, cut files and tables, corrupt headers, random damage. */
+static void test_bad(const char *bin)
+{
+	const char *tmp = "/tmp/test_bin_gopclntab.bad";
+	char ver[64], mod[256];
+	struct bin_elf e;
+	struct bin_go g;
+	struct bin_sec *sec;
+	uint8_t *d, *save = NULL;
+	uint64_t size, pclno, nfunc, w;
+	int refused = 0, bad_why = 0, opened = 0;
+
+	/* a C program */
+	if (bin_elf_open(&e, "/bin/ls")) {
+		FAILF("gopcln_refuses_c_binary", "cannot open /bin/ls: %s", e.why);
+	} else {
+		expect_go_refused("gopcln_refuses_c_binary", &e, "no Go pclntab");
+		if (CHECK_EQ("gobuildinfo_refuses_c_binary", -1,
+			     bin_go_buildinfo(&e, ver, sizeof(ver), mod, sizeof(mod))) &&
+		    CHECK_STR("gobuildinfo_refuses_c_binary", "", ver))
+			PASS("gobuildinfo_refuses_c_binary");
+	}
+	bin_elf_close(&e);
+	/* random bytes: the ELF reader refuses them before we look */
+	{
+		uint8_t r[65536];
+
+		srand(11);
+		for (size_t i = 0; i < sizeof(r); i++)
+			r[i] = (uint8_t)rand();
+		if (!tl_write_file(tmp, r, sizeof(r))) {
+			if (bin_elf_open(&e, tmp))
+				printf("PASS gopcln_random_file_refused (%s)\n", e.why);
+			else
+				expect_go_refused("gopcln_random_file_refused", &e, "");
+			bin_elf_close(&e);
+		}
+	}
+	/* cut files: refused by the ELF reader (Go writes section headers last) or by us */
+	if (bin_elf_open(&e, bin)) {
+		FAILF("gopcln_bad_input", "cannot open %s: %s", bin, e.why);
+		bin_elf_close(&e);
+		return;
+	}
+	{
+		uint8_t *copy = malloc(e.size);
+		size_t n = e.size;
+
+		if (copy) {
+			memcpy(copy, e.buf, n);
+			for (size_t cut = 1; cut < n; cut += n / 23 + 1) {
+				struct bin_elf c;
+
+				if (tl_write_file(tmp, copy, cut))
+					continue;
+				if (bin_elf_open(&c, tmp)) {
+					refused++;
+					bad_why += !c.why[0];
+				} else if (bin_go_open(&g, &c)) {
+					refused++;
+					bad_why += !g.why[0];
+				} else {
+					opened++;
+				}
+				bin_elf_close(&c);
+			}
+			free(copy);
+		}
+		printf("INFO cut files: %d refused, %d opened\n", refused, opened);
+		if (CHECK_EQ("gopcln_cut_files_refused", 0, bad_why) &&
+		    CHECK_EQ("gopcln_cut_files_refused", 0, opened))
+			PASS("gopcln_cut_files_refused");
+	}
+	/* the table cut short: every cut before the end of the function table is refused */
+	sec = (struct bin_sec *)bin_elf_section(&e, ".gopclntab");
+	if (!sec || !sec->data || bin_go_open(&g, &e)) {
+		FAILF("gopcln_bad_input", "%s: no .gopclntab", bin);
+		goto out;
+	}
+	d = e.buf + sec->sh.sh_offset;
+	size = sec->sh.sh_size;
+	pclno = (uint64_t)(g.pcln - g.hdr);
+	nfunc = g.nfunc;
+	refused = bad_why = 0;
+	{
+		uint64_t cuts[] = {0, 4, 8, 40, 71, 72, pclno, pclno + 8, pclno + nfunc * 4,
+				   pclno + nfunc * 8, pclno + nfunc * 8 + 7};
+		int n = sizeof(cuts) / sizeof(cuts[0]);
+
+		for (int i = 0; i < n; i++) {
+			sec->sh.sh_size = cuts[i];
+			if (bin_go_open(&g, &e)) {
+				refused++;
+				bad_why += !g.why[0];
+			}
+		}
+		sec->sh.sh_size = size;
+		if (CHECK_EQ("gopcln_cut_table_refused", n, refused) &&
+		    CHECK_EQ("gopcln_cut_table_refused", 0, bad_why))
+			printf("PASS gopcln_cut_table_refused (%d cuts)\n", n);
+	}
+	save = malloc(size);
+	if (!save)
+		goto out;
+	memcpy(save, d, size);
+	/* random bytes in place of the table */
+	for (uint64_t i = 0; i < size; i++)
+		d[i] = (uint8_t)rand();
+	d[0] = 0x12;
+	expect_go_refused("gopcln_random_table_refused", &e, "unknown pclntab magic");
+	memcpy(d, save, size);
+	memcpy(d, "\xfb\xff\xff\xff", 4);
+	expect_go_refused("gopcln_go115_refused", &e, "Go 1.2-1.15");
+	memcpy(d, save, size);
+	d[7] = 4;
+	expect_go_refused("gopcln_32bit_refused", &e, "ptrSize 4");
+	memcpy(d, save, size);
+	w = 1ull << 40;
+	memcpy(d + 8, &w, 8); /* nfunc */
+	expect_go_refused("gopcln_huge_nfunc_refused", &e, "corrupt pclntab header");
+	memcpy(d, save, size);
+	memcpy(d + 8 + 7 * 8, &w, 8); /* pclnOffset */
+	expect_go_refused("gopcln_bad_offset_refused", &e, "corrupt pclntab header");
+	memcpy(d, save, size);
+	w = 0;
+	memcpy(d + pclno + 8 * (nfunc / 2), &w, 4); /* an entry before its predecessor */
+	expect_go_refused("gopcln_unordered_refused", &e, "out of order");
+	memcpy(d, save, size);
+	w = size;
+	memcpy(d + pclno + 8 * (nfunc / 2) + 4, &w, 4); /* a funcoff past the table */
+	expect_go_refused("gopcln_funcoff_outside_refused", &e, "outside the table");
+	memcpy(d, save, size);
+	/* random damage to the header, the function table and the build info: no crash, and every
+	 * refusal says why */
+	refused = opened = bad_why = 0;
+	{
+		const struct bin_sec *bi = bin_elf_section(&e, ".go.buildinfo");
+		uint8_t *bd = bi && bi->data ? e.buf + bi->sh.sh_offset : NULL;
+		uint8_t bsave[512];
+		size_t bn = bi && bi->sh.sh_size < sizeof(bsave) ? bi->sh.sh_size : 0;
+		uint64_t span = pclno + (nfunc + 1) * 8 + 4096 < size ? pclno + (nfunc + 1) * 8 + 4096
+								    : size;
+
+		if (bd && bn)
+			memcpy(bsave, bd, bn);
+		for (int k = 0; k < 400; k++) {
+			uint64_t entry, end;
+
+			for (int i = 0; i < 1 + rand() % 8; i++) {
+				uint64_t at = k % 2 ? (uint64_t)rand() % 72
+						    : pclno + (uint64_t)rand() % (span - pclno);
+				d[at] = (uint8_t)rand();
+			}
+			if (bd && bn)
+				for (int i = 0; i < 1 + rand() % 4; i++)
+					bd[(size_t)rand() % bn] = (uint8_t)rand();
+			if (bin_go_open(&g, &e)) {
+				refused++;
+				bad_why += !g.why[0];
+			} else {
+				opened++;
+				bin_go_func(&g, "crypto/tls.(*Conn).sendAlertLocked", &entry, &end);
+				for (uint64_t i = 0; i < g.nfunc; i += 97)
+					bin_go_func_at(&g, i, NULL, &entry, &end);
+			}
+			bin_go_buildinfo(&e, ver, sizeof(ver), mod, sizeof(mod));
+			memcpy(d, save, span);
+			if (bd && bn)
+				memcpy(bd, bsave, bn);
+		}
+		printf("INFO random damage: %d refused, %d opened\n", refused, opened);
+		if (CHECK_EQ("gopcln_random_damage_no_crash", 0, bad_why))
+			PASS("gopcln_random_damage_no_crash");
+	}
+out:
+	free(save);
+	bin_elf_close(&e);
+	unlink(tmp);
+}
+
+/* Open and look-up time on the largest Go binary at hand: each toolchain's compile, and any in
+ * AT_GO_BIG (space-separated paths). The product's goal: < 50 ms for a 50 MB binary. */
+static void test_timing(const struct tool *tools, int nt)
+{
+	char paths[8][600], *env = getenv("AT_GO_BIG"), *dup = env ? strdup(env) : NULL, *tok,
+	     *save;
+	int np = 0;
+
+	for (int i = 0; i < nt && np < 8; i++) {
+		snprintf(paths[np], sizeof(paths[np]), "%.*s/../pkg/tool/linux_amd64/compile",
+			 (int)(strrchr(tools[i].go, '/') - tools[i].go), tools[i].go);
+		np += !access(paths[np], R_OK);
+	}
+	for (tok = dup ? strtok_r(dup, " ", &save) : NULL; tok && np < 8;
+	     tok = strtok_r(NULL, " ", &save))
+		snprintf(paths[np++], sizeof(paths[0]), "%s", tok);
+	free(dup);
+	for (int i = 0; i < np; i++) {
+		double t0, t1, t2, t3, best_elf = 1e9, best_go = 1e9, best_look = 1e9;
+		struct bin_elf e;
+		struct bin_go g;
+		char ver[64], mod[256];
+		int found = 0, ok = 1;
+
+		for (int r = 0; r < 5 && ok; r++) {
+			uint64_t entry, end;
+
+			t0 = now_ms();
+			if (bin_elf_open(&e, paths[i])) {
+				FAILF("gopcln_timing", "%s: %s", paths[i], e.why);
+				ok = 0;
+			} else {
+				t1 = now_ms();
+				ok = !bin_go_open(&g, &e);
+				if (!ok)
+					FAILF("gopcln_timing", "%s: %s", paths[i], g.why);
+				t2 = now_ms();
+				found = 0;
+				for (size_t k = 0; ok && k < NWANT; k++)
+					found += !bin_go_func(&g, want_funcs[k], &entry, &end);
+				t3 = now_ms();
+				if (t1 - t0 < best_elf)
+					best_elf = t1 - t0;
+				if (t2 - t1 < best_go)
+					best_go = t2 - t1;
+				if (t3 - t2 < best_look)
+					best_look = t3 - t2;
+			}
+			if (ok && r == 4) {
+				bin_go_buildinfo(&e, ver, sizeof(ver), mod, sizeof(mod));
+				printf("INFO timing %s (%s, %.1f MB, %llu functions, %d of %zu names "
+				       "found): bin_elf_open %.2f ms, bin_go_open %.2f ms, %zu "
+				       "bin_go_func %.2f ms (best of 5)\n",
+				       paths[i], ver, e.size / 1e6, (unsigned long long)g.nfunc,
+				       found, NWANT, best_elf, best_go, NWANT, best_look);
+			}
+			bin_elf_close(&e);
+		}
+		if (ok && best_go + best_look < 50)
+			printf("PASS gopcln_timing_%d (pclntab part %.2f ms < 50 ms)\n", i,
+			       best_go + best_look);
+		else if (ok)
+			FAILF("gopcln_timing", "%s: expected < 50 ms, got %.2f ms", paths[i],
+			      best_go + best_look);
+	}
+}
+
+static void test_tool(const struct tool *t, int first)
 {
 	char dir[] = "/tmp/at_gopclntab.XXXXXX", bin[600], tn[160], cmd[700];
 	struct nm nms[NVAR];
@@ -396,7 +753,7 @@ static void test_tool(const struct tool *t)
 	}
 	if (build_all(t, dir))
 		goto out;
-	printf("PASS go_build_%s (4 variants)\n", t->version);
+	printf("PASS go_build_%s (%zu variants)\n", t->version, NVAR);
 	for (size_t v = 0; v < NVAR; v++)
 		if (!variants[v].stripped) {
 			snprintf(bin, sizeof(bin), "%s/%s", dir, variants[v].name);
@@ -436,32 +793,50 @@ static void test_tool(const struct tool *t)
 		check_buildinfo(tn, &e, t, bin);
 		bin_go_close(&g);
 		bin_elf_close(&e);
-		/* the scan paths: no section called .gopclntab or .go.module */
+		/* the scan paths: no section called .gopclntab or .go.module, or no sections */
 		if (!variants[v].stripped || !nm)
 			continue;
-		snprintf(cmd, sizeof(cmd), "%s.renamed", bin);
-		snprintf(tn, sizeof(tn), "gopcln_%s_%s_no_sections", t->version, variants[v].name);
-		if (write_renamed(bin, cmd) || bin_elf_open(&e, cmd)) {
-			FAILF(tn, "could not write or open %s", cmd);
-			bin_elf_close(&e);
-			continue;
-		}
-		if (bin_go_open(&g, &e)) {
-			FAILF(tn, "expected 0, got -1: %s", g.why);
-		} else {
-			printf("INFO %s: table from %s at 0x%llx, text 0x%llx from %s, moduledata "
-			       "0x%llx\n",
-			       tn, g.table_from, (unsigned long long)g.hdr_va,
-			       (unsigned long long)g.text, g.text_from,
-			       (unsigned long long)g.moduledata);
-			if (CHECK_STR(tn, "magic scan", g.table_from) &&
-			    CHECK_STR(tn, t->minor >= 26 ? "moduledata.text" : "pcHeader.textStart",
-				      g.text_from) &&
-			    check_named(tn, &g, nm))
+		for (int k = 0; k < 2; k++) {
+			char ver[64], mod[256];
+
+			snprintf(cmd, sizeof(cmd), "%s.%s", bin, k ? "noshdr" : "renamed");
+			snprintf(tn, sizeof(tn), "gopcln_%s_%s_%s", t->version, variants[v].name,
+				 k ? "no_section_headers" : "sections_renamed");
+			if (write_changed(bin, cmd, k) ||
+			    bin_elf_open(&e, cmd)) {
+				FAILF(tn, "could not write or open %s: %s", cmd, e.why);
+				bin_elf_close(&e);
+				continue;
+			}
+			if (bin_go_open(&g, &e)) {
+				FAILF(tn, "expected 0, got -1: %s", g.why);
+			} else {
+				printf("INFO %s: table from %s at 0x%llx, text 0x%llx from %s, "
+				       "moduledata 0x%llx\n",
+				       tn, g.table_from, (unsigned long long)g.hdr_va,
+				       (unsigned long long)g.text, g.text_from,
+				       (unsigned long long)g.moduledata);
+				if (CHECK_STR(tn, "magic scan", g.table_from) &&
+				    CHECK_STR(tn,
+					      t->minor >= 26 ? "moduledata.text"
+							     : "pcHeader.textStart",
+					      g.text_from) &&
+				    check_named(tn, &g, nm) && check_table(tn, &g, nm))
+					PASS(tn);
+			}
+			strcat(tn, "_buildinfo");
+			if (CHECK_EQ(tn, 0,
+				     bin_go_buildinfo(&e, ver, sizeof(ver), mod, sizeof(mod))) &&
+			    CHECK_STR(tn, t->version, ver) && CHECK_STR(tn, MODULE, mod))
 				PASS(tn);
+			bin_go_close(&g);
+			bin_elf_close(&e);
 		}
-		bin_go_close(&g);
-		bin_elf_close(&e);
+	}
+	if (first && have_nm[0]) {
+		snprintf(bin, sizeof(bin), "%s/sw", dir);
+		test_layout_116(bin, &nms[0]);
+		test_bad(bin);
 	}
 	for (size_t v = 0; v < NVAR; v++)
 		if (have_nm[v])
@@ -486,7 +861,8 @@ int main(void)
 		printf("INFO cannot create " BUILD_CACHE ": builds are not cached\n");
 	for (int i = 0; i < n; i++) {
 		printf("INFO toolchain %s: %s\n", tools[i].version, tools[i].go);
-		test_tool(&tools[i]);
+		test_tool(&tools[i], i == 0);
 	}
+	test_timing(tools, n);
 	return tl_failed;
 }
