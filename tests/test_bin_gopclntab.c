@@ -245,12 +245,13 @@ static int build_all(const struct tool *t, const char *dir)
 	for (size_t v = 0; v < NVAR; v++) {
 		char *out;
 
-		snprintf(cmd, sizeof(cmd),
-			 "cd %s && GOCACHE=" BUILD_CACHE "/%s GOPATH=%s/gopath GOPROXY=off "
-			 "GOTOOLCHAIN=local GOTELEMETRY=off GOFLAGS=-mod=mod %s %s build %s -o %s . "
-			 "2>&1 || echo BUILD-FAILED",
-			 dir, t->version, dir, variants[v].env, t->go, variants[v].flags,
-			 variants[v].name);
+		snprintf(
+		    cmd, sizeof(cmd),
+		    "cd %s && GOCACHE=" BUILD_CACHE "/%s GOPATH=%s/gopath GOPROXY=off "
+		    "GOTOOLCHAIN=local GOTELEMETRY=off GOFLAGS=-mod=mod %s %s build %s -o %s . "
+		    "2>&1 || echo BUILD-FAILED",
+		    dir, t->version, dir, variants[v].env, t->go, variants[v].flags,
+		    variants[v].name);
 		out = sh(cmd);
 		if (!out || strstr(out, "BUILD-FAILED")) {
 			FAILF("go_build", "%s build %s: %s", t->version, variants[v].flags,
@@ -336,7 +337,8 @@ static int check_table(const char *tn, const struct bin_go *g, const struct nm *
 		uint64_t entry, end;
 
 		if (bin_go_func_at(g, i, &name, &entry, &end) || entry < prev || end < entry) {
-			FAILF(tn, "function %llu unreadable or out of order", (unsigned long long)i);
+			FAILF(tn, "function %llu unreadable or out of order",
+			      (unsigned long long)i);
 			return 0;
 		}
 		prev = entry;
@@ -392,7 +394,6 @@ static void check_buildinfo(const char *tn, const struct bin_elf *e, const struc
 	free(out);
 }
 
-
 /* The 1.18+ table of bin (non-PIE) rewritten in the 1.16-1.17 layout in memory: 7-word header,
  * the same funcnametab, {uintptr entry, uintptr funcoff} functab with absolute pcs, _func
  * records {uintptr entry, i32 nameoff}. No 1.16/1.17 toolchain is at hand; this proves the
@@ -422,7 +423,7 @@ static void test_layout_116(const char *bin, const struct nm *nm)
 	}
 	memcpy(t, "\xfa\xff\xff\xff\x00\x00\x01\x08", 8);
 	{
-		uint64_t w[7] = {n, 0, 64, 64 + g.names_len, 64 + g.names_len, 64 + g.names_len,
+		uint64_t w[7] = {n,   0, 64, 64 + g.names_len, 64 + g.names_len, 64 + g.names_len,
 				 pcln};
 
 		memcpy(t + 8, w, sizeof(w));
@@ -467,9 +468,12 @@ static void test_layout_116(const char *bin, const struct nm *nm)
 		uint64_t ea, eb = was[3 * i], xa, xb = was[3 * i + 1];
 
 		if (bin_go_func_at(&g16, i, &a, &ea, &xa) || ea != eb || xa != xb || strcmp(a, b)) {
-			FAILF(tn, "function %llu: expected %s [0x%llx, 0x%llx), got %s [0x%llx, 0x%llx)",
-			      (unsigned long long)i, b, (unsigned long long)eb, (unsigned long long)xb,
-			      a, (unsigned long long)ea, (unsigned long long)xa);
+			FAILF(
+			    tn,
+			    "function %llu: expected %s [0x%llx, 0x%llx), got %s [0x%llx, 0x%llx)",
+			    (unsigned long long)i, b, (unsigned long long)eb,
+			    (unsigned long long)xb, a, (unsigned long long)ea,
+			    (unsigned long long)xa);
 			ok = 0;
 		}
 	}
@@ -579,8 +583,17 @@ static void test_bad(const char *bin)
 	nfunc = g.nfunc;
 	refused = bad_why = 0;
 	{
-		uint64_t cuts[] = {0, 4, 8, 40, 71, 72, pclno, pclno + 8, pclno + nfunc * 4,
-				   pclno + nfunc * 8, pclno + nfunc * 8 + 7};
+		uint64_t cuts[] = {0,
+				   4,
+				   8,
+				   40,
+				   71,
+				   72,
+				   pclno,
+				   pclno + 8,
+				   pclno + nfunc * 4,
+				   pclno + nfunc * 8,
+				   pclno + nfunc * 8 + 7};
 		int n = sizeof(cuts) / sizeof(cuts[0]);
 
 		for (int i = 0; i < n; i++) {
@@ -634,8 +647,8 @@ static void test_bad(const char *bin)
 		uint8_t *bd = bi && bi->data ? e.buf + bi->sh.sh_offset : NULL;
 		uint8_t bsave[512];
 		size_t bn = bi && bi->sh.sh_size < sizeof(bsave) ? bi->sh.sh_size : 0;
-		uint64_t span = pclno + (nfunc + 1) * 8 + 4096 < size ? pclno + (nfunc + 1) * 8 + 4096
-								    : size;
+		uint64_t span =
+		    pclno + (nfunc + 1) * 8 + 4096 < size ? pclno + (nfunc + 1) * 8 + 4096 : size;
 
 		if (bd && bn)
 			memcpy(bsave, bd, bn);
@@ -679,7 +692,7 @@ out:
 static void test_timing(const struct tool *tools, int nt)
 {
 	char paths[8][600], *env = getenv("AT_GO_BIG"), *dup = env ? strdup(env) : NULL, *tok,
-	     *save;
+			    *save;
 	int np = 0;
 
 	for (int i = 0; i < nt && np < 8; i++) {
@@ -724,11 +737,12 @@ static void test_timing(const struct tool *tools, int nt)
 			}
 			if (ok && r == 4) {
 				bin_go_buildinfo(&e, ver, sizeof(ver), mod, sizeof(mod));
-				printf("INFO timing %s (%s, %.1f MB, %llu functions, %d of %zu names "
-				       "found): bin_elf_open %.2f ms, bin_go_open %.2f ms, %zu "
-				       "bin_go_func %.2f ms (best of 5)\n",
-				       paths[i], ver, e.size / 1e6, (unsigned long long)g.nfunc,
-				       found, NWANT, best_elf, best_go, NWANT, best_look);
+				printf(
+				    "INFO timing %s (%s, %.1f MB, %llu functions, %d of %zu names "
+				    "found): bin_elf_open %.2f ms, bin_go_open %.2f ms, %zu "
+				    "bin_go_func %.2f ms (best of 5)\n",
+				    paths[i], ver, e.size / 1e6, (unsigned long long)g.nfunc, found,
+				    NWANT, best_elf, best_go, NWANT, best_look);
 			}
 			bin_elf_close(&e);
 		}
@@ -802,8 +816,7 @@ static void test_tool(const struct tool *t, int first)
 			snprintf(cmd, sizeof(cmd), "%s.%s", bin, k ? "noshdr" : "renamed");
 			snprintf(tn, sizeof(tn), "gopcln_%s_%s_%s", t->version, variants[v].name,
 				 k ? "no_section_headers" : "sections_renamed");
-			if (write_changed(bin, cmd, k) ||
-			    bin_elf_open(&e, cmd)) {
+			if (write_changed(bin, cmd, k) || bin_elf_open(&e, cmd)) {
 				FAILF(tn, "could not write or open %s: %s", cmd, e.why);
 				bin_elf_close(&e);
 				continue;
