@@ -23,7 +23,7 @@
 #define MAGIC_116 0xfffffffau
 #define MAGIC_118 0xfffffff0u
 #define MAGIC_120 0xfffffff1u
-#define MAGIC_12 0xfffffffbu   /* Go 1.2-1.15: a different header, not supported */
+#define MAGIC_12 0xfffffffbu /* Go 1.2-1.15: a different header, not supported */
 #define MD_WORD_MINPC 20
 #define MD_WORD_TEXT 22
 #define MAX_NFUNC (16u << 20) /* far above any real program (a 50 MB binary has ~150k) */
@@ -155,8 +155,9 @@ static int check_table(struct bin_go *g, const uint8_t *p, size_t len, uint64_t 
 	es = g->abs ? 16 : 8;
 	if (!nfunc || nfunc > MAX_NFUNC || nameo >= len || pclno >= len ||
 	    (nfunc + 1) * es > len - pclno) {
-		setwhy(g, "corrupt pclntab header: nfunc %llu, names at %llu, functab at %llu, "
-			  "table %zu bytes",
+		setwhy(g,
+		       "corrupt pclntab header: nfunc %llu, names at %llu, functab at %llu, "
+		       "table %zu bytes",
 		       (unsigned long long)nfunc, (unsigned long long)nameo,
 		       (unsigned long long)pclno, len);
 		return -1;
@@ -246,8 +247,8 @@ static uint64_t find_text_in_md(struct bin_go *g)
 		if (p->p_type != PT_LOAD || !(p->p_flags & PF_W) || p->p_offset > e->size)
 			continue;
 		b = e->buf + p->p_offset;
-		end = b + (p->p_filesz < e->size - p->p_offset ? p->p_filesz
-							       : e->size - p->p_offset);
+		end =
+		    b + (p->p_filesz < e->size - p->p_offset ? p->p_filesz : e->size - p->p_offset);
 		while ((hit = memmem(b, end - b, pat, sizeof(pat)))) {
 			uint64_t va = p->p_vaddr + (uint64_t)(hit - (e->buf + p->p_offset));
 
@@ -274,8 +275,8 @@ static int scan_table(struct bin_go *g)
 		if (p->p_type != PT_LOAD || (p->p_flags & PF_X) || p->p_offset >= e->size)
 			continue;
 		seg = e->buf + p->p_offset;
-		end = seg + (p->p_filesz < e->size - p->p_offset ? p->p_filesz
-								 : e->size - p->p_offset);
+		end = seg +
+		      (p->p_filesz < e->size - p->p_offset ? p->p_filesz : e->size - p->p_offset);
 		for (b = seg; (hit = memmem(b, end - b, tail, sizeof(tail))); b = hit + 1) {
 			const uint8_t *h;
 			uint64_t va;

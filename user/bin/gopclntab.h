@@ -14,10 +14,10 @@
 #include "elf.h"
 
 struct bin_go {
-	int version_class; /* 116 (magic 0xfffffffa, Go 1.16-1.17), 118 (0xfffffff0, 1.18-1.19),
-			      120 (0xfffffff1, 1.20+) */
-	uint64_t text;	   /* runtime.text: the base of function entry offsets (1.18+) */
-	char why[160];	   /* why bin_go_open failed */
+	int version_class;     /* 116 (magic 0xfffffffa, Go 1.16-1.17), 118 (0xfffffff0, 1.18-1.19),
+				  120 (0xfffffff1, 1.20+) */
+	uint64_t text;	       /* runtime.text: the base of function entry offsets (1.18+) */
+	char why[160];	       /* why bin_go_open failed */
 	const char *text_from; /* "pcHeader.textStart", "moduledata.text", ".text section" */
 	const char *table_from; /* the section's name, or "magic scan" */
 	uint64_t hdr_va;	/* the pcHeader's vaddr */
