@@ -390,12 +390,18 @@ static int consider(void *ctx, const char *path, const char *root, __u64 mdev, _
 
 			n += snprintf(why, sizeof(why), "not a TLS library alerttrace knows: defines "
 				      "none of");
-			for (i = 0; tls_providers[i]; i++)
-				for (j = 0; tls_providers[i]->marks && tls_providers[i]->marks[j] &&
-					    n < sizeof(why); j++)
+			for (i = 0; tls_providers[i]; i++) {
+				const struct tls_provider *tp = tls_providers[i];
+
+				for (j = 0; tp->marks && tp->marks[j] && n < sizeof(why); j++)
 					n += snprintf(why + n, sizeof(why) - n, " %s (%s)",
-						      tls_providers[i]->marks[j],
-						      tls_providers[i]->name);
+						      tp->marks[j], tp->name);
+				for (j = 0; tp->mark_sections && tp->mark_sections[j] &&
+					    n < sizeof(why); j++)
+					n += snprintf(why + n, sizeof(why) - n,
+						      " section %s (%s)", tp->mark_sections[j],
+						      tp->name);
+			}
 		}
 		snprintf(l->plan.why, sizeof(l->plan.why), "%s", why);
 	} else {
