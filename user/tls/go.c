@@ -152,8 +152,11 @@ static void analyse_send(struct gctx *c, uint64_t entry, uint64_t end)
 			 SEND_ALERT, (unsigned long long)entry);
 		goto out;
 	}
-	r->send.vaddr = entry;
-	if (bin_elf_va2off(&c->e, entry, 1, &r->send.file_off, 1) == 0)
+	/* After the stack check, not at the entry: a call that grows its stack runs the entry
+	 * twice (morestack jumps back to it), and would be reported twice. The arguments are in
+	 * their registers there all the same. */
+	r->send.vaddr = fn.ins[after_prologue(&fn)].addr;
+	if (bin_elf_va2off(&c->e, r->send.vaddr, 1, &r->send.file_off, 1) == 0)
 		r->send.ok = 1;
 	else
 		snprintf(r->send.why, sizeof(r->send.why), "%s not in the file", SEND_ALERT);

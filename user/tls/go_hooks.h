@@ -2,8 +2,9 @@
 /*
  * The Go provider (source `go`): programs built with Go 1.17 and later (ABIInternal), static,
  * stripped or not, PIE or not. From the file alone it finds
- *  - sent: the entry of crypto/tls.(*Conn).sendAlertLocked, checked by data flow: the function
- *    reads the entry value of BL (the alert) and RAX is the receiver;
+ *  - sent: crypto/tls.(*Conn).sendAlertLocked after its stack check (the entry runs twice when
+ *    the stack grows), checked by data flow: the function reads BL (the alert) as it came in,
+ *    and RAX is the receiver;
  *  - received: in (*Conn).readRecordOrCCS, the load of data[1] in the alert branch: a
  *    `movzx E, byte [R+1]` right after the len(data) != 2 test, followed by the close_notify
  *    test of E, within reach of the recordTypeAlert (21) comparison; R points at the record;
