@@ -5,7 +5,7 @@
 # "analysis_us" and "cached" of each library's object in the coverage report (-j, on stderr).
 # Libraries: this host's libgnutls.so.30 and libssl.so.3 (symlinks followed) and, if a Debian
 # trixie root exists at $TRIXIE (default /var/tmp/alerttrace-trixie), its libgnutls.so.30* and
-# libssl.so.3. Each is copied into two directories of its own (libssl with its libcrypto.so.3
+# libssl.so.3, and the two largest Go programs with crypto/tls found on the host. Each is copied into two directories of its own (libssl with its libcrypto.so.3
 # beside it, as in its root: the OpenSSL version string lives in libcrypto) and all copies are given
 # with --lib to one `alerttrace --no-wire -j`, which runs for about 2 s; RUNS times (default 5), the
 # libraries in a rotating order (the first copy always before its twin). Medians (min-max) per
@@ -57,6 +57,19 @@ if [ -d "$TRIXIE" ]; then
 else
 	echo "bench_analysis: no trixie root at $TRIXIE: GnuTLS 3.8 and OpenSSL 3.5 left out"
 fi
+# Go programs: the two largest on this host that carry crypto/tls (their build info and
+# sendAlertLocked's name in the pclntab), e.g. docker, kubectl.
+gos=$(for f in /usr/local/bin/* /usr/bin/* /usr/lib/google-cloud-sdk/bin/*; do
+	[ -f "$f" ] && [ -x "$f" ] || continue
+	LC_ALL=C grep -qaF 'crypto/tls.(*Conn).sendAlertLocked' "$f" 2>/dev/null &&
+		LC_ALL=C grep -qaF $'\xff Go buildinf:' "$f" && echo "$(stat -c %s "$f") $f"
+done | sort -rn | head -2 | awk '{ print $2 }')
+i=0
+for f in $gos; do
+	i=$((i + 1))
+	lib "go-$(basename "$f")-$(( $(stat -c %s "$f") >> 20 ))MB" "$f"
+done
+[ -n "$gos" ] || echo "bench_analysis: no Go program with crypto/tls on this host: Go left out"
 [ ${#LIBS[@]} -gt 0 ] || { echo "bench_analysis: no library to analyse" >&2; exit 1; }
 
 echo "bench_analysis: $RUNS runs of alerttrace --no-wire -j with ${#LIBS[@]} libraries x 2" \

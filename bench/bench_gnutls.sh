@@ -39,56 +39,16 @@ bg "$P" serve $((PORT + 1)) "$C/server.pem" "$C/server.key" $BULK >"$T/bulk.log"
 wait_for "$T/bulk.log" ready 10 ||
 	{ echo "bench_gnutls: gnutls_peer serve: $(tail -3 "$T/bulk.log")" >&2; exit 1; }
 
-# handshakes: "RATE COUNT" of one run of SECS.
-handshakes() {
-	local n s
-	read -r n s _ < <("$P" hs 127.0.0.1 "$PORT" "$C/ca.pem" "$SECS" 2>>"$T/peer.err")
-	if [ -z "${n:-}" ] || [ "$n" -eq 0 ]; then
-		echo "bench_gnutls: hs: $(tail -2 "$T/peer.err")" >&2
-		echo "0 0"
-		return
-	fi
-	awk -v n="$n" -v s="$s" 'BEGIN { printf "%.1f %d\n", n / s, n }'
-}
-
-# bulk: MB/s over 3 reads of BULK bytes.
-bulk() {
-	local i
-	for i in 1 2 3; do
-		"$P" bulk 127.0.0.1 $((PORT + 1)) "$C/ca.pem" 2>>"$T/peer.err"
-	done | awk -v want=$BULK '$1 == want { b += $1; t += $2 }
-		END { printf "%.1f\n", (t > 0 ? b / t / 1e6 : 0) }'
-}
+# handshakes: "RATE CONNECTIONS" of one run of SECS; bulk: MB/s over 3 reads of BULK bytes.
+handshakes() { bench_rate "$P" hs 127.0.0.1 "$PORT" "$C/ca.pem" "$SECS"; }
+bulk() { bench_mbs $BULK "$P" bulk 127.0.0.1 $((PORT + 1)) "$C/ca.pem"; }
 
 echo "bench_gnutls: $ROUNDS rounds, ${SECS} s of handshakes and 3 x 256 MiB per run;" \
 	"gnutls-serv on port $PORT, gnutls_peer serve on 127.0.0.1:$((PORT + 1));" \
 	"$(gnutls-cli --version | head -1)"
-row='%-6s %-4s %14s %12s %12s %10s %10s %7s\n'
-# shellcheck disable=SC2059 # the format is the row's
-printf "$row" round mode "handshakes/s" connections "bulk MB/s" events "tracer ms" others
-: >"$T/results"
-for rm in $(bench_order "$ROUNDS" off lib hist); do
-	r=${rm%%:*} m=${rm#*:}
-	bench_tracer bench_gnutls "$m"
-	o1=$(bench_others)
-	read -r hs n < <(handshakes)
-	mb=$(bulk)
-	o2=$(bench_others)
-	ev=- TCPU=-
-	if [ -n "$TPID" ]; then
-		bench_stop
-		ev=$(bench_events "$T/at.out" gnutls)
-		[ "$m" = lib ] && [ ! -e "$T/kinds" ] && bench_kinds "$T/at.out" gnutls >"$T/kinds"
-	fi
-	# shellcheck disable=SC2059
-	printf "$row" "$r" "$m" "$hs" "$n" "$mb" "$ev" "$TCPU" "$((o1 > o2 ? o1 : o2))"
-	echo "$m $hs $mb" >>"$T/results"
-done
+bench_rounds gnutls "$ROUNDS" off lib hist
 echo "events: GnuTLS events the tracer reported (off: no tracer); 4 per connection expected and 2"
-echo "per bulk read. tracer ms: the tracer's user + system CPU time while it traced (of ~2 x"
-echo "${SECS} s of CPU the peers had; the machine has $(nproc) cores). others: alerttrace processes"
-echo "not this bench's at the start or end of the run (their uprobes fire on these peers too)."
-echo "the most common GnuTLS events of the first lib run:"
-cat "$T/kinds" 2>/dev/null
+echo "per bulk read."
+bench_legend "$SECS" GnuTLS
 bench_summary "$T/results" "off=off (no tracer)" "lib=lib (--no-wire)" \
 	"hist=hist (--no-wire -H)"

@@ -1,13 +1,16 @@
 # shellcheck shell=bash disable=SC2034 # C, TPID, TCPU0, TCPU are for the bench that sources it
-# Shared by the end-to-end library-path benches (bench_lib.sh, bench_gnutls.sh): source it after
-# tests/lib/common.sh (it uses T, AT, bg, wait_for). Not a bench itself: run.sh runs bench_*.sh.
+# Shared by the end-to-end library-path benches (bench_lib.sh, bench_gnutls.sh, bench_go.sh):
+# source it after tests/lib/common.sh (it uses T, AT, bg, wait_for). Not a bench itself: run.sh
+# runs bench_*.sh.
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 # bench_setup NAME NEEDS TOOL...: a bench's preamble. Without root it says so (NEEDS: what for) and
-# exits 0; a missing TOOL or ./alerttrace exits 1; certificates (make_certs) in C=$T/c.
+# exits 0; a missing TOOL or ./alerttrace exits 1; certificates (make_certs) in C=$T/c; BENCH=NAME
+# for the messages of the functions below.
 bench_setup() {
 	local name=$1 needs=$2 c
 	shift 2
+	BENCH=$name
 	if [ "$(id -u)" != 0 ]; then
 		echo "$name: needs root ($needs): run as root" >&2
 		exit 0
@@ -42,10 +45,11 @@ bench_cpu() {
 	awk -v hz="$(getconf CLK_TCK)" '{ printf "%d\n", ($14 + $15) * 1000 / hz }' "/proc/$1/stat"
 }
 
-# bench_events FILE SOURCE: how many events of SOURCE the tracer reported: one a line, or the sum
-# of the "count" fields of a histogram (-H).
+# bench_events FILE SOURCE [COMM]: how many events of SOURCE (of processes named COMM only, if
+# given) the tracer reported: one a line, or the sum of the "count" fields of a histogram (-H).
 bench_events() {
-	awk -v src="\"source\":\"$2\"" 'index($0, src) {
+	awk -v src="\"source\":\"$2\"" -v comm="${3:+\"comm\":\"$3\"}" '
+	index($0, src) && (comm == "" || index($0, comm)) {
 		if (match($0, /"count":[0-9]+/)) n += substr($0, RSTART + 8, RLENGTH - 8); else n++
 	} END { print n + 0 }' "$1"
 }
@@ -96,6 +100,71 @@ bench_kinds() {
 	for k, n in c.most_common(4):
 	    print("    %6d  %s" % (n, k))
 	EOF
+}
+
+# bench_rate CMD...: "RATE CONNECTIONS" of a handshake loop CMD that prints "COUNT ELAPSED_S"
+# (gnutls_peer hs, go_peer hs); "0 0" and the last of its stderr ($T/peer.err) if it made none.
+bench_rate() {
+	local n s
+	read -r n s _ < <("$@" 2>>"$T/peer.err")
+	if [ -z "${n:-}" ] || [ "$n" -eq 0 ]; then
+		echo "$BENCH: hs: $(tail -2 "$T/peer.err")" >&2
+		echo "0 0"
+		return
+	fi
+	awk -v n="$n" -v s="$s" 'BEGIN { printf "%.1f %d\n", n / s, n }'
+}
+
+# bench_mbs BYTES CMD...: MB/s (10^6 bytes) over 3 runs of CMD, each printing "BYTES ELAPSED_S"
+# (gnutls_peer bulk, go_peer bulk); a run that read other than BYTES does not count.
+bench_mbs() {
+	local want=$1 i
+	shift
+	for i in 1 2 3; do
+		"$@" 2>>"$T/peer.err"
+	done | awk -v want="$want" '$1 == want { b += $1; t += $2 }
+		END { printf "%.1f\n", (t > 0 ? b / t / 1e6 : 0) }'
+}
+
+# bench_rounds SOURCE ROUNDS MODE...: the runs of an end-to-end bench in bench_order's order, a
+# fresh tracer each (bench_tracer): the bench's own `handshakes` (prints "RATE CONNECTIONS") and
+# `bulk` (prints MB/s), then the tracer's SOURCE events (of processes named BENCH_COMM only, if
+# set: another session's programs fire the same hooks) and CPU time. A table row a run; "MODE
+# RATE MB/S" rows in $T/results (bench_summary); the commonest events of the first lib run in
+# $T/kinds (bench_legend).
+bench_rounds() {
+	local src=$1 rounds=$2 row='%-6s %-4s %14s %12s %12s %10s %10s %7s\n' rm r m hs n mb o1 o2 ev
+	shift 2
+	# shellcheck disable=SC2059 # the format is the row's
+	printf "$row" round mode "handshakes/s" connections "bulk MB/s" events "tracer ms" others
+	: >"$T/results"
+	for rm in $(bench_order "$rounds" "$@"); do
+		r=${rm%%:*} m=${rm#*:}
+		bench_tracer "$BENCH" "$m"
+		o1=$(bench_others)
+		read -r hs n < <(handshakes)
+		mb=$(bulk)
+		o2=$(bench_others)
+		ev=- TCPU=-
+		if [ -n "$TPID" ]; then
+			bench_stop
+			ev=$(bench_events "$T/at.out" "$src" "${BENCH_COMM:-}")
+			[ "$m" = lib ] && [ ! -e "$T/kinds" ] && bench_kinds "$T/at.out" "$src" >"$T/kinds"
+		fi
+		# shellcheck disable=SC2059
+		printf "$row" "$r" "$m" "$hs" "$n" "$mb" "$ev" "$TCPU" "$((o1 > o2 ? o1 : o2))"
+		echo "$m $hs $mb" >>"$T/results"
+	done
+}
+
+# bench_legend SECONDS WHAT: what bench_rounds' "tracer ms" and "others" columns mean (SECONDS of
+# handshakes a run), then the commonest WHAT events of the first lib run.
+bench_legend() {
+	echo "tracer ms: the tracer's user + system CPU time while it traced (of ~2 x $1 s of CPU"
+	echo "the peers had; the machine has $(nproc) cores). others: alerttrace processes not this"
+	echo "bench's at the start or end of the run (their uprobes fire on these peers too)."
+	echo "the most common $2 events of the first lib run:"
+	cat "$T/kinds" 2>/dev/null
 }
 
 # bench_summary RESULTS MODE=LABEL...: medians of the "MODE HANDSHAKES/S MB/S" rows of RESULTS

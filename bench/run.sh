@@ -1,7 +1,7 @@
 #!/bin/bash
 # Runs every benchmark binary built into .output/bench/ (make tests builds them), one after the
 # other, with the arguments given (e.g. bench/run.sh 9 2000000: rounds and repeats for bench_tc),
-# then every bench/bench_*.sh script (end-to-end overhead through real OpenSSL and GnuTLS peers,
+# then every bench/bench_*.sh script (end-to-end overhead through real OpenSSL, GnuTLS and Go peers,
 # analysis time per library; bench/lib.sh is what they share).
 # Benchmarks print figures, never PASS/FAIL: absolute times depend on the machine.
 # Usage: bench/run.sh [ARGS...]

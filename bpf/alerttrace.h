@@ -31,6 +31,8 @@ enum at_hook {
 	AT_HOOK_ERR = 3,	/* ERR_vset_error / ERR_put_error fallback (fatal only) */
 	AT_HOOK_ALERT_SEND = 4,	/* gnutls_alert_send entry+return */
 	AT_HOOK_RECORD = 5,	/* GnuTLS: the store of a received alert in the record layer */
+	AT_HOOK_SEND_ALERT = 6,	/* Go: crypto/tls.(*Conn).sendAlertLocked entry */
+	AT_HOOK_READ_RECORD = 7, /* Go: the alert branch of (*Conn).readRecordOrCCS */
 };
 
 /* Event flags */

@@ -194,18 +194,6 @@ out:
 	tl_rmbuild(bin);
 }
 
-static int write_file(const char *path, const uint8_t *b, size_t n)
-{
-	FILE *o = fopen(path, "w");
-	int ok;
-
-	if (!o)
-		return -1;
-	ok = fwrite(b, 1, n, o) == n;
-	fclose(o);
-	return ok ? 0 : -1;
-}
-
 static void expect_refused(const char *name, const char *path, const char *want)
 {
 	struct bin_elf f;
@@ -239,10 +227,10 @@ static void test_bad(void)
 	bin_elf_close(&f);
 	expect_refused("elf_refuses_missing", "/nonexistent", "cannot open");
 	expect_refused("elf_refuses_directory", "/tmp", "regular");
-	if (!write_file(tmp, b, 40))
+	if (!tl_write_file(tmp, b, 40))
 		expect_refused("elf_refuses_truncated_header", tmp, "truncated ELF header");
 	b[18] = 183; /* e_machine: AArch64 */
-	if (!write_file(tmp, b, n))
+	if (!tl_write_file(tmp, b, n))
 		expect_refused("elf_refuses_other_machine", tmp, "x86-64 only");
 	b[18] = 62;
 	{
@@ -250,13 +238,13 @@ static void test_bad(void)
 
 		memcpy(&save, b + 0x28, 8); /* e_shoff */
 		memcpy(b + 0x28, &huge, 8);
-		if (!write_file(tmp, b, n))
+		if (!tl_write_file(tmp, b, n))
 			expect_refused("elf_refuses_bad_shoff", tmp, "section headers");
 		memcpy(b + 0x28, &save, 8);
 	}
 	/* every cut on a grid: refused with a reason, or opened with every section inside */
 	for (size_t cut = 1; cut < n; cut += n / 61 + 1) {
-		if (write_file(tmp, b, cut))
+		if (tl_write_file(tmp, b, cut))
 			continue;
 		if (bin_elf_open(&f, tmp)) {
 			refused++;
@@ -283,7 +271,7 @@ static void test_bad(void)
 		for (int i = 0; i < 1 + rand() % 32; i++)
 			m[k % 2 ? (size_t)rand() % 4096 : n - 1 - (size_t)rand() % 4096] =
 			    (uint8_t)rand();
-		if (!write_file(tmp, m, n)) {
+		if (!tl_write_file(tmp, m, n)) {
 			uint64_t p;
 
 			if (!bin_elf_open(&f, tmp)) {

@@ -16,11 +16,17 @@ struct count {
 	int n;
 	int stop_at;
 	bool saw_ssl_ctx_new, saw_import;
+	int sections;
 };
 
-static bool count_cb(void *ctx, const char *name)
+static bool count_cb(void *ctx, const char *name, enum bin_peek_kind kind)
 {
 	struct count *c = ctx;
+
+	if (kind == BIN_PEEK_SECTION) {
+		c->sections += !strcmp(name, ".dynsym");
+		return false;
+	}
 
 	c->n++;
 	if (!strcmp(name, "SSL_CTX_new"))
@@ -65,6 +71,8 @@ int main(void)
 	nm_n = sh_num("nm -D --defined-only " LIBSSL " | awk '$2 ~ /^[TtWi]$/' | wc -l");
 	if (CHECK_EQ("peek_defined_functions_as_nm", nm_n, c.n))
 		PASS("peek_defined_functions_as_nm");
+	if (CHECK_EQ("peek_sees_section_names", 1, c.sections))
+		PASS("peek_sees_section_names");
 	if (c.saw_ssl_ctx_new && !c.saw_import)
 		PASS("peek_exports_yes_imports_no");
 	else

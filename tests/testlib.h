@@ -87,6 +87,19 @@ static inline int tl_write_temp(char *tmpl, const char *s, size_t n)
 	return ok ? 0 : -1;
 }
 
+/* Write n bytes of b to path (created or truncated). 0 or -1. */
+static inline int tl_write_file(const char *path, const void *b, size_t n)
+{
+	FILE *o = fopen(path, "w");
+	int ok;
+
+	if (!o)
+		return -1;
+	ok = fwrite(b, 1, n, o) == n;
+	fclose(o);
+	return ok ? 0 : -1;
+}
+
 /*
  * python3 runs script with data (len bytes) on stdin, the independent judge of what we print.
  * Returns its stdout and stderr, malloc'ed; NULL when the temporary files could not be written.

@@ -433,6 +433,10 @@ int bin_elf_open(struct bin_elf *f, const char *path)
 	for (size_t i = 0; i < phnum; i++)
 		if (gelf_getphdr(f->elf, (int)i, &f->ph[f->nph]))
 			f->nph++;
+	/* No section headers at all (e_shoff 0, e_shnum 0: sstrip'ed) is a file of segments only;
+	 * the Go pclntab reader finds its tables there by their magic. */
+	if (!f->eh.e_shoff && !f->eh.e_shnum)
+		return 0;
 	if (elf_getshdrnum(f->elf, &shnum) || !shnum || shnum > 65536 ||
 	    !range_ok(f->size, f->eh.e_shoff, (uint64_t)shnum * sizeof(Elf64_Shdr)) ||
 	    elf_getshdrstrndx(f->elf, &shstrndx)) {

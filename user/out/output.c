@@ -30,7 +30,10 @@ __u64 out_epoch_ns(__u64 mono_ns)
 
 const char *out_version_name(__u16 v, bool dtls, char *buf, size_t n)
 {
-	if (v == 0x0300)
+	/* not negotiated yet (a Go Conn before the ServerHello), or not known (the ERR fallback) */
+	if (v == 0)
+		snprintf(buf, n, "unknown");
+	else if (v == 0x0300)
 		snprintf(buf, n, "SSL3.0");
 	else if (v >= 0x0301 && v <= 0x0304)
 		snprintf(buf, n, "TLS1.%d", v - 0x0301);
@@ -87,6 +90,10 @@ static const char *hook_name(__u8 h)
 		return "alert_send";
 	case AT_HOOK_RECORD:
 		return "record";
+	case AT_HOOK_SEND_ALERT:
+		return "send_alert";
+	case AT_HOOK_READ_RECORD:
+		return "read_record";
 	}
 	return "none";
 }
@@ -164,7 +171,9 @@ static void print_json(FILE *f, const struct at_event *e, const char *lib, bool 
 		jsonw_bool_field(&w, "dtls", e->flags & AT_F_DTLS);
 		jsonw_string_field(&w, "lib", lib ? lib : "?");
 		if (e->direction == AT_DIR_SENT)
-			jsonw_bool_field(&w, "written", e->flags & AT_F_WRITTEN);
+			/* Go's probe sits at the call, before the write: not known there. */
+			if (e->source != AT_SRC_GO)
+				jsonw_bool_field(&w, "written", e->flags & AT_F_WRITTEN);
 	}
 	jsonw_end_object(&w);
 }

@@ -28,6 +28,9 @@ struct disc {
 	 * named it or its base name is a TLS library's. Returns 1 when a library was hooked. */
 	int (*consider)(void *ctx, const char *path, const char *root, __u64 mdev, __u64 mino,
 			bool named);
+	/* Analyse a program of the standard binary directories for the cache, without hooking it
+	 * or marking it seen (it is hooked when it runs); NULL: not done. */
+	void (*prepare)(void *ctx, const char *path);
 	/* A base name a provider claims (libssl.so.3): the linker cache and directories. */
 	bool (*named)(const char *base);
 	void *ctx;
@@ -46,8 +49,8 @@ void disc_free(struct disc *d);
 /* The set of files seen, keyed by (device, inode). */
 struct disc_fent *disc_find(struct disc *d, __u64 dev, __u64 ino);
 int disc_put(struct disc *d, __u64 dev, __u64 ino, int val);
-/* The linker cache, the standard library directories and the programs in the standard binary
- * directories (first scan). Returns libraries hooked. */
+/* The linker cache and the standard library directories (first scan; the programs of the
+ * standard binary directories are only prepared). Returns libraries hooked. */
 int disc_scan_static(struct disc *d);
 /* Every process. Returns libraries hooked, or -errno when /proc cannot be listed. */
 int disc_scan_procs(struct disc *d, int *nprocs, int *nfiles);

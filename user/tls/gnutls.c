@@ -320,10 +320,7 @@ static int gt_plan(const char *path, const char *root, struct tp_plan *p)
 	struct tp_hook *h;
 
 	gt_analyze(path, &r);
-	p->rc = r.rc;
-	snprintf(p->why, sizeof(p->why), "%s", r.why);
-	snprintf(p->version, sizeof(p->version), "%s", r.version);
-	snprintf(p->build_id, sizeof(p->build_id), "%s", r.build_id);
+	tp_plan_set(p, r.rc, r.why, r.version, r.build_id);
 	if (p->rc < 0)
 		return p->rc;
 	cfg.off_pversion = r.off_pversion;

@@ -29,65 +29,8 @@
 #include "libpath.h"
 #include "provider.h"
 #include "shared.h"
+#include "libpath_local.h"
 #include "strutil.h"
-
-#define MAX_LINKS (TP_MAX_HOOKS * TP_MAX_PROBES)
-#define NPROV_MAX 8
-
-struct lib {
-	__u32 id;		/* lib_id: index in lt->libs + 1 */
-	int pv;			/* index in tls_providers[], -1: no provider took the file */
-	bool refused;		/* plan.rc < 0 (plan.why), or not a TLS library */
-	bool cached;		/* the plan came from the cache */
-	double ms;		/* analysis time */
-	char path[PATH_MAX];	/* what the probes are attached to */
-	struct tp_plan plan;
-	bool on[TP_MAX_HOOKS];
-	char why[TP_MAX_HOOKS][200]; /* why a hook is not attached */
-	struct bpf_link *links[MAX_LINKS];
-	int nlinks;
-};
-
-/* A provider's BPF object, loaded once, shared by its libraries. */
-struct pobj {
-	void *skel;
-	struct bpf_object *obj;
-	int cfgs_fd;
-	__u32 cfg_size;
-};
-
-/* An aux file (OpenSSL's libcrypto) that carries a hook once for every library sharing it. */
-struct auxfile {
-	__u64 dev, ino;
-	__u32 lib_id;
-	const char *key;
-};
-
-/* Analyses by build-id for the life of the tracer. */
-struct cent {
-	struct cent *next;
-	int pv;
-	char key[80];
-	char root[64];
-	struct tp_plan plan;
-};
-
-struct lib_tracer {
-	struct pobj objs[NPROV_MAX];
-	int nprov;
-	bool verbose;
-	bool err_always;
-	char **extra;
-	struct lib **libs;
-	int nlibs, caplibs;
-	struct auxfile *aux;
-	int naux;
-	struct cent *cache;
-	bool scanned;
-	int reported;		/* libs[0 .. reported-1] are in a report already */
-	struct disc disc;
-	struct execwatch *ew;	/* discovery at exec, NULL: the rescan alone */
-};
 
 static double now_ms(void)
 {
@@ -121,17 +64,21 @@ static bool any_named(const char *base)
 	return false;
 }
 
-/* bin_elf_peek's callback: the first provider one of whose marks the file defines. */
-static bool mark_cb(void *ctx, const char *name)
+/* bin_elf_peek's callback: the first provider one of whose marks the file has. */
+static bool mark_cb(void *ctx, const char *name, enum bin_peek_kind kind)
 {
 	int *pv = ctx, i, j;
 
-	for (i = 0; tls_providers[i]; i++)
-		for (j = 0; tls_providers[i]->marks && tls_providers[i]->marks[j]; j++)
-			if (strcmp(tls_providers[i]->marks[j], name) == 0) {
+	for (i = 0; tls_providers[i]; i++) {
+		const char *const *m = kind == BIN_PEEK_SECTION ? tls_providers[i]->mark_sections
+								: tls_providers[i]->marks;
+
+		for (j = 0; m && m[j]; j++)
+			if (strcmp(m[j], name) == 0) {
 				*pv = i;
 				return true;
 			}
+	}
 	return false;
 }
 
@@ -173,121 +120,6 @@ static void analyse(struct lib_tracer *lt, struct lib *l, const char *path, cons
 		}
 	}
 	l->ms = now_ms() - t0;
-}
-
-/* ---- attaching ---- */
-
-static int attach(struct lib_tracer *lt, struct lib *l, const struct tp_probe *pr,
-		  const char *path, char *why, size_t whysz)
-{
-	struct bpf_uprobe_opts o = {.sz = sizeof(o), .bpf_cookie = pr->cookie | l->id,
-				    .retprobe = pr->ret};
-	struct bpf_program *prog;
-	struct bpf_link *link;
-
-	prog = bpf_object__find_program_by_name(lt->objs[l->pv].obj, pr->prog);
-	if (!prog) {
-		snprintf(why, whysz, "internal: no BPF program %s", pr->prog);
-		return -1;
-	}
-	if (l->nlinks >= MAX_LINKS) {
-		snprintf(why, whysz, "internal: too many links");
-		return -1;
-	}
-	link = bpf_program__attach_uprobe_opts(prog, -1, path, (size_t)pr->file_off, &o);
-	if (!link) {
-		snprintf(why, whysz, "%s at file offset 0x%llx failed: %s",
-			 pr->ret ? "uretprobe" : "uprobe", (unsigned long long)pr->file_off,
-			 strerror(errno));
-		return -1;
-	}
-	l->links[l->nlinks++] = link;
-	return 0;
-}
-
-/* An aux file hook already carried for another library: its lib_id, else 0. */
-static __u32 aux_owner(struct lib_tracer *lt, const struct stat *st, const char *key)
-{
-	int i;
-
-	for (i = 0; i < lt->naux; i++)
-		if (lt->aux[i].dev == st->st_dev && lt->aux[i].ino == st->st_ino &&
-		    !strcmp(lt->aux[i].key, key))
-			return lt->aux[i].lib_id;
-	return 0;
-}
-
-/* All of a hook's probes, or none (rollback). */
-static void hook_one(struct lib_tracer *lt, struct lib *l, int hi)
-{
-	const struct tp_hook *h = &l->plan.hooks[hi];
-	const char *path = l->path;
-	size_t whysz = sizeof(l->why[hi]);
-	char *why = l->why[hi];
-	struct auxfile *na;
-	struct stat st;
-	int i, n0 = l->nlinks;
-	__u32 owner;
-
-	if (h->unless >= 0 && h->unless < l->plan.nhooks && l->on[h->unless] && !lt->err_always) {
-		snprintf(why, whysz, "%s", h->unless_why ? h->unless_why : "not needed");
-		return;
-	}
-	if (!h->placed) {
-		snprintf(why, whysz, "%s", h->why[0] ? h->why : "not found");
-		return;
-	}
-	if (h->on_aux) {
-		path = l->plan.aux_path;
-		if (!path[0] || stat(path, &st) < 0) {
-			snprintf(why, whysz, "cannot reach '%.120s': %s", path,
-				 path[0] ? strerror(errno) : "no path");
-			return;
-		}
-		owner = h->aux_once ? aux_owner(lt, &st, h->key) : 0;
-		if (owner) {
-			snprintf(why, whysz,
-				 "'%.100s' carries library %u's hook, which reports these alerts",
-				 path, owner);
-			return;
-		}
-	}
-	for (i = 0; i < h->nprobes; i++) {
-		if (attach(lt, l, &h->probes[i], path, why, whysz)) {
-			while (l->nlinks > n0)
-				bpf_link__destroy(l->links[--l->nlinks]);
-			return;
-		}
-	}
-	if (h->on_aux && h->aux_once) {
-		na = realloc(lt->aux, (lt->naux + 1) * sizeof(*na));
-		if (na) {
-			lt->aux = na;
-			lt->aux[lt->naux++] = (struct auxfile){st.st_dev, st.st_ino, l->id, h->key};
-		}
-	}
-	l->on[hi] = true;
-}
-
-static void hook_lib(struct lib_tracer *lt, struct lib *l)
-{
-	const struct pobj *po = &lt->objs[l->pv];
-	int h, pass;
-
-	if (l->plan.cfg_size &&
-	    (l->plan.cfg_size != po->cfg_size ||
-	     bpf_map_update_elem(po->cfgs_fd, &l->id, l->plan.cfg, BPF_ANY) < 0)) {
-		for (h = 0; h < l->plan.nhooks; h++)
-			snprintf(l->why[h], sizeof(l->why[h]), "cannot store the layout: %s",
-				 l->plan.cfg_size != po->cfg_size ? "size mismatch"
-								  : strerror(errno));
-		return;
-	}
-	/* Hooks that another makes unnecessary come last, once that one's fate is known. */
-	for (pass = 0; pass < 2; pass++)
-		for (h = 0; h < l->plan.nhooks; h++)
-			if ((l->plan.hooks[h].unless >= 0) == pass)
-				hook_one(lt, l, h);
 }
 
 static struct lib *new_lib(struct lib_tracer *lt, const char *path)
@@ -386,11 +218,18 @@ static int consider(void *ctx, const char *path, const char *root, __u64 mdev, _
 
 			n += snprintf(why, sizeof(why), "not a TLS library alerttrace knows: defines "
 				      "none of");
-			for (i = 0; tls_providers[i]; i++)
-				for (j = 0; tls_providers[i]->marks[j] && n < sizeof(why); j++)
+			for (i = 0; tls_providers[i]; i++) {
+				const struct tls_provider *tp = tls_providers[i];
+
+				for (j = 0; tp->marks && tp->marks[j] && n < sizeof(why); j++)
 					n += snprintf(why + n, sizeof(why) - n, " %s (%s)",
-						      tls_providers[i]->marks[j],
-						      tls_providers[i]->name);
+						      tp->marks[j], tp->name);
+				for (j = 0; tp->mark_sections && tp->mark_sections[j] &&
+					    n < sizeof(why); j++)
+					n += snprintf(why + n, sizeof(why) - n,
+						      " section %s (%s)", tp->mark_sections[j],
+						      tp->name);
+			}
 		}
 		snprintf(l->plan.why, sizeof(l->plan.why), "%s", why);
 	} else {
@@ -412,7 +251,7 @@ static int consider(void *ctx, const char *path, const char *root, __u64 mdev, _
 		return 0;
 	}
 	t0 = now_ms();
-	hook_lib(lt, l);
+	lp_hook_lib(lt, l);
 	if (lt->verbose)
 		p_debug("libs: %s: %s %s, analysed in %.1f ms%s, %d probes attached in %.1f ms\n",
 			text_safe(path, buf, sizeof(buf)), tls_providers[pv]->name,
@@ -420,6 +259,29 @@ static int consider(void *ctx, const char *path, const char *root, __u64 mdev, _
 					   : "unknown version",
 			l->ms, l->cached ? " (cached by build-id)" : "", l->nlinks, now_ms() - t0);
 	return 1;
+}
+
+/* discover.h's prepare(): the analysis of a program into the cache, nothing attached. */
+static void prepare(void *ctx, const char *path)
+{
+	struct lib_tracer *lt = ctx;
+	char build_id[41] = "", why[256], buf[PATH_MAX + 64];
+	struct lib *l;
+	struct stat st;
+	int pv = -1;
+
+	if (stat(path, &st) < 0 || bin_elf_peek(path, mark_cb, &pv, build_id, why, sizeof(why)) ||
+	    pv < 0)
+		return;
+	l = calloc(1, sizeof(*l));
+	if (!l)
+		return;
+	l->pv = pv;
+	analyse(lt, l, path, "", build_id, &st);
+	if (lt->verbose)
+		p_debug("libs: %s: %s, prepared in %.1f ms\n", text_safe(path, buf, sizeof(buf)),
+			tls_providers[pv]->name, l->ms);
+	free(l);
 }
 
 /* A named file that cannot be opened still gets a line in the report. */
@@ -504,6 +366,7 @@ int libs_open(struct lib_tracer **ltp, const struct libs_opts *o, int ringbuf_fd
 	if (!lt)
 		return -ENOMEM;
 	lt->disc.consider = consider;
+	lt->disc.prepare = prepare;
 	lt->disc.named = any_named;
 	lt->disc.ctx = lt;
 	if (o) {
@@ -578,89 +441,6 @@ int libs_scan_pid(struct lib_tracer *lt, int pid)
 	int nfiles = 0;
 
 	return lt ? disc_scan_pid(&lt->disc, pid, &nfiles) : -EINVAL;
-}
-
-/* ---- the coverage report ---- */
-
-static const char *provider_name(const struct lib *l)
-{
-	return l->pv >= 0 ? tls_providers[l->pv]->name : "none";
-}
-
-static void report_json(FILE *f, const struct lib *l)
-{
-	const struct tp_plan *p = &l->plan;
-	struct jsonw w;
-	int h;
-
-	jsonw_init(&w, f);
-	jsonw_start_object(&w);
-	jsonw_string_field(&w, "type", "library");
-	jsonw_uint_field(&w, "lib_id", l->id);
-	jsonw_string_field(&w, "provider", provider_name(l));
-	jsonw_string_field(&w, "path", l->path);
-	jsonw_string_field(&w, "build_id", p->build_id);
-	jsonw_string_field(&w, "version", p->version);
-	for (h = 0; h < p->nhooks; h++)
-		jsonw_bool_field(&w, p->hooks[h].key, l->on[h]);
-	if (!l->refused)
-		jsonw_uint_field(&w, "analysis_us", (__u64)(l->ms * 1000));
-	jsonw_bool_field(&w, "cached", l->cached);
-	jsonw_name(&w, "reasons");
-	jsonw_start_object(&w);
-	if (l->refused)
-		jsonw_string_field(&w, "analysis", p->why);
-	for (h = 0; h < p->nhooks && !l->refused; h++)
-		if (!l->on[h] && l->why[h][0])
-			jsonw_string_field(&w, p->hooks[h].key, l->why[h]);
-	jsonw_end_object(&w);
-	jsonw_end_object(&w);
-}
-
-static void report_text(FILE *f, const struct lib *l)
-{
-	const struct tp_plan *p = &l->plan;
-	char buf[PATH_MAX + 64];
-	int h;
-
-	/* Paths and the version string come from the traced host: print them defanged. */
-	fprintf(f, "library %u: %s\n", l->id, text_safe(l->path, buf, sizeof(buf)));
-	if (l->refused) {
-		fprintf(f, "    not hooked: %s\n", text_safe(p->why, buf, sizeof(buf)));
-		return;
-	}
-	fprintf(f, "    %s, build-id %s%s\n",
-		p->version[0] ? text_safe(p->version, buf, sizeof(buf)) : "unknown version",
-		p->build_id[0] ? p->build_id : "none", p->detail);
-	fprintf(f, "    hooks:");
-	for (h = 0; h < p->nhooks; h++)
-		fprintf(f, "%s %s %s", h ? "," : "", p->hooks[h].name, l->on[h] ? "yes" : "no");
-	fprintf(f, "\n");
-	for (h = 0; h < p->nhooks; h++)
-		if (!l->on[h] && l->why[h][0])
-			fprintf(f, "    %s: %s\n", p->hooks[h].name,
-				text_safe(l->why[h], buf, sizeof(buf)));
-}
-
-void libs_report(struct lib_tracer *lt, FILE *f, bool json)
-{
-	int i, hooked = 0, first = !lt || !lt->reported;
-
-	if (!lt)
-		return;
-	for (i = 0; i < lt->nlibs; i++) {
-		hooked += !lt->libs[i]->refused;
-		if (i < lt->reported)
-			continue;
-		if (json)
-			report_json(f, lt->libs[i]);
-		else
-			report_text(f, lt->libs[i]);
-	}
-	lt->reported = lt->nlibs;
-	if (first && !json && !hooked)
-		fprintf(f, "libs: no TLS library found (name one with --lib PATH)\n");
-	fflush(f);
 }
 
 const char *libs_path(struct lib_tracer *lt, __u32 lib_id)

@@ -92,10 +92,8 @@ static void to_plan(const struct oh_result *r, struct tp_plan *p)
 	    .err_kind = r->err_kind,
 	};
 
-	p->rc = r->rc;
-	snprintf(p->why, sizeof(p->why), "%s", r->why[0] ? r->why : "not recognised as OpenSSL");
-	snprintf(p->version, sizeof(p->version), "%s", r->version);
-	snprintf(p->build_id, sizeof(p->build_id), "%s", r->build_id);
+	tp_plan_set(p, r->rc, r->why[0] ? r->why : "not recognised as OpenSSL", r->version,
+		    r->build_id);
 	snprintf(p->detail, sizeof(p->detail), "%s", r->from_symbols ? ", from symbols" : "");
 	if (p->rc < 0)
 		return;

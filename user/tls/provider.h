@@ -68,6 +68,9 @@ struct tls_provider {
 	/* Functions whose definition (.dynsym or .symtab) marks a file as this library's, e.g. a
 	 * binary that links it statically; NULL-terminated. */
 	const char *const *marks;
+	/* Sections that mark a file as this library's (a Go program's .go.buildinfo); may be
+	 * NULL, else NULL-terminated. */
+	const char *const *mark_sections;
 	/* Analyse path (opened as given; root: its process's root, "" for ours) into plan. Returns
 	 * plan->rc. Never crashes on bad input. */
 	int (*analyse)(const char *path, const char *root, struct tp_plan *plan);
@@ -116,5 +119,8 @@ struct tp_hook *tp_hook_add(struct tp_plan *p, const char *key, const char *name
 void tp_hook_probe(struct tp_hook *h, const char *prog, uint64_t file_off, uint64_t cookie,
 		   bool ret);
 void tp_plan_init(struct tp_plan *p);
+/* The analysis's verdict: rc, why (refused), version text and build-id. */
+void tp_plan_set(struct tp_plan *p, int rc, const char *why, const char *version,
+		 const char *build_id);
 
 #endif

@@ -6,16 +6,27 @@
 
 extern const struct tls_provider openssl_provider;
 extern const struct tls_provider gnutls_provider;
+extern const struct tls_provider go_provider;
 
 const struct tls_provider *const tls_providers[] = {
 	&openssl_provider,
 	&gnutls_provider,
+	&go_provider,
 	NULL,
 };
 
 void tp_plan_init(struct tp_plan *p)
 {
 	memset(p, 0, sizeof(*p));
+}
+
+void tp_plan_set(struct tp_plan *p, int rc, const char *why, const char *version,
+		 const char *build_id)
+{
+	p->rc = rc;
+	snprintf(p->why, sizeof(p->why), "%s", why ? why : "");
+	snprintf(p->version, sizeof(p->version), "%s", version ? version : "");
+	snprintf(p->build_id, sizeof(p->build_id), "%s", build_id ? build_id : "");
 }
 
 struct tp_hook *tp_hook_add(struct tp_plan *p, const char *key, const char *name)

@@ -1,0 +1,124 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* The library path's attaching (libpath_local.h): a plan's probes, with rollback. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "libpath_local.h"
+
+static int attach(struct lib_tracer *lt, struct lib *l, const struct tp_probe *pr,
+		  const char *path, char *why, size_t whysz)
+{
+	struct bpf_uprobe_opts o = {.sz = sizeof(o), .bpf_cookie = pr->cookie | l->id,
+				    .retprobe = pr->ret};
+	struct bpf_program *prog;
+	struct bpf_link *link;
+
+	prog = bpf_object__find_program_by_name(lt->objs[l->pv].obj, pr->prog);
+	if (!prog) {
+		snprintf(why, whysz, "internal: no BPF program %s", pr->prog);
+		return -1;
+	}
+	if (l->nlinks >= MAX_LINKS) {
+		snprintf(why, whysz, "internal: too many links");
+		return -1;
+	}
+	link = bpf_program__attach_uprobe_opts(prog, -1, path, (size_t)pr->file_off, &o);
+	if (!link) {
+		snprintf(why, whysz, "%s at file offset 0x%llx failed: %s",
+			 pr->ret ? "uretprobe" : "uprobe", (unsigned long long)pr->file_off,
+			 strerror(errno));
+		return -1;
+	}
+	l->links[l->nlinks++] = link;
+	return 0;
+}
+
+/* An aux file hook already carried for another library: its lib_id, else 0. */
+static __u32 aux_owner(struct lib_tracer *lt, const struct stat *st, const char *key)
+{
+	int i;
+
+	for (i = 0; i < lt->naux; i++)
+		if (lt->aux[i].dev == st->st_dev && lt->aux[i].ino == st->st_ino &&
+		    !strcmp(lt->aux[i].key, key))
+			return lt->aux[i].lib_id;
+	return 0;
+}
+
+/* All of a hook's probes, or none (rollback). */
+static void hook_one(struct lib_tracer *lt, struct lib *l, int hi)
+{
+	const struct tp_hook *h = &l->plan.hooks[hi];
+	const char *path = l->path;
+	size_t whysz = sizeof(l->why[hi]);
+	char *why = l->why[hi];
+	struct auxfile *na;
+	struct stat st;
+	int i, n0 = l->nlinks;
+	__u32 owner;
+
+	if (h->unless >= 0 && h->unless < l->plan.nhooks && l->on[h->unless] && !lt->err_always) {
+		snprintf(why, whysz, "%s", h->unless_why ? h->unless_why : "not needed");
+		return;
+	}
+	if (!h->placed) {
+		snprintf(why, whysz, "%s", h->why[0] ? h->why : "not found");
+		return;
+	}
+	if (h->on_aux) {
+		path = l->plan.aux_path;
+		if (!path[0] || stat(path, &st) < 0) {
+			snprintf(why, whysz, "cannot reach '%.120s': %s", path,
+				 path[0] ? strerror(errno) : "no path");
+			return;
+		}
+		owner = h->aux_once ? aux_owner(lt, &st, h->key) : 0;
+		if (owner) {
+			snprintf(why, whysz,
+				 "'%.100s' carries library %u's hook, which reports these alerts",
+				 path, owner);
+			return;
+		}
+	}
+	for (i = 0; i < h->nprobes; i++) {
+		if (attach(lt, l, &h->probes[i], path, why, whysz)) {
+			while (l->nlinks > n0)
+				bpf_link__destroy(l->links[--l->nlinks]);
+			return;
+		}
+	}
+	if (h->on_aux && h->aux_once) {
+		na = realloc(lt->aux, (lt->naux + 1) * sizeof(*na));
+		if (na) {
+			lt->aux = na;
+			lt->aux[lt->naux++] = (struct auxfile){st.st_dev, st.st_ino, l->id, h->key};
+		}
+	}
+	l->on[hi] = true;
+}
+
+void lp_hook_lib(struct lib_tracer *lt, struct lib *l)
+{
+	const struct pobj *po = &lt->objs[l->pv];
+	int h, pass;
+
+	if (l->plan.cfg_size &&
+	    (l->plan.cfg_size != po->cfg_size ||
+	     bpf_map_update_elem(po->cfgs_fd, &l->id, l->plan.cfg, BPF_ANY) < 0)) {
+		for (h = 0; h < l->plan.nhooks; h++)
+			snprintf(l->why[h], sizeof(l->why[h]), "cannot store the layout: %s",
+				 l->plan.cfg_size != po->cfg_size ? "size mismatch"
+								  : strerror(errno));
+		return;
+	}
+	/* Hooks that another makes unnecessary come last, once that one's fate is known. */
+	for (pass = 0; pass < 2; pass++)
+		for (h = 0; h < l->plan.nhooks; h++)
+			if ((l->plan.hooks[h].unless >= 0) == pass)
+				hook_one(lt, l, h);
+}
+

@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Inside the library path (libpath.h): the tracer's state, shared by libpath.c (discovery's
+ * callbacks, the analysis cache, the API), attach.c (a library's plan into uprobes, all of a
+ * hook or none) and report.c (the coverage report).
+ */
+#ifndef AT_LIBPATH_LOCAL_H
+#define AT_LIBPATH_LOCAL_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <linux/types.h>
+#include "discover.h"
+#include "provider.h"
+
+struct bpf_link;
+struct bpf_object;
+struct execwatch;
+
+#define MAX_LINKS (TP_MAX_HOOKS * TP_MAX_PROBES)
+#define NPROV_MAX 8
+
+struct lib {
+	__u32 id;		/* lib_id: index in lt->libs + 1 */
+	int pv;			/* index in tls_providers[], -1: no provider took the file */
+	bool refused;		/* plan.rc < 0 (plan.why), or not a TLS library */
+	bool cached;		/* the plan came from the cache */
+	double ms;		/* analysis time */
+	char path[PATH_MAX];	/* what the probes are attached to */
+	struct tp_plan plan;
+	bool on[TP_MAX_HOOKS];
+	char why[TP_MAX_HOOKS][200]; /* why a hook is not attached */
+	struct bpf_link *links[MAX_LINKS];
+	int nlinks;
+};
+
+/* A provider's BPF object, loaded once, shared by its libraries. */
+struct pobj {
+	void *skel;
+	struct bpf_object *obj;
+	int cfgs_fd;
+	__u32 cfg_size;
+};
+
+/* An aux file (OpenSSL's libcrypto) that carries a hook once for every library sharing it. */
+struct auxfile {
+	__u64 dev, ino;
+	__u32 lib_id;
+	const char *key;
+};
+
+/* Analyses by build-id for the life of the tracer. */
+struct cent {
+	struct cent *next;
+	int pv;
+	char key[80];
+	char root[64];
+	struct tp_plan plan;
+};
+
+struct lib_tracer {
+	struct pobj objs[NPROV_MAX];
+	int nprov;
+	bool verbose;
+	bool err_always;
+	char **extra;
+	struct lib **libs;
+	int nlibs, caplibs;
+	struct auxfile *aux;
+	int naux;
+	struct cent *cache;
+	bool scanned;
+	int reported;		/* libs[0 .. reported-1] are in a report already */
+	struct disc disc;
+	struct execwatch *ew;	/* discovery at exec, NULL: the rescan alone */
+};
+
+/* Attach l's plan (attach.c): its config into the provider's `cfgs`, then each hook whole. */
+void lp_hook_lib(struct lib_tracer *lt, struct lib *l);
+
+#endif
