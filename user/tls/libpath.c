@@ -232,6 +232,10 @@ static int consider(void *ctx, const char *path, const char *root, __u64 mdev, _
 			}
 		}
 		snprintf(l->plan.why, sizeof(l->plan.why), "%s", why);
+	} else if (!lt->objs[pv].skel) {
+		l->refused = true;
+		tp_plan_init(&l->plan);
+		snprintf(l->plan.why, sizeof(l->plan.why), "%s", lt->objs[pv].why);
 	} else {
 		analyse(lt, l, path, root, build_id, &st);
 		if (l->plan.rc < 0 && stat(path, &st) < 0) {
@@ -271,7 +275,7 @@ static void prepare(void *ctx, const char *path)
 	int pv = -1;
 
 	if (stat(path, &st) < 0 || bin_elf_peek(path, mark_cb, &pv, build_id, why, sizeof(why)) ||
-	    pv < 0)
+	    pv < 0 || !lt->objs[pv].skel)
 		return;
 	l = calloc(1, sizeof(*l));
 	if (!l)
@@ -305,7 +309,7 @@ static int scan_extra(struct lib_tracer *lt, const char *path)
 static int load_objs(struct lib_tracer *lt, const struct libs_opts *o, int ringbuf_fd)
 {
 	struct at_filter filt = {.stream = 1};
-	int i, err;
+	int i, err = 0, loaded = 0;
 
 	if (o && o->shared) {
 		/* The tracer's maps and filters, shared with the other BPF objects. */
@@ -319,13 +323,14 @@ static int load_objs(struct lib_tracer *lt, const struct libs_opts *o, int ringb
 		struct pobj *po = &lt->objs[i];
 		struct bpf_map *m;
 
+		lt->nprov = i + 1;
 		po->skel = p->open(&po->obj, &filt);
 		if (!po->skel) {
 			err = -errno;
-			p_err("cannot open the %s uprobe object: %s", p->name, strerror(-err));
-			return err;
+			snprintf(po->why, sizeof(po->why), "cannot open the %s uprobe object: %s",
+				 p->name, strerror(-err));
+			goto failed;
 		}
-		lt->nprov = i + 1;
 		if (o && o->shared)
 			err = shared_reuse(po->obj, o->shared);
 		else if (ringbuf_fd >= 0)
@@ -334,21 +339,37 @@ static int load_objs(struct lib_tracer *lt, const struct libs_opts *o, int ringb
 		else
 			err = 0;
 		if (err) {
-			p_err("cannot share the tracer's maps with the %s uprobes: %s", p->name,
-			      strerror(-err));
-			return err;
+			snprintf(po->why, sizeof(po->why),
+				 "cannot share the tracer's maps with the %s uprobes: %s", p->name,
+				 strerror(-err));
+			goto failed;
 		}
 		err = p->load(po->skel);
 		if (err) {
-			p_err("cannot load the %s uprobes: %s%s", p->name, strerror(-err),
-			      err == -EPERM ? " (need root or CAP_BPF and CAP_PERFMON: run with sudo)"
-					    : " (run with -v for libbpf's log)");
-			return err;
+			snprintf(po->why, sizeof(po->why), "cannot load the %s uprobes: %s%s",
+				 p->name, strerror(-err),
+				 err == -EPERM
+					 ? " (need root or CAP_BPF and CAP_PERFMON: run with sudo)"
+					 : " (run with -v for libbpf's log)");
+			goto failed;
 		}
 		m = bpf_object__find_map_by_name(po->obj, "cfgs");
 		po->cfgs_fd = m ? bpf_map__fd(m) : -1;
 		po->cfg_size = m ? bpf_map__value_size(m) : 0;
+		loaded++;
+		continue;
+failed:
+		/* One library's object that this kernel refuses leaves the others working; its
+		 * files are reported with the reason. No privilege refuses them all. */
+		p_err("%s: its libraries are not hooked", po->why);
+		p->destroy(po->skel);
+		po->skel = NULL;
+		po->obj = NULL;
+		if (err == -EPERM)
+			return err;
 	}
+	if (!loaded)
+		return err;
 	return 0;
 }
 

@@ -41,6 +41,7 @@ struct pobj {
 	struct bpf_object *obj;
 	int cfgs_fd;
 	__u32 cfg_size;
+	char why[200];		/* skel == NULL: why this kernel has no such object */
 };
 
 /* An aux file (OpenSSL's libcrypto) that carries a hook once for every library sharing it. */
