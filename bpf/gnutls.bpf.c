@@ -18,6 +18,7 @@
 #include "alerttrace.h"
 #include "gnutls.h"
 #include "emit.bpf.h"
+#define AT_LIBPROBE_PENDING /* an entry probe and its return probe */
 #include "libprobe.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
@@ -32,22 +33,6 @@ struct {
 	__type(value, struct gnutls_cfg);
 } cfgs SEC(".maps");
 
-struct pending {
-	__u64 session;
-	__u16 version;
-	__u8 level;
-	__u8 code;
-	__u8 dtls;
-	__u8 pad[3];
-};
-
-/* LRU: a thread that dies inside gnutls_alert_send must not leak an entry forever. */
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 10240);
-	__type(key, __u32);
-	__type(value, struct pending);
-} pending SEC(".maps");
 
 /*
  * The session's protocol as GnuTLS itself reports it (gnutls_protocol_get_version): the

@@ -1,11 +1,32 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
  * What every library provider's uprobes share (ossl.bpf.c, gnutls.bpf.c, ...): the -p test that
- * comes before any memory read, and the event of a library alert, handed to emit.bpf.h.
+ * comes before any memory read, the event of a library alert, handed to emit.bpf.h, and, with
+ * AT_LIBPROBE_PENDING, the state an entry probe leaves for its return probe.
  * Included after vmlinux.h, bpf_helpers.h, alerttrace.h and emit.bpf.h.
  */
 #ifndef AT_LIBPROBE_BPF_H
 #define AT_LIBPROBE_BPF_H
+
+#ifdef AT_LIBPROBE_PENDING
+/* What an entry probe saw, until the function's return says whether the record was written. */
+struct pending {
+	__u64 session;
+	__u16 version;
+	__u8 level;
+	__u8 code;
+	__u8 dtls;
+	__u8 pad[3];
+};
+
+/* LRU, by thread: a thread that dies inside the function must not leak an entry forever. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 10240);
+	__type(key, __u32);
+	__type(value, struct pending);
+} pending SEC(".maps");
+#endif
 
 /* The -p filter, checked first: other processes cost no memory reads. */
 static __always_inline bool at_pid_wanted(__u32 tgid)

@@ -23,6 +23,7 @@
 #include "alerttrace.h"
 #include "ossl.h"
 #include "emit.bpf.h"
+#define AT_LIBPROBE_PENDING /* an entry probe and its return probe */
 #include "libprobe.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
@@ -42,23 +43,6 @@ struct {
 	__type(value, struct ossl_cfg);
 } cfgs SEC(".maps");
 
-/* What dispatch's entry saw, until its return says whether the record was written. */
-struct pending {
-	__u64 ssl;
-	__u16 version;
-	__u8 level;
-	__u8 code;
-	__u8 dtls;
-	__u8 pad[3];
-};
-
-/* LRU: a thread that dies inside dispatch must not leak an entry forever. */
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 10240);
-	__type(key, __u32);
-	__type(value, struct pending);
-} pending SEC(".maps");
 
 static __always_inline bool is_dtls_version(int v)
 {
@@ -128,7 +112,7 @@ int dispatch_entry(struct pt_regs *ctx)
 	}
 	if (bpf_probe_read_user(alert, sizeof(alert), (void *)(base + cfg->off_send_alert)))
 		return 0;
-	p.ssl = s;
+	p.session = s;
 	p.level = alert[0];
 	p.code = alert[1];
 	p.version = ssl_version(cfg, s, &dtls);
@@ -153,7 +137,7 @@ int dispatch_return(struct pt_regs *ctx)
 		flags |= AT_F_WRITTEN;
 	if (p->dtls)
 		flags |= AT_F_DTLS;
-	emit(OSSL_CK_LIB(ck), p->ssl, AT_DIR_SENT, AT_HOOK_DISPATCH, p->level, p->code, p->version,
+	emit(OSSL_CK_LIB(ck), p->session, AT_DIR_SENT, AT_HOOK_DISPATCH, p->level, p->code, p->version,
 	     flags);
 	bpf_map_delete_elem(&pending, &tid);
 	return 0;
