@@ -43,7 +43,14 @@
 #include "tc_attach.h"
 
 #define AT_RINGBUF_SIZE (4 << 20)
-#define AT_BATCH_NS 2000000 /* after a batch of events, gather the next for 2 ms */
+/*
+ * Stream mode gathers alerts instead of waking up for each: after a batch it waits AT_GATHER_MIN_MS
+ * for the next ones, twice as long each time alerts were waiting when it came back (a steady
+ * stream), up to AT_GATHER_MAX_MS, and never longer than a quarter of the ring buffer takes to fill
+ * at the last batch's rate. Back to the minimum as soon as the ring is found empty.
+ */
+#define AT_GATHER_MIN_MS 2
+#define AT_GATHER_MAX_MS 32
 
 static volatile sig_atomic_t exiting;
 
@@ -345,10 +352,25 @@ static void print_interval(struct tracer *t)
 	hist_interval_reset(&t->hist);
 }
 
+/* The next gathering time after n alerts came in the last one of ms. */
+static int next_gather(int ms, __u64 n)
+{
+	/* Events the ring buffer holds (each record has an 8-byte header). */
+	const __u64 cap = AT_RINGBUF_SIZE / (sizeof(struct at_event) + 8);
+	__u64 next = (__u64)ms * 2, fill = cap / 4 * (__u64)ms / n;
+
+	if (next > AT_GATHER_MAX_MS)
+		next = AT_GATHER_MAX_MS;
+	if (next > fill)
+		next = fill;
+	return next < AT_GATHER_MIN_MS ? AT_GATHER_MIN_MS : (int)next;
+}
+
 static int run(struct at_opts *o)
 {
 	struct tracer t = {.o = o, .sh = {.events_fd = -1, .hist_fd = -1, .owners_fd = -1}};
 	__u64 next_scan = 0, next_collect, next_print, printed = 0;
+	int gather_ms = AT_GATHER_MIN_MS;
 	bool aggregate;
 	char msg[256];
 	int err;
@@ -404,7 +426,14 @@ static int run(struct at_opts *o)
 	next_collect = now_ms() + 1000;
 	next_print = o->interval ? now_ms() + o->interval * 1000ULL : ~0ULL;
 	while (!exiting) {
-		err = ring_buffer__poll(t.rb, 100);
+		/* Alerts that came while gathering: a steady stream, gather longer next time. */
+		err = ring_buffer__consume(t.rb);
+		if (err >= 0 && t.alerts_seen) {
+			gather_ms = next_gather(gather_ms, t.alerts_seen);
+		} else if (err >= 0) {
+			gather_ms = AT_GATHER_MIN_MS;
+			err = ring_buffer__poll(t.rb, 100);
+		}
 		/* One write per batch of events, before the poll sleeps again. */
 		if (fflush(stdout) || ferror(stdout)) {
 			/* stdout closed (e.g. piped into head): stop cleanly. */
@@ -415,13 +444,12 @@ static int run(struct at_opts *o)
 			p_err("reading the ring buffer: %s", strerror(-err));
 			goto cleanup;
 		}
-		/* Alerts came: let the next ones gather for a moment instead of waking up for each
-		 * (an alert storm costs a wake-up per record otherwise). The ring buffer holds
-		 * about 30000 events, far more than 2 ms of any storm. Exec notifications do not
+		/* Alerts came: let the next ones gather instead of waking up for each (a wake-up per
+		 * record costs the traced programs' CPU as much as ours). Exec notifications do not
 		 * wait: a new process is hooked at once. */
 		if (t.alerts_seen) {
 			t.alerts_seen = 0;
-			nanosleep(&(struct timespec){0, AT_BATCH_NS}, NULL);
+			ew_wait(t.ew, gather_ms);
 		}
 		report_lost(&t);
 		/* New processes may map a libssl not hooked yet (a new container): rescan. */

@@ -67,6 +67,16 @@ void json_str(FILE *f, const char *s)
 
 	fputc('"', f);
 	while (*p) {
+		const unsigned char *q = p;
+
+		/* Printable ASCII other than the two JSON escapes: one write for the whole run. */
+		while (*q >= 0x20 && *q < 0x7f && *q != '"' && *q != '\\')
+			q++;
+		if (q != p) {
+			fwrite(p, 1, q - p, f);
+			p = q;
+			continue;
+		}
 		len = utf8_seq(p, &cp);
 		if (len == 0) {
 			/* Not UTF-8: keep the byte's value visible, as U+00XX. */

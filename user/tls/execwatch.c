@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/sysmacros.h>
+#include <time.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "elf.h"
@@ -16,6 +17,7 @@
 
 struct execwatch {
 	struct exec_bpf *skel;
+	struct ring_buffer *own;	/* the exec ring alone, for ew_wait() */
 	struct bpf_link *ldso[MAX_LDSO];
 	int nldso;
 	ew_pid_fn fn;
@@ -55,11 +57,25 @@ int ew_open(struct execwatch **ewp, struct ring_buffer *rb, ew_pid_fn fn, void *
 	err = ring_buffer__add(rb, bpf_map__fd(ew->skel->maps.execs), on_event, ew);
 	if (err)
 		goto fail;
+	ew->own = ring_buffer__new(bpf_map__fd(ew->skel->maps.execs), on_event, ew, NULL);
+	if (!ew->own) {
+		err = -errno;
+		goto fail;
+	}
 	*ewp = ew;
 	return 0;
 fail:
 	ew_close(ew);
 	return err ? err : -EINVAL;
+}
+
+int ew_wait(struct execwatch *ew, int ms)
+{
+	if (!ew) {
+		nanosleep(&(struct timespec){ms / 1000, (ms % 1000) * 1000000L}, NULL);
+		return 0;
+	}
+	return ring_buffer__poll(ew->own, ms);
 }
 
 void ew_seen(struct execwatch *ew, __u64 st_dev, __u64 ino)
@@ -133,6 +149,7 @@ void ew_close(struct execwatch *ew)
 		return;
 	for (i = 0; i < ew->nldso; i++)
 		bpf_link__destroy(ew->ldso[i]);
+	ring_buffer__free(ew->own);
 	exec_bpf__destroy(ew->skel);
 	free(ew);
 }

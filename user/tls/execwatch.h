@@ -19,6 +19,9 @@ typedef void (*ew_pid_fn)(void *ctx, int pid, __u64 ts_ns, bool exec);
 /* Load and attach the exec tracepoint; its ring buffer joins rb (ring_buffer__add), so the
  * tracer's poll loop serves it. Returns 0 or -errno (the tracer then keeps the rescan alone). */
 int ew_open(struct execwatch **ew, struct ring_buffer *rb, ew_pid_fn fn, void *ctx);
+/* Wait up to ms for exec notifications alone and handle them, leaving the tracer's other rings
+ * to gather (NULL ew: sleep). Returns what ring_buffer__poll returns. */
+int ew_wait(struct execwatch *ew, int ms);
 /* A file the library path has looked at (st_dev/st_ino as stat gives them). */
 void ew_seen(struct execwatch *ew, __u64 st_dev, __u64 ino);
 /* path is a dynamic linker (ld-linux*.so*, ld-musl*): hook its _dl_debug_state. Returns 1 when
