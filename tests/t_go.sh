@@ -82,7 +82,7 @@ $(for v in "${VERS[@]}"; do printf '%s ' "${GOVER[$v]}"; done)"
 [ ${#VERS[@]} -gt 0 ] || exit 1
 
 NCASES=8
-capture_start $(( ${#VERS[@]} * NCASES + 1 ))	# + the late-start case
+capture_start $(( ${#VERS[@]} * NCASES + 2 ))	# + the late-start case, the exec cases
 # shellcheck disable=SC2034 # wire_checks (gnutls_peers.sh) uses it
 WIRE=()
 
@@ -235,6 +235,90 @@ if GO_GATE=0.2 PAIR_STOP=at_stop pair $n \
 	first_alert $n client "sent 2/42"
 	galert $n client sent 2 42 TLS1.3
 fi
+
+# Hooked from the exec, no race: a Go client that connects at once (no gate) from a file the
+# tracer hooked before any process ran it. Uprobes are per file: a process of a hooked file
+# runs hooked from its first instruction. Three ways a file is hooked before it runs: named by
+# --lib; in a standard binary directory (the start-up scan hooks the TLS programs there: the
+# tracer here runs in a mount namespace of its own whose /usr/local/bin is a tmpfs holding the
+# client, and the clients exec it in that namespace); or run once before (its first process
+# may lose the race, every later one is hooked from its exec). Each round: a fresh client
+# process, bad_certificate (42) to s_server -tls1_3, judged by the client's own error; every
+# round's alert must be reported for its pid.
+# exec_rounds NAME ROUNDS PORT CMD...: ROUNDS clients `CMD -mode client ...` one after another,
+# their pids in RPIDS.
+exec_rounds() {
+	local name=$1 rounds=$2 port=$3 r
+	shift 3
+	RPIDS=()
+	for r in $(seq 1 "$rounds"); do
+		"$@" -mode client -addr "127.0.0.1:$port" -max 1.3 </dev/null >"$T/$name.cli$r" 2>&1 &
+		RPIDS+=("$!")
+		AT_PIDS+=("$!")
+		wait_exit $! 15 || fail "${name}_client${r}_exit" "the Go client did not finish in 15 s"
+		grep -q "x509: certificate signed by unknown authority" "$T/$name.cli$r" ||
+			fail "${name}_client${r}_output_says_verify_error" "$(head -2 "$T/$name.cli$r")"
+	done
+}
+# exec_seen NAME FIRST PIDS...: each pid from the FIRST-th has exactly one go event
+# "sent", level 2 (fatal), code 42 in $T/NAME.at; the check says how many rounds were seen.
+exec_seen() {
+	local name=$1 first=$2 want got
+	shift 2
+	want=$(( $# - first + 1 ))
+	got=$(python3 - "$T/$name.at" "$first" "$@" <<'PY'
+import json, sys
+ev = {}
+for line in open(sys.argv[1]):
+    try:
+        e = json.loads(line)
+    except ValueError:
+        continue
+    if e.get("source") == "go" and e.get("direction") == "sent" and e.get("code") == 42 \
+            and e.get("level") == 2:
+        ev[e.get("pid")] = ev.get(e.get("pid"), 0) + 1
+pids = [int(p) for p in sys.argv[3:]][int(sys.argv[2]) - 1:]
+print(sum(1 for p in pids if ev.get(p) == 1))
+PY
+)
+	check "${name}_every_round_reported_once" "$want of $want" "$got of $want"
+}
+v=${VERS[$((${#VERS[@]} - 1))]}
+PX=$((BASE + ${#VERS[@]} * NCASES))
+mkdir -p "$T/x1" "$T/x3" && cp "${GOBIN[$v:stripped]}/tlspeer" "$T/x1/" &&
+	cp "${GOBIN[$v:pie]}/tlspeer" "$T/x3/" || fail go_exec_copies "cannot copy tlspeer"
+server go_exec "$PX" -tls1_3 || exit 1
+n=go_client_named_by_lib_hooked_from_its_exec
+if at_start $n --no-wire -j --lib "$T/x1/tlspeer"; then
+	exec_rounds $n 3 "$PX" "$T/x1/tlspeer"
+	at_stop $n
+	exec_seen $n 1 "${RPIDS[@]}"
+fi
+n=go_client_in_a_binary_directory_hooked_from_its_exec
+bg unshare -m --propagation private sh -c 'mount -t tmpfs alerttrace-test /usr/local/bin &&
+	cp "$1" /usr/local/bin/tlspeer-at-test && shift && exec "$@"' sh "${GOBIN[$v:normal]}/tlspeer" \
+	"$AT" --no-wire -j -v >"$T/$n.at" 2>"$T/$n.at.err"
+ATPID=$!
+if wait_for "$T/$n.at.err" "Tracing TLS alerts" 20; then
+	grep -q "libs: /usr/local/bin/tlspeer-at-test: go go.*probes attached" "$T/$n.at.err" &&
+		pass ${n}_hooked_by_the_start_up_scan ||
+		fail ${n}_hooked_by_the_start_up_scan "$(grep tlspeer-at-test "$T/$n.at.err" | head -3)"
+	exec_rounds $n 3 "$PX" nsenter -t "$ATPID" -m /usr/local/bin/tlspeer-at-test
+	at_stop $n
+	exec_seen $n 1 "${RPIDS[@]}"
+else
+	fail ${n}_tracer_start "no 'Tracing' line: $(tail -3 "$T/$n.at.err")"
+fi
+n=go_client_run_before_hooked_from_its_exec
+if at_start $n --no-wire -j -v; then
+	exec_rounds $n 4 "$PX" "$T/x3/tlspeer"
+	at_stop $n
+	# The first process raced the hooks (printed, not judged); the next three must be seen.
+	echo "   $n: the first process, hooked $(sed -n "s/^exec: pid ${RPIDS[0]} .*hooked \(.*\)/\1/p" \
+		"$T/$n.at.err" | head -1)"
+	exec_seen $n 2 "${RPIDS[@]}"
+fi
+kill "$SPID" 2>/dev/null
 
 # The wire, as tshark decoded it with every peer's secrets.
 wire_checks "$T"

@@ -1,13 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* The library path's attaching (libpath_local.h): a plan's probes, with rollback. */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/stat.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "libpath_local.h"
+#include "umulti.h"
 
 static int attach(struct lib_tracer *lt, struct lib *l, const struct tp_probe *pr,
 		  const char *path, char *why, size_t whysz)
@@ -26,15 +29,34 @@ static int attach(struct lib_tracer *lt, struct lib *l, const struct tp_probe *p
 		snprintf(why, whysz, "internal: too many links");
 		return -1;
 	}
-	link = bpf_program__attach_uprobe_opts(prog, -1, path, (size_t)pr->file_off, &o);
-	if (!link) {
-		snprintf(why, whysz, "%s at file offset 0x%llx failed: %s",
-			 pr->ret ? "uretprobe" : "uprobe", (unsigned long long)pr->file_off,
-			 strerror(errno));
-		return -1;
+	if (lt->multi) {
+		int fd = um_attach(bpf_program__fd(prog), path, pr->file_off, o.bpf_cookie, pr->ret);
+
+		if (fd < 0) {
+			errno = -fd;
+			goto failed;
+		}
+		l->links[l->nlinks++] = (struct lp_link){NULL, fd};
+		return 0;
 	}
-	l->links[l->nlinks++] = link;
+	link = bpf_program__attach_uprobe_opts(prog, -1, path, (size_t)pr->file_off, &o);
+	if (!link)
+		goto failed;
+	l->links[l->nlinks++] = (struct lp_link){link, -1};
 	return 0;
+failed:
+	snprintf(why, whysz, "%s at file offset 0x%llx failed: %s",
+		 pr->ret ? "uretprobe" : "uprobe", (unsigned long long)pr->file_off,
+		 strerror(errno));
+	return -1;
+}
+
+static void destroy_link(struct lp_link *k)
+{
+	if (k->bl)
+		bpf_link__destroy(k->bl);
+	else if (k->fd >= 0)
+		close(k->fd);
 }
 
 /* An aux file hook already carried for another library: its lib_id, else 0. */
@@ -87,7 +109,7 @@ static void hook_one(struct lib_tracer *lt, struct lib *l, int hi)
 	for (i = 0; i < h->nprobes; i++) {
 		if (attach(lt, l, &h->probes[i], path, why, whysz)) {
 			while (l->nlinks > n0)
-				bpf_link__destroy(l->links[--l->nlinks]);
+				destroy_link(&l->links[--l->nlinks]);
 			return;
 		}
 	}
@@ -122,3 +144,41 @@ void lp_hook_lib(struct lib_tracer *lt, struct lib *l)
 				hook_one(lt, l, h);
 }
 
+
+/*
+ * Closing a uprobe makes the kernel wait for RCU grace periods (about 0.1 s a probe here: 50
+ * libraries took 33 s, past a pod's grace period). uprobe_multi links closed from many threads
+ * at once wait together; perf-event uprobes (older kernels) close one after another whatever
+ * we do, under the kernel's event_mutex.
+ */
+#define DETACH_THREADS 32
+
+struct detach_q {
+	struct lp_link *links;
+	int n, next;
+};
+
+static void *detach_worker(void *arg)
+{
+	struct detach_q *q = arg;
+	int i;
+
+	while ((i = __atomic_fetch_add(&q->next, 1, __ATOMIC_RELAXED)) < q->n)
+		destroy_link(&q->links[i]);
+	return NULL;
+}
+
+void lp_destroy_links(struct lp_link *links, int n)
+{
+	struct detach_q q = {links, n, 0};
+	pthread_t th[DETACH_THREADS];
+	int i, nt = 0, want = n / 2 < DETACH_THREADS ? n / 2 : DETACH_THREADS;
+
+	for (i = 0; i < want; i++)
+		if (pthread_create(&th[nt], NULL, detach_worker, &q) == 0)
+			nt++;
+	/* This thread works too: with no thread started, it closes them all. */
+	detach_worker(&q);
+	for (i = 0; i < nt; i++)
+		pthread_join(th[i], NULL);
+}

@@ -330,10 +330,9 @@ int disc_scan_procs(struct disc *d, int *nprocs, int *nfiles)
 
 /*
  * Programs in the standard binary directories that carry a TLS library themselves (node links
- * OpenSSL in, Go programs crypto/tls): analysed now, hooked when they run. Their exec then costs
- * a cached analysis and the attach (milliseconds), not the analysis of a large binary (node,
- * 99 MB: 150 ms), and a copy elsewhere (a container's) reuses it by build-id. Not hooked before
- * they run: every uprobe costs about 0.1 s to close at exit, and most of these never run.
+ * OpenSSL in, Go programs crypto/tls): analysed and hooked now, before any of them runs, like the
+ * libraries in the standard directories: their first process is then hooked from its exec. A
+ * copy elsewhere (a container's) reuses the analysis by build-id.
  */
 static void scan_bin_dirs(struct disc *d)
 {

@@ -31,6 +31,7 @@
 #include "shared.h"
 #include "libpath_local.h"
 #include "strutil.h"
+#include "umulti.h"
 
 static double now_ms(void)
 {
@@ -109,6 +110,9 @@ static void analyse(struct lib_tracer *lt, struct lib *l, const char *path, cons
 	} else {
 		tp_plan_init(&l->plan);
 		p->analyse(path, root, &l->plan);
+		/* A Go program linked internally has Go's build ID alone: report the key made of it. */
+		if (!l->plan.build_id[0] && build_id[0])
+			snprintf(l->plan.build_id, sizeof(l->plan.build_id), "%s", build_id);
 		c = calloc(1, sizeof(*c));
 		if (c) {
 			c->pv = l->pv;
@@ -265,7 +269,13 @@ static int consider(void *ctx, const char *path, const char *root, __u64 mdev, _
 	return 1;
 }
 
-/* discover.h's prepare(): the analysis of a program into the cache, nothing attached. */
+/*
+ * discover.h's prepare(): a program in the standard binary directories that carries a TLS
+ * library (node, Go programs): analysed, and hooked when the analysis placed hooks, so that its
+ * first process runs hooked from its exec (uprobes are per file; attaching once a process runs
+ * costs the kernel an RCU grace period, 10-20 ms, in which a Go client has finished its
+ * handshake). One it refuses is only cached: listed when a process runs it.
+ */
 static void prepare(void *ctx, const char *path)
 {
 	struct lib_tracer *lt = ctx;
@@ -285,6 +295,8 @@ static void prepare(void *ctx, const char *path)
 	if (lt->verbose)
 		p_debug("libs: %s: %s, prepared in %.1f ms\n", text_safe(path, buf, sizeof(buf)),
 			tls_providers[pv]->name, l->ms);
+	if (l->plan.rc == 0)
+		consider(lt, path, "", 0, 0, false); /* the cached analysis, then the attach */
 	free(l);
 }
 
@@ -344,6 +356,8 @@ static int load_objs(struct lib_tracer *lt, const struct libs_opts *o, int ringb
 				 strerror(-err));
 			goto failed;
 		}
+		if (lt->multi)
+			um_prepare(po->obj);
 		err = p->load(po->skel);
 		if (err) {
 			snprintf(po->why, sizeof(po->why), "cannot load the %s uprobes: %s%s",
@@ -413,6 +427,7 @@ int libs_open(struct lib_tracer **ltp, const struct libs_opts *o, int ringbuf_fd
 		p_err("cannot stat /: %s", strerror(-err));
 		goto cleanup;
 	}
+	lt->multi = um_supported();
 	err = load_objs(lt, o, ringbuf_fd);
 	if (err)
 		goto cleanup;
@@ -502,18 +517,29 @@ __u64 libs_hist_lost(struct lib_tracer *lt)
 
 void libs_close(struct lib_tracer *lt)
 {
+	struct lp_link *all;
 	struct cent *c, *cn;
-	int i, j;
+	int i, n;
 
 	if (!lt)
 		return;
-	for (i = 0; i < lt->nlibs; i++) {
+	for (i = n = 0; i < lt->nlibs; i++)
+		n += lt->libs[i]->nlinks;
+	all = calloc(n ? n : 1, sizeof(*all));
+	for (i = n = 0; i < lt->nlibs; i++) {
 		struct lib *l = lt->libs[i];
 
-		for (j = 0; j < l->nlinks; j++)
-			bpf_link__destroy(l->links[j]);
+		if (all) {
+			memcpy(all + n, l->links, l->nlinks * sizeof(*all));
+			n += l->nlinks;
+		} else {
+			lp_destroy_links(l->links, l->nlinks);
+		}
 		free(l);
 	}
+	if (all)
+		lp_destroy_links(all, n);
+	free(all);
 	for (i = 0; i < lt->nprov; i++)
 		tls_providers[i]->destroy(lt->objs[i].skel);
 	for (c = lt->cache; c; c = cn) {

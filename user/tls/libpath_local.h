@@ -21,6 +21,12 @@ struct execwatch;
 #define MAX_LINKS (TP_MAX_HOOKS * TP_MAX_PROBES)
 #define NPROV_MAX 8
 
+/* One attached probe: a uprobe_multi link's fd (umulti.h), else libbpf's perf-event link. */
+struct lp_link {
+	struct bpf_link *bl;
+	int fd;
+};
+
 struct lib {
 	__u32 id;		/* lib_id: index in lt->libs + 1 */
 	int pv;			/* index in tls_providers[], -1: no provider took the file */
@@ -31,7 +37,7 @@ struct lib {
 	struct tp_plan plan;
 	bool on[TP_MAX_HOOKS];
 	char why[TP_MAX_HOOKS][200]; /* why a hook is not attached */
-	struct bpf_link *links[MAX_LINKS];
+	struct lp_link links[MAX_LINKS];
 	int nlinks;
 };
 
@@ -75,9 +81,12 @@ struct lib_tracer {
 	int reported;		/* libs[0 .. reported-1] are in a report already */
 	struct disc disc;
 	struct execwatch *ew;	/* discovery at exec, NULL: the rescan alone */
+	bool multi;		/* probes as uprobe_multi links (umulti.h) */
 };
 
 /* Attach l's plan (attach.c): its config into the provider's `cfgs`, then each hook whole. */
+/* Detach n probes at once, in parallel (each close waits in the kernel). */
+void lp_destroy_links(struct lp_link *links, int n);
 void lp_hook_lib(struct lib_tracer *lt, struct lib *l);
 
 #endif
