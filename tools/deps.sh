@@ -3,7 +3,7 @@
 # Idempotent and quick when everything is already there: apt-get runs only for missing packages.
 set -eu
 PKGS="clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libzstd-dev pkg-config make gcc \
-iproute2 openssl tshark libcapstone-dev libmicrohttpd-dev gnutls-bin python3 curl \
+iproute2 openssl tshark libcapstone-dev libevent-dev gnutls-bin python3 curl \
 libssl-dev debootstrap prometheus ca-certificates debian-archive-keyring binutils wget golang-go"
 [ "${1:-}" = "--list" ] && { echo $PKGS; exit 0; }
 missing=""
