@@ -27,7 +27,10 @@ BPF_SRCS := $(wildcard bpf/*.bpf.c)
 BPF_OBJS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.bpf.o,$(BPF_SRCS))
 SKELS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.skel.h,$(BPF_SRCS))
 USER_SRCS := $(foreach d,$(USER_DIRS),$(wildcard $(d)/*.c))
-USER_OBJS := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(USER_SRCS))
+# The selftest's peer program (user/peer/, not in USER_DIRS): a dynamic executable of its own,
+# linked into alerttrace as a blob (selftest_peers.c runs it from a memfd).
+PEER_BLOB := $(OUTPUT)/st_peer_blob.o
+USER_OBJS := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(USER_SRCS)) $(PEER_BLOB)
 LIB_OBJS := $(filter-out $(OUTPUT)/user/main.o,$(USER_OBJS))
 TEST_SRCS := $(wildcard tests/*.c)
 TEST_BINS := $(patsubst tests/%.c,$(OUTPUT)/tests/%,$(TEST_SRCS))
@@ -90,6 +93,14 @@ $(OUTPUT)/user/%.o: user/%.c $(USER_HDRS) bpf/alerttrace.h $(SKELS) | $(OUTPUT)/
 	$(Q)mkdir -p $(@D)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+$(OUTPUT)/st_peer: user/peer/st_peer.c user/selftest_peers.h bpf/alerttrace.h | $(OUTPUT)
+	$(call msg,PEER,$@)
+	$(Q)$(CC) $(CFLAGS) $< -o $@
+# Symbols _binary_st_peer_start/_end: named after the input file, hence the cd.
+$(PEER_BLOB): $(OUTPUT)/st_peer
+	$(call msg,BLOB,$@)
+	$(Q)cd $(OUTPUT) && $(LD) -r -b binary -z noexecstack st_peer -o $(notdir $@)
 
 alerttrace: $(USER_OBJS)
 	$(call msg,BINARY,$@)

@@ -9,7 +9,9 @@
 #    give the series comms no other process on the host has.
 #  - the scrape: the openssl series (sent by atst_srv, received by atst_cli) and the wire series
 #    (the namespace's lo, both directions) count exactly what the peers said; promtool accepts
-#    the exposition; 404 elsewhere; the tracer exits 0 on SIGINT.
+#    the exposition; 404 elsewhere; the tracer exits 0 on SIGINT;
+#  - `alerttrace-static --selftest` passes for openssl, gnutls and wire (its peers run with the
+#    host's dynamic loader: a static dlopen cannot run libgnutls).
 . "$(dirname "$0")/lib/common.sh"
 need_root static
 AT="$TOP/alerttrace-static"
@@ -68,3 +70,8 @@ check static_404_elsewhere 404 \
 kill -INT $ATPID
 wait $ATPID
 check static_exits_0 0 $?
+# The selftest's peers run with the host's dynamic loader, also from the static binary.
+"$AT" --selftest >"$T/st.out" 2>&1
+check static_selftest_exit_0 0 $?
+check static_selftest_sources_ok "openssl gnutls wire" \
+	"$(grep -o '^[a-z]*: ok' "$T/st.out" | sed 's/: ok//' | tr '\n' ' ' | sed 's/ $//')"

@@ -122,7 +122,7 @@ static void drain(struct st_source *s, struct st_proc *p, int ms)
 		else if (m.kind == ST_ERROR)
 			set_result(s, ST_FAILED, "the %s peer: %s", role_of(s, p), m.text);
 		else if (m.kind == ST_DONE) {
-			snprintf(s->ended[p == &s->cli], sizeof(s->ended[0]), "%s", m.text);
+			snprintf(s->ended[p == &s->cli], sizeof(s->ended[0]), "%.120s", m.text);
 			p->done = true;
 		}
 	}

@@ -12,8 +12,10 @@
  *   wire     a TCP connection on 127.0.0.1 (the selftest namespace's lo): the client writes a
  *            plaintext alert record, the server reads it. No TLS library.
  *
- * Where a library is not in the tracer's own root (a container from scratch) and /proc/1/root is
- * another root (the host's, with hostPID), a peer chroots there before it loads the library.
+ * The peers are one small dynamic program (user/peer/st_peer.c) embedded in alerttrace and run
+ * from a memfd: the host's dynamic loader loads the libraries, also for alerttrace-static. Where
+ * the tracer's root has no dynamic loader (a container image from scratch) and /proc/1/root is
+ * another root (the host's, with the host's pid namespace), a peer enters that root first.
  */
 #ifndef AT_SELFTEST_PEERS_H
 #define AT_SELFTEST_PEERS_H
@@ -36,6 +38,9 @@ struct st_msg {
 	int level, code;	/* ST_ALERT */
 	char text[256];
 };
+
+/* The peer program's interpreter (x86-64 glibc); where it is missing, the host's root is used. */
+#define ST_PEER_INTERP "/lib64/ld-linux-x86-64.so.2"
 
 #define ST_WIRE_PORT 4433	/* the selftest's own namespace: nothing else listens there */
 #define ST_WIRE_LEVEL 2		/* fatal */
