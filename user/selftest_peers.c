@@ -5,6 +5,7 @@
  * each forked child.
  */
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -75,15 +76,44 @@ static void __attribute__((noreturn)) child_fail(int fd, const char *fmt, const 
 
 /*
  * The peer runs with the dynamic loader of our root; in an image without one (FROM scratch) and
- * the host's pid namespace, with the host's: /proc/1/root. Then the child enters that root first.
+ * the host's pid namespace, with the host's: the root of pid 1, or of the first process whose
+ * root we may enter (pid 1 may hold capabilities we lack, which makes its root unreadable), that
+ * is another root and has the loader. Then the child enters that root first.
  */
 static void enter_host_root(int ctl)
 {
-	if (access(ST_PEER_INTERP, X_OK) == 0 || same_file("/", "/proc/1/root"))
+	char root[64], interp[128];
+	struct dirent *d;
+	struct stat st;
+	DIR *dir;
+	int pid;
+
+	if (access(ST_PEER_INTERP, X_OK) == 0)
 		return;
-	if (chroot("/proc/1/root") || chdir("/"))
-		child_fail(ctl, "no %s here to run the peer, and cannot enter the host's root "
-			   "/proc/1/root (needs CAP_SYS_CHROOT)", ST_PEER_INTERP, errno);
+	dir = opendir("/proc");
+	for (pid = 1; dir; pid = -1) {
+		if (pid < 0) {
+			d = readdir(dir);
+			if (!d)
+				break;
+			pid = atoi(d->d_name);
+			if (pid <= 1)
+				continue;
+		}
+		snprintf(root, sizeof(root), "/proc/%d/root", pid);
+		snprintf(interp, sizeof(interp), "%s%s", root, ST_PEER_INTERP);
+		/* lstat: the loader is a symbolic link whose absolute target resolves in that root
+		 * only once we are in it. */
+		if (same_file("/", root) || lstat(interp, &st))
+			continue;
+		if (chroot(root) || chdir("/"))
+			child_fail(ctl, "cannot enter the host's root %s to run the peer (needs "
+				   "CAP_SYS_CHROOT)", root, errno);
+		closedir(dir);
+		return;
+	}
+	child_fail(ctl, "no %s here, nor in a root of the host's processes, to run the peer",
+		   ST_PEER_INTERP, ENOENT);
 }
 
 static int spawn(struct st_proc *p, pid_t parent, int source, int role, int fd, int other)
