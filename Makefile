@@ -18,15 +18,19 @@ CFLAGS += -Wall -Wextra -Wno-unused-parameter -std=gnu11 -D_GNU_SOURCE \
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Ibpf -I$(OUTPUT) \
 	      -I/usr/include/$(shell $(CC) -dumpmachine)
 # Lazy: pkg-config may only exist once 'make deps' ran.
-LIBS = $(shell $(PKG_CONFIG) --libs libbpf libelf zlib 2>/dev/null || echo -lbpf -lelf -lz) \
-       -lcapstone -lmicrohttpd
-STATIC_LIBS = -static -lbpf -lelf -lz -lzstd -lcapstone -lpthread
+# libevent_extra holds evhttp (the /metrics server), libevent_core the event loop it runs on.
+LIBS = $(shell $(PKG_CONFIG) --libs libbpf libelf zlib libevent_core libevent_extra 2>/dev/null || \
+	 echo -lbpf -lelf -lz -levent_core -levent_extra) -lcapstone
+STATIC_LIBS = -static -lbpf -lelf -lz -lzstd -lcapstone -levent_extra -levent_core -lpthread
 
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
 BPF_OBJS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.bpf.o,$(BPF_SRCS))
 SKELS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.skel.h,$(BPF_SRCS))
 USER_SRCS := $(foreach d,$(USER_DIRS),$(wildcard $(d)/*.c))
-USER_OBJS := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(USER_SRCS))
+# The selftest's peer program (user/peer/, not in USER_DIRS): a dynamic executable of its own,
+# linked into alerttrace as a blob (selftest_peers.c runs it from a memfd).
+PEER_BLOB := $(OUTPUT)/st_peer_blob.o
+USER_OBJS := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(USER_SRCS)) $(PEER_BLOB)
 LIB_OBJS := $(filter-out $(OUTPUT)/user/main.o,$(USER_OBJS))
 TEST_SRCS := $(wildcard tests/*.c)
 TEST_BINS := $(patsubst tests/%.c,$(OUTPUT)/tests/%,$(TEST_SRCS))
@@ -55,7 +59,7 @@ run: deps
 	./alerttrace $(ARGS)
 
 test: deps
-	$(Q)$(MAKE) --no-print-directory all tests
+	$(Q)$(MAKE) --no-print-directory all tests alerttrace-static
 	$(Q)./tests/run.sh
 
 # The OpenSSL 3.5 (trixie) and 1.1.1 (bullseye) roots alone; make test runs them too.
@@ -90,23 +94,27 @@ $(OUTPUT)/user/%.o: user/%.c $(USER_HDRS) bpf/alerttrace.h $(SKELS) | $(OUTPUT)/
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
+$(OUTPUT)/st_peer: user/peer/st_peer.c user/selftest_peers.h bpf/alerttrace.h | $(OUTPUT)
+	$(call msg,PEER,$@)
+	$(Q)$(CC) $(CFLAGS) $< -o $@
+# Symbols _binary_st_peer_start/_end: named after the input file, hence the cd.
+$(PEER_BLOB): $(OUTPUT)/st_peer
+	$(call msg,BLOB,$@)
+	$(Q)cd $(OUTPUT) && $(LD) -r -b binary -z noexecstack st_peer -o $(notdir $@)
+
 alerttrace: $(USER_OBJS)
 	$(call msg,BINARY,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LIBS) -o $@
 
-# One binary that needs nothing on the target host: libbpf, libelf, zlib, zstd, capstone and the C
-# library linked in. No HTTP server in it (libmicrohttpd.a needs GnuTLS, which has no static build
-# in Debian): --textfile covers the metrics there.
-STATIC_OBJS := $(patsubst user/%.c,$(OUTPUT)/static/%.o,$(USER_SRCS))
+# One binary that needs nothing on the target host: libbpf, libelf, zlib, zstd, capstone, libevent
+# (the /metrics server) and the C library linked in; the same objects as ./alerttrace. The linker's
+# warnings that getaddrinfo and getservbyname need glibc's shared libraries at run time are about
+# libevent functions alerttrace never calls: it binds numeric addresses itself.
 static: deps
 	$(Q)$(MAKE) --no-print-directory alerttrace-static
-alerttrace-static: $(STATIC_OBJS)
+alerttrace-static: $(USER_OBJS)
 	$(call msg,STATIC,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(STATIC_LIBS) -o $@
-$(OUTPUT)/static/%.o: user/%.c $(USER_HDRS) bpf/alerttrace.h $(SKELS)
-	$(Q)mkdir -p $(@D)
-	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -DAT_NO_HTTP -c $< -o $@
 
 $(OUTPUT)/tests/%: tests/%.c $(LIB_OBJS) $(wildcard tests/*.h) | $(OUTPUT)/tests
 	$(call msg,TEST,$@)

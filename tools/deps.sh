@@ -3,8 +3,8 @@
 # Idempotent and quick when everything is already there: apt-get runs only for missing packages.
 set -eu
 PKGS="clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libzstd-dev pkg-config make gcc \
-iproute2 openssl tshark libcapstone-dev libmicrohttpd-dev gnutls-bin python3 curl \
-libssl-dev debootstrap prometheus ca-certificates debian-archive-keyring binutils wget golang-go"
+iproute2 openssl tshark libcapstone-dev libevent-dev gnutls-bin python3 curl \
+libssl-dev debootstrap prometheus podman runc python3-yaml ca-certificates debian-archive-keyring binutils wget golang-go"
 [ "${1:-}" = "--list" ] && { echo $PKGS; exit 0; }
 missing=""
 for p in $PKGS; do

@@ -41,7 +41,8 @@ static const char doc[] =
 	"  alerttrace --no-wire -v     # library hooks, what each library got, timings\n"
 	"  alerttrace --list-alerts    # the TLS alert table\n"
 	"  alerttrace --explain 48     # what unknown_ca means (or a name)\n"
-	"  alerttrace --cleanup        # remove what a killed alerttrace left\n";
+	"  alerttrace --cleanup        # remove what a killed alerttrace left\n"
+	"  alerttrace --selftest       # check every source on this host (-j: JSON)\n";
 
 enum {
 	OPT_LIST_ALERTS = 0x100,
@@ -57,6 +58,7 @@ enum {
 	OPT_PROMETHEUS,
 	OPT_TEXTFILE,
 	OPT_METRICS_PID,
+	OPT_SELFTEST,
 };
 
 static const struct argp_option options[] = {
@@ -90,6 +92,9 @@ static const struct argp_option options[] = {
 	{"explain", OPT_EXPLAIN, "CODE|NAME", 0, "Explain one alert and exit", 0},
 	{"cleanup", OPT_CLEANUP, NULL, 0,
 	 "Remove filters and qdiscs that a killed alerttrace left, and exit", 0},
+	{"selftest", OPT_SELFTEST, NULL, 0,
+	 "Make alerts with every TLS library here and on the wire, in a network namespace of its "
+	 "own; print what each source saw; exit 0 when every source works", 0},
 	{NULL, 'h', NULL, OPTION_HIDDEN, "Show the help", 0},
 	{},
 };
@@ -207,6 +212,9 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_CLEANUP:
 		o->action = AT_CLEANUP;
+		break;
+	case OPT_SELFTEST:
+		o->action = AT_SELFTEST;
 		break;
 	case 'h':
 		argp_state_help(state, stdout, ARGP_HELP_STD_HELP);

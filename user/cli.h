@@ -15,6 +15,7 @@ enum at_action {
 	AT_LIST_ALERTS,
 	AT_EXPLAIN,
 	AT_CLEANUP,
+	AT_SELFTEST,
 };
 
 struct at_opts {

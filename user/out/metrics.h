@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
  * Prometheus metrics: the cumulative alert totals in the text exposition format 0.0.4, served over
- * HTTP (GET /metrics, libmicrohttpd) and/or written to a node_exporter textfile (*.prom).
+ * HTTP (GET /metrics, libevent's evhttp) and/or written to a node_exporter textfile (*.prom).
  *
  *   alerttrace_alerts_total{source,direction,level,alert,comm[,pid]}  counter
  *   alerttrace_lost_events_total                                      counter (ring buffer full)
@@ -38,7 +38,7 @@ int metrics_render(FILE *f, const struct agg_table *totals, const struct metrics
 /*
  * Start the HTTP server on addr_port, "[ADDR:]PORT": PORT alone listens on 127.0.0.1; ADDR is a
  * numeric IPv4 address or an IPv6 one in brackets ("[::1]:9800"). Serves GET/HEAD /metrics from
- * a libmicrohttpd thread; 404 elsewhere, 503 until the first metrics_publish. Returns 0, or a
+ * a thread of its own; 404 elsewhere, 503 until the first metrics_publish. Returns 0, or a
  * negative errno with one line (no newline) in err: bad syntax, port in use, address not local.
  */
 int metrics_serve(const char *addr_port, char *err, size_t errlen);

@@ -1,0 +1,318 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* The tracer's machinery: see tracer.h. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/syscall.h>
+#include <linux/capability.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "alerttrace.h"
+#include "tc.skel.h"
+#include "sock.skel.h"
+#include "execwatch.h"
+#include "ifaces.h"
+#include "libpath.h"
+#include "log.h"
+#include "match.h"
+#include "output.h"
+#include "owners_seed.h"
+#include "tracer.h"
+
+bool tracer_have_caps(void)
+{
+	struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3};
+	struct __user_cap_data_struct d[2] = {};
+	__u64 eff;
+
+	if (syscall(SYS_capget, &h, d))
+		return geteuid() == 0;
+	eff = d[0].effective | ((__u64)d[1].effective << 32);
+	if (eff & (1ULL << CAP_SYS_ADMIN))
+		return true;
+	return (eff & (1ULL << CAP_BPF)) && (eff & (1ULL << CAP_PERFMON)) &&
+	       (eff & (1ULL << CAP_NET_ADMIN));
+}
+
+__u64 tracer_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000ULL + ts.tv_nsec / 1000000;
+}
+
+static __u64 mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+static bool port_wanted(const struct at_opts *o, const struct at_event *e)
+{
+	int i;
+
+	if (!o->nports)
+		return true;
+	for (i = 0; i < o->nports && (e->flags & AT_F_HAS_ADDR); i++)
+		if (o->ports[i] == e->sport || o->ports[i] == e->dport)
+			return true;
+	return false;
+}
+
+static int handle_event(void *ctx, void *data, size_t len)
+{
+	struct tracer *t = ctx;
+	struct at_event e;
+	__u64 id, same_as;
+	const char *lib;
+
+	if (len < sizeof(e))
+		return 0;
+	memcpy(&e, data, sizeof(e));
+	t->alerts_seen++;
+	same_as = match_event(&e, &id);
+	/* Library events learn their port from the matching wire event, if any (--port). */
+	if (!port_wanted(t->o, &e))
+		return 0;
+	lib = e.source != AT_SRC_WIRE ? libs_path(t->libs, e.lib_id) : NULL;
+	if (t->on_event) {
+		t->on_event(t->on_event_ctx, &e, lib);
+		return 0;
+	}
+	out_event(stdout, &e, lib, id, same_as);
+	if (ferror(stdout)) {
+		/* stdout closed (e.g. piped into head): stop cleanly. */
+		t->stdout_closed = true;
+		return -EPIPE;
+	}
+	return 0;
+}
+
+__u64 tracer_lost(struct tracer *t, bool hist)
+{
+	__u64 n = 0;
+
+	if (t->tc)
+		n += hist ? t->tc->bss->hist_lost : t->tc->bss->lost;
+	if (t->sock)
+		n += hist ? t->sock->bss->hist_lost : t->sock->bss->lost;
+	n += hist ? libs_hist_lost(t->libs) : libs_lost(t->libs);
+	return n;
+}
+
+void tracer_report_lost(struct tracer *t)
+{
+	__u64 lost = tracer_lost(t, false), hl = tracer_lost(t, true);
+
+	if (lost != t->lost_reported)
+		p_err("lost %llu events (ring buffer full): the consumer could not keep up",
+		      (unsigned long long)(lost - t->lost_reported));
+	if (hl != t->hist_lost_reported)
+		p_err("%llu alerts not counted: the histogram map is full (%d entries)",
+		      (unsigned long long)(hl - t->hist_lost_reported), AT_HIST_MAX);
+	t->lost_reported = lost;
+	t->hist_lost_reported = hl;
+	if (ew_lost(t->ew) != t->ew_lost_reported) {
+		p_err("discovery at exec missed %llu processes (its ring buffer was full): the "
+		      "rescan every second finds them",
+		      (unsigned long long)(ew_lost(t->ew) - t->ew_lost_reported));
+		t->ew_lost_reported = ew_lost(t->ew);
+	}
+}
+
+static struct at_filter make_filter(const struct at_opts *o, bool metrics)
+{
+	struct at_filter f = {};
+	int i;
+
+	for (i = 0; i < o->npids; i++)
+		f.pids[i] = o->pids[i];
+	for (i = 0; i < o->nports; i++)
+		f.ports[i] = o->ports[i];
+	if (o->comm)
+		strncpy(f.comm, o->comm, sizeof(f.comm) - 1);
+	if (o->sent_only)
+		f.dirs = 1u << AT_DIR_SENT;
+	if (o->received_only)
+		f.dirs = 1u << AT_DIR_RECEIVED;
+	f.fatal_only = o->fatal_only;
+	f.hist = o->hist || metrics;
+	f.stream = !o->hist;
+	/* The exporters keep pid only with --metrics-pid; the printout only with -P. */
+	f.hist_per_pid = o->per_pid || o->metrics_pid;
+	f.netns = netns_cookie_of(0);
+	return f;
+}
+
+/* Connections and listeners older than the tracer: their owners come from /proc. */
+static void seed_owners(struct tracer *t)
+{
+	__u64 t0 = tracer_now_ms();
+	int n = owners_seed(t->sh.owners_fd, t->sh.filt.netns != 0);
+
+	if (n < 0)
+		p_err("cannot read /proc for the owners of existing sockets: %s", strerror(-n));
+	else
+		p_debug("owners of %d existing TCP sockets read from /proc in %llu ms\n", n,
+			(unsigned long long)(tracer_now_ms() - t0));
+}
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list args)
+{
+	return p_vdebug(fmt, args);
+}
+
+void tracer_init(struct tracer *t, struct at_opts *o)
+{
+	libbpf_set_print(o->verbose ? libbpf_print : NULL);
+	memset(t, 0, sizeof(*t));
+	t->o = o;
+	t->sh.events_fd = t->sh.hist_fd = t->sh.owners_fd = -1;
+	t->metrics = o->prometheus || o->textfile;
+}
+
+int tracer_start_core(struct tracer *t)
+{
+	int err;
+
+	/* What a killed tracer left in this network namespace goes first. */
+	tc_cleanup_stale(true);
+	err = shared_create(&t->sh, AT_RINGBUF_SIZE);
+	if (err) {
+		p_err("cannot create the BPF maps: %s", strerror(-err));
+		return err;
+	}
+	t->sh.filt = make_filter(t->o, t->metrics);
+	t->hist.map_fd = t->sh.hist_fd;
+	t->rb = ring_buffer__new(t->sh.events_fd, handle_event, t, NULL);
+	if (!t->rb) {
+		err = -errno;
+		p_err("cannot open the ring buffer: %s", strerror(errno));
+		return err;
+	}
+	return 0;
+}
+
+int tracer_start_wire(struct tracer *t, char *msg, size_t n)
+{
+	int ifindexes[AT_MAX_IFACES], nif, err;
+
+	t->tc = tc_bpf__open();
+	t->sock = sock_bpf__open();
+	if (!t->tc || !t->sock) {
+		err = -errno;
+		snprintf(msg, n, "cannot open the TC classifier: %s", strerror(-err));
+		return err;
+	}
+	t->tc->rodata->at_filt = t->sh.filt;
+	t->sock->rodata->at_filt = t->sh.filt;
+	err = shared_reuse(t->tc->obj, &t->sh);
+	if (!err)
+		err = shared_reuse(t->sock->obj, &t->sh);
+	if (!err)
+		err = tc_bpf__load(t->tc);
+	if (!err)
+		err = sock_bpf__load(t->sock);
+	if (err) {
+		snprintf(msg, n, "cannot load the TC classifier: %s%s", strerror(-err),
+			 t->o->verbose ? "" : " (run with -v for the verifier's log)");
+		return err;
+	}
+	/* Owners first: connections made from now on are attributed. */
+	err = sock_bpf__attach(t->sock);
+	if (err)
+		p_err("wire events will have no owner: cannot attach to sock:inet_sock_set_state: %s",
+		      strerror(-err));
+	else
+		seed_owners(t);
+	nif = ifaces_resolve(t->o->ifaces, ifindexes, AT_MAX_IFACES, msg, n);
+	if (nif < 0)
+		return nif;
+	return tc_attach_all(&t->links, ifindexes, nif, bpf_program__fd(t->tc->progs.at_tc_ingress),
+			     bpf_program__fd(t->tc->progs.at_tc_egress), msg, n);
+}
+
+static void report(struct tracer *t)
+{
+	if (!t->quiet)
+		libs_report(t->libs, stderr, t->o->json);
+}
+
+/* A process ran exec on a file not seen, or its dynamic linker mapped its libraries: look now. */
+static void on_exec(void *ctx, int pid, __u64 ts_ns, bool exec)
+{
+	struct tracer *t = ctx;
+	__u64 t0 = mono_ns();
+	int n = libs_scan_pid(t->libs, pid);
+
+	if (n > 0)
+		report(t);
+	if (t->o->verbose && n > 0)
+		p_debug("exec: pid %d (%s): %d libraries hooked %.1f ms after the kernel saw it "
+			"(%.1f ms to wake up, %.1f ms to scan and attach)\n",
+			pid, exec ? "exec" : "libraries mapped", n, (mono_ns() - ts_ns) / 1e6,
+			(t0 - ts_ns) / 1e6, (mono_ns() - t0) / 1e6);
+}
+
+int tracer_start_libs(struct tracer *t, char *msg, size_t n)
+{
+	struct libs_opts lo = {
+		.extra = t->o->libs,
+		.pids = t->o->pids,
+		.npids = t->o->npids,
+		.verbose = t->o->verbose,
+		.shared = &t->sh,
+	};
+	int err = libs_open(&t->libs, &lo, t->sh.events_fd);
+
+	if (err) {
+		snprintf(msg, n, "cannot load the library probes: %s%s", strerror(-err),
+			 t->o->verbose ? "" : " (run with -v for the verifier's log)");
+		return err;
+	}
+	/* Before the first scan: every file it looks at is marked seen for the exec hook. */
+	err = ew_open(&t->ew, t->rb, on_exec, t);
+	if (err)
+		p_err("discovery at exec is off (%s): new libraries are found by the rescan every "
+		      "second", strerror(-err));
+	libs_set_execwatch(t->libs, t->ew);
+	err = libs_scan(t->libs);
+	if (err < 0) {
+		snprintf(msg, n, "cannot scan processes for TLS libraries: %s", strerror(-err));
+		return err;
+	}
+	report(t);
+	return 0;
+}
+
+void tracer_rescan(struct tracer *t)
+{
+	if (!t->libs)
+		return;
+	libs_scan(t->libs);
+	report(t);
+}
+
+void tracer_stop(struct tracer *t)
+{
+	ring_buffer__free(t->rb);
+	tc_detach_all(&t->links, t->o->verbose);
+	tc_bpf__destroy(t->tc);
+	sock_bpf__destroy(t->sock);
+	libs_close(t->libs);
+	ew_close(t->ew);
+	hist_free(&t->hist);
+	shared_close(&t->sh);
+	t->rb = NULL;
+	t->tc = NULL;
+	t->sock = NULL;
+	t->libs = NULL;
+	t->ew = NULL;
+}

@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * The tracer's machinery, shared by a normal run (main.c) and --selftest (selftest.c): the maps,
+ * the ring buffer, the wire source (TC on the interfaces, socket owners) and the library source
+ * (every TLS library, discovery at exec), set up in this order and torn down by tracer_stop.
+ *
+ *	tracer_init(&t, o);
+ *	tracer_start_core(&t) -> tracer_start_wire(&t, msg, n) -> tracer_start_libs(&t, msg, n)
+ *	... ring_buffer__poll(t.rb, ms), tracer_rescan(&t), tracer_report_lost(&t) ...
+ *	tracer_stop(&t);
+ */
+#ifndef AT_TRACER_H
+#define AT_TRACER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <linux/types.h>
+#include "alerttrace.h"
+#include "cli.h"
+#include "hist.h"
+#include "shared.h"
+#include "tc_attach.h"
+
+#define AT_RINGBUF_SIZE (4 << 20)
+
+/* An event handed to the caller instead of printed; lib is the library path or NULL (wire). */
+typedef void (*tracer_event_fn)(void *ctx, const struct at_event *e, const char *lib);
+
+struct tracer {
+	struct at_opts *o;
+	struct at_shared sh;		/* the maps every BPF object shares, and the filters */
+	struct tc_bpf *tc;
+	struct sock_bpf *sock;
+	struct tc_set links;
+	struct lib_tracer *libs;
+	struct execwatch *ew;		/* discovery at exec; NULL: the rescan alone */
+	struct ring_buffer *rb;
+	struct hist_state hist;
+	bool metrics;			/* --prometheus or --textfile */
+	bool stdout_closed;		/* printing an event failed: stop */
+	bool quiet;			/* no coverage report (--selftest without -v) */
+	tracer_event_fn on_event;	/* NULL: print each event (output.c) */
+	void *on_event_ctx;
+	__u64 lost_reported, hist_lost_reported, ew_lost_reported;
+	__u64 alerts_seen;		/* alert events since the last poll */
+};
+
+/* CAP_BPF + CAP_PERFMON + CAP_NET_ADMIN (or CAP_SYS_ADMIN): what loading and attaching need. */
+bool tracer_have_caps(void);
+__u64 tracer_now_ms(void);
+
+void tracer_init(struct tracer *t, struct at_opts *o);
+/* Stale filters of this network namespace removed, the maps and their filter rodata, the ring
+ * buffer. 0 or -errno, the error reported through the log sink. */
+int tracer_start_core(struct tracer *t);
+/* The wire source on o->ifaces. 0 or -errno with one line in msg. */
+int tracer_start_wire(struct tracer *t, char *msg, size_t n);
+/* The library source: load, discovery at exec, the first scan. 0 or -errno with one line in msg. */
+int tracer_start_libs(struct tracer *t, char *msg, size_t n);
+/* Look for new TLS libraries in every process (the rescan every second). */
+void tracer_rescan(struct tracer *t);
+/* Events the kernel could not deliver or count: cumulative; hist: the histogram's. */
+__u64 tracer_lost(struct tracer *t, bool hist);
+/* Report what was lost since the last call. Never silent. */
+void tracer_report_lost(struct tracer *t);
+/* Detach and free everything; safe after any failed start. */
+void tracer_stop(struct tracer *t);
+
+#endif
