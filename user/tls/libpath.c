@@ -274,7 +274,8 @@ static int consider(void *ctx, const char *path, const char *root, __u64 mdev, _
  * library (node, Go programs): analysed, and hooked when the analysis placed hooks, so that its
  * first process runs hooked from its exec (uprobes are per file; attaching once a process runs
  * costs the kernel an RCU grace period, 10-20 ms, in which a Go client has finished its
- * handshake). One it refuses is only cached: listed when a process runs it.
+ * handshake). One it refuses is only cached: listed when a process runs it; so is every one
+ * on a kernel without uprobe_multi links (umulti.h), whose uprobes are slow to close.
  */
 static void prepare(void *ctx, const char *path)
 {
@@ -295,7 +296,8 @@ static void prepare(void *ctx, const char *path)
 	if (lt->verbose)
 		p_debug("libs: %s: %s, prepared in %.1f ms\n", text_safe(path, buf, sizeof(buf)),
 			tls_providers[pv]->name, l->ms);
-	if (l->plan.rc == 0)
+	/* Not with perf-event uprobes (kernels before 6.6): each would add 0.1 s to the exit. */
+	if (l->plan.rc == 0 && lt->multi)
 		consider(lt, path, "", 0, 0, false); /* the cached analysis, then the attach */
 	free(l);
 }
