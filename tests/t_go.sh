@@ -318,6 +318,72 @@ if at_start $n --no-wire -j -v; then
 		"$T/$n.at.err" | head -1)"
 	exec_seen $n 2 "${RPIDS[@]}"
 fi
+# Go programs in containers: two roots of their own (chroot: another root, the same network), each
+# with a copy of one build of tlspeer (new inodes, one build-id): the first a directory of the
+# tracer's mount namespace, the second a tmpfs in a mount namespace of its own, which the tracer
+# reaches only through /proc/PID/root. The tracer finds each, hooks it (the client waits at its
+# gate until the coverage report lists it), reports its bad_certificate with the file's path
+# (the host path of the first; for the second the mapping itself, /proc/PID/map_files/START-END,
+# as its name leads nowhere from the tracer's root), and analyses the build once: the second
+# copy's analysis is the first's, cached by build-id.
+n=go_clients_in_two_containers
+if at_start $n --no-wire -j; then
+	CPIDS=()
+	for k in 1 2; do
+		mkdir -p "$T/root$k" || fail ${n}_root$k "cannot make the root"
+		if [ $k = 1 ]; then
+			cp "${GOBIN[$v:normal]}/tlspeer" "$T/root1/tlspeer"
+			chroot "$T/root1" /tlspeer -mode client -addr "127.0.0.1:$PX" -max 1.3 \
+				-gate /gate </dev/null >"$T/$n.cli$k" 2>&1 &
+		else
+			unshare -m --propagation private sh -c 'mount -t tmpfs alerttrace-test "$1" &&
+				cp "$2" "$1/tlspeer" && exec chroot "$1" /tlspeer -mode client \
+				-addr "127.0.0.1:$3" -max 1.3 -gate /gate' sh "$T/root2" \
+				"${GOBIN[$v:normal]}/tlspeer" "$PX" </dev/null >"$T/$n.cli$k" 2>&1 &
+		fi
+		CPIDS+=("$!")
+		AT_PIDS+=("$!")
+		want=$T/root1/tlspeer
+		[ $k = 2 ] && want=/proc/$!/map_files/
+		wait_for "$T/$n.at.err" "\"path\":\"$want" 10 ||
+			fail ${n}_client${k}_listed "no coverage line for $want"
+		: >"/proc/${CPIDS[-1]}/root/gate"
+		wait_exit "${CPIDS[-1]}" 15 || fail ${n}_client${k}_exit "did not finish in 15 s"
+		grep -q "x509: certificate signed by unknown authority" "$T/$n.cli$k" ||
+			fail ${n}_client${k}_output_says_verify_error "$(head -2 "$T/$n.cli$k")"
+	done
+	at_stop $n
+	got=$(python3 - "$T/$n.at" "$T/$n.at.err" "$T" "${CPIDS[@]}" <<'PY'
+import json, sys
+ev, cov = {}, {}
+for line in open(sys.argv[1]):
+    try:
+        e = json.loads(line)
+    except ValueError:
+        continue
+    if e.get("source") == "go" and e.get("direction") == "sent" and e.get("code") == 42:
+        ev.setdefault(e["pid"], []).append(e.get("lib"))
+for line in open(sys.argv[2]):
+    try:
+        e = json.loads(line)
+    except ValueError:
+        continue
+    if e.get("type") == "library":
+        cov[e.get("path")] = e
+out = []
+for k, p in enumerate(sys.argv[4:], 1):
+    path = sys.argv[3] + "/root1/tlspeer"
+    if k == 2:
+        path = ([c for c in cov if c.startswith("/proc/%s/map_files/" % p)] + [None])[0]
+    c = cov.get(path, {})
+    out.append("lib=%s provider=%s cached=%s" % (ev.get(int(p), []) == [path], c.get("provider"),
+                                                  c.get("cached")))
+print(" | ".join(out))
+PY
+)
+	check ${n}_each_reported_from_its_root_second_cached \
+		"lib=True provider=go cached=False | lib=True provider=go cached=True" "$got"
+fi
 kill "$SPID" 2>/dev/null
 
 # The wire, as tshark decoded it with every peer's secrets.

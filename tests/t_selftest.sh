@@ -102,6 +102,6 @@ sleep 0.3
 kill -INT $SPID
 wait $SPID
 rc=$?
-[ $rc -ne 0 ] && grep -q interrupted "$T/int.out" && pass selftest_sigint_says_interrupted ||
+[ $rc -ne 0 ] && grep -q interrupted "$T/int.out.err" && pass selftest_sigint_says_interrupted ||
 	fail selftest_sigint_says_interrupted "rc=$rc: $(cat "$T/int.out" "$T/int.out.err" | head -5)"
 left selftest_sigint "$T/int.out"

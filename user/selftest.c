@@ -413,5 +413,8 @@ int selftest_run(struct at_opts *o)
 		bad += src[i].result == ST_FAILED;
 	}
 	fflush(stdout);
+	/* Also when every source had its answer before the signal: the run did not end by itself. */
+	if (interrupted)
+		p_err("selftest interrupted");
 	return bad || interrupted ? 1 : 0;
 }

@@ -174,6 +174,29 @@ static int pid_root(struct disc *d, int pid, char *root, size_t sz)
 	return 0;
 }
 
+/*
+ * /proc/PID/map_files/ names a mapping by its range in hex without leading zeros
+ * ("400000-657000"), where maps pads each end to 8 digits ("00400000-00657000": a non-PIE
+ * program's text). Returns false when the range does not fit.
+ */
+static bool map_file(char *buf, size_t sz, int pid, const char *range, size_t rlen)
+{
+	unsigned long lo, hi;
+	char r[64], *end;
+
+	if (rlen >= sizeof(r))
+		return false;
+	memcpy(r, range, rlen);
+	r[rlen] = 0;
+	lo = strtoul(r, &end, 16);
+	if (*end != '-')
+		return false;
+	hi = strtoul(end + 1, &end, 16);
+	if (*end)
+		return false;
+	return snprintf(buf, sz, "/proc/%d/map_files/%lx-%lx", pid, lo, hi) < (int)sz;
+}
+
 static ssize_t read_all(struct disc *d, const char *path)
 {
 	size_t len = 0;
@@ -277,12 +300,10 @@ int disc_scan_pid(struct disc *d, int pid, int *nfiles)
 		plen = strlen(path);
 		if (plen > 10 && strcmp(path + plen - 10, " (deleted)") == 0) {
 			/* Replaced on disk (an upgrade) but still mapped: reach the old inode. */
-			if (rlen > 64)
+			if (!map_file(full, sizeof(full), pid, range, rlen))
 				continue;
 			path[plen - 10] = 0;
 			named = named_path(d, path);
-			snprintf(full, sizeof(full), "/proc/%d/map_files/%.*s", pid, (int)rlen,
-				 range);
 			n += d->consider(d->ctx, full, root, makedev(maj, min), ino, named);
 			continue;
 		}
@@ -293,11 +314,10 @@ int disc_scan_pid(struct disc *d, int pid, int *nfiles)
 			n += d->consider(d->ctx, path, "", makedev(maj, min), ino, named);
 			continue;
 		}
-		if (access(full, F_OK) && rlen <= 64)
+		if (access(full, F_OK))
 			/* Not reachable by name (another mount namespace's private mount): the
 			 * mapping itself always is. */
-			snprintf(full, sizeof(full), "/proc/%d/map_files/%.*s", pid, (int)rlen,
-				 range);
+			map_file(full, sizeof(full), pid, range, rlen);
 		n += d->consider(d->ctx, full, root, makedev(maj, min), ino, named);
 	}
 	return n;

@@ -1,0 +1,110 @@
+#!/bin/bash
+# The event pipeline's cost per alert, streamed against counted in the kernel: N plaintext alert
+# records (warning user_canceled, 7 bytes each) written by one TCP client to a reader on
+# 127.0.0.1, in writes of 50 records with TCP_NODELAY, while `alerttrace -i lo --no-lib` runs
+# either streaming JSON lines to /dev/null ("stream") or counting with -H ("hist"). Per run:
+# the tracer's user + system CPU time while the alerts came and went, and the run time of its TC
+# programs (kernel.bpf_stats_enabled, set for the bench and restored after; run_time_ns from
+# /proc/PID/fdinfo of the tracer's own program fds: other tracers on the host are not counted),
+# both divided by N: microseconds per alert. The tracer must have counted all N (stream: lines
+# with the client's port; hist: the histogram's count) and report no loss. Rounds interleaved
+# (stream hist, hist stream, ...), medians; the goal: stream within 2x of hist.
+# Usage: bench/bench_pipeline.sh [ROUNDS [N]]   (default 5 rounds of 20000 alerts)
+set -u
+. "$(dirname "$0")/../tests/lib/common.sh"
+. "$TOP/bench/lib.sh"
+ROUNDS=${1:-5}
+N=${2:-20000}
+bench_setup bench_pipeline "TC on lo, bpf_stats" python3 ss
+. "$TOP/tests/fixtures/lib_path.sh"
+PORT=$(port_block 1)
+OLD_STATS=$(cat /proc/sys/kernel/bpf_stats_enabled)
+trap 'echo "$OLD_STATS" >/proc/sys/kernel/bpf_stats_enabled; at_cleanup' EXIT
+echo 1 >/proc/sys/kernel/bpf_stats_enabled
+
+# The reader: accepts connections one after another and reads them to the end.
+python3 -c "
+import socket
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(('127.0.0.1', $PORT)); s.listen(8); print('ready', flush=True)
+while True:
+    c, _ = s.accept()
+    while c.recv(65536): pass
+    c.close()" >"$T/reader.out" 2>&1 &
+AT_PIDS+=("$!")
+wait_for "$T/reader.out" ready 10 || { echo "bench_pipeline: reader did not start" >&2; exit 1; }
+
+# bpf_ns PID: the summed run_time_ns of PID's sched_cls program fds.
+bpf_ns() {
+	local f n=0 t v
+	for f in /proc/"$1"/fdinfo/*; do
+		t=$(awk '$1 == "prog_type:" { print $2 }' "$f" 2>/dev/null)
+		[ "$t" = 3 ] || continue
+		v=$(awk '$1 == "run_time_ns:" { print $2 }' "$f")
+		n=$((n + ${v:-0}))
+	done
+	echo "$n"
+}
+
+# one MODE: prints "CPU_MS BPF_MS SEEN LOST"
+one() {
+	local mode=$1 args=(-i lo --no-lib -j) cpu0 bpf0 cpu1 bpf1 sport seen lost
+	[ "$mode" = hist ] && args+=(-H -P)
+	"$AT" "${args[@]}" >"$T/at.out" 2>"$T/at.err" &
+	TPID=$!
+	AT_PIDS+=("$TPID")
+	wait_for "$T/at.err" "Tracing TLS alerts" 20 ||
+		{ echo "bench_pipeline: alerttrace did not start: $(tail -2 "$T/at.err")" >&2; exit 1; }
+	sleep 0.3
+	cpu0=$(bench_cpu "$TPID") bpf0=$(bpf_ns "$TPID")
+	sport=$(python3 -c "
+import socket, sys
+c = socket.create_connection(('127.0.0.1', $PORT))
+c.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+rec = bytes([0x15, 3, 3, 0, 2, 1, 90])
+for _ in range($N // 50): c.sendall(rec * 50)
+print(c.getsockname()[1]); c.close()")
+	# Let the last events through (the stream gathers up to 32 ms), then take the figures.
+	sleep 1
+	cpu1=$(bench_cpu "$TPID") bpf1=$(bpf_ns "$TPID")
+	kill -INT "$TPID"
+	wait "$TPID"
+	if [ "$mode" = hist ]; then
+		seen=$(awk -v p="\"comm\":\"python3\"" 'index($0, p) && /"source":"wire"/ &&
+			/"direction":"sent"/ { if (match($0, /"count":[0-9]+/)) n += substr($0, RSTART + 8, RLENGTH - 8) }
+			END { print n + 0 }' "$T/at.out")
+	else
+		seen=$(grep -c "\"sport\":$sport,.*\"direction\":\"sent\"" "$T/at.out")
+	fi
+	lost=$(grep -c "lost\|not counted" "$T/at.err")
+	echo "$((cpu1 - cpu0)) $(( (bpf1 - bpf0) / 1000000 )) $seen $lost"
+}
+
+echo "bench_pipeline: $ROUNDS rounds of $N alerts on one connection over lo (-i lo --no-lib)"
+printf '%-6s %-7s %9s %9s %9s %9s %5s\n' round mode "cpu ms" "bpf ms" "us/alert" seen lost
+for r in $(seq 1 "$ROUNDS"); do
+	order="stream hist"
+	[ $((r % 2)) = 0 ] && order="hist stream"
+	for mode in $order; do
+		read -r cpu bpf seen lost < <(one "$mode")
+		us=$(awk -v c="$cpu" -v b="$bpf" -v n="$N" 'BEGIN { printf "%.2f", (c + b) * 1000 / n }')
+		printf '%-6s %-7s %9s %9s %9s %9s %5s\n' "$r" "$mode" "$cpu" "$bpf" "$us" "$seen" "$lost"
+		echo "$mode $cpu $bpf $us $seen $lost" >>"$T/results"
+	done
+done
+python3 - "$T/results" "$N" <<'PY'
+import statistics, sys
+rows = [l.split() for l in open(sys.argv[1])]
+n = int(sys.argv[2])
+med = {}
+for mode in ("stream", "hist"):
+    r = [x for x in rows if x[0] == mode]
+    us = statistics.median(float(x[3]) for x in r)
+    med[mode] = us
+    print("%-7s median %.2f us/alert (tracer %.0f ms, BPF %.0f ms of CPU per run), all %d seen "
+          "in %d of %d runs, loss reported in %d" % (
+              mode, us, statistics.median(float(x[1]) for x in r),
+              statistics.median(float(x[2]) for x in r), n,
+              sum(1 for x in r if int(x[4]) == n), len(r), sum(1 for x in r if x[5] != "0")))
+print("stream / hist: %.2f (goal: within 2x)" % (med["stream"] / med["hist"]))
+PY
