@@ -78,6 +78,7 @@ struct lib_tracer {
 	int naux;
 	struct cent *cache;
 	bool scanned;
+	bool named_done;	/* the files of --lib were looked at (libs_hook_named) */
 	int reported;		/* libs[0 .. reported-1] are in a report already */
 	struct disc disc;
 	struct execwatch *ew;	/* discovery at exec, NULL: the rescan alone */
