@@ -127,13 +127,13 @@ check lr_no_error_lines 0 "$(errors "$T/lr.at.err")"
 # ---- ring_full ----
 cc -O2 -o "$T/storm_lib" "$TOP/tests/fixtures/storm_lib.c" -lssl -lcrypto 2>"$T/build.err" ||
 	{ fail rf_storm_build "$(head -3 "$T/build.err")"; exit 1; }
-# ring NAME ARGS...: a tracer stopped during a 2 s storm, continued; its stderr in $T/NAME.at.err
+# ring NAME ARGS...: a tracer stopped during a 3 s storm, continued; its stderr in $T/NAME.at.err
 ring() {
 	local name=$1 gen
 	shift
 	at_start "$name" "$@" || return 1
 	kill -STOP $ATPID
-	gen=$("$T/storm_lib" protocol_version 2 "$C/server.pem" "$C/server.key" "$C/other-ca.pem")
+	gen=$("$T/storm_lib" protocol_version 3 "$C/server.pem" "$C/server.key" "$C/other-ca.pem")
 	kill -CONT $ATPID
 	sleep 1.5
 	kill -0 $ATPID 2>/dev/null && pass "${name}_tracer_runs_on" || fail "${name}_tracer_runs_on" "it exited"
