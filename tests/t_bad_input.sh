@@ -1,5 +1,5 @@
 #!/bin/bash
-# Bad input: each case exits non-zero with one line on stderr that names the problem (a JSON
+# Bad input (20 cases): each case exits non-zero with one line on stderr that names the problem (a JSON
 # object with "error" under -j; argp's "Try `alerttrace --help'" hint may follow a usage error),
 # and leaves nothing behind: no TC filter or clsact qdisc on the interfaces of the namespace it
 # ran in, no /run/alerttrace/PID record, no process. The witnesses are tc's own listing, the
@@ -107,6 +107,8 @@ case_ interval_negative "interval '-5'" -- -i lo -H -- -5
 case_ count_zero "count '0'" -- -i lo -H 1 0
 case_ unknown_long_flag "frobnicate" -- --frobnicate
 case_ unknown_short_flag "'-Z'|-- 'Z'" -- -Z
+case_ iface_without_the_wire_source "-i.*--no-wire" -- --no-wire -i lo
+case_ lib_without_the_library_source "--lib.*--no-lib" -- --no-lib -i lo --lib "$T/lib/libssl.so.3"
 case_ flag_missing_argument "(argument.*'-?p'|'-p'.*argument)" -- -i lo -p
 
 # --lib on a TLS library: hooked, and an alert through it reported.

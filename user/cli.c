@@ -299,6 +299,11 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 	case ARGP_KEY_END:
 		if (o->no_wire && o->no_lib)
 			usage_err(state, "--no-wire and --no-lib leave nothing to trace");
+		/* An option of a source left out would be ignored without a word. */
+		if (o->no_wire && o->ifaces)
+			usage_err(state, "-i needs the wire source: drop --no-wire");
+		if (o->no_lib && o->nlibs)
+			usage_err(state, "--lib needs the library source: drop --no-lib");
 		if (o->sent_only && o->received_only)
 			usage_err(state, "--sent and --received exclude each other");
 		if (o->interval && !o->hist && !o->textfile)
