@@ -97,7 +97,7 @@ case_ unknown_interface "nosuchif0" -- -i lo,nosuchif0
 case_ lib_directory "$T/dir.*not a regular file" -- -i lo --lib "$T/dir"
 case_ lib_not_elf "$T/text.so.*not an ELF" -- -i lo --lib "$T/text.so"
 case_ lib_not_tls "$T/lib/libz.so.1.*not a TLS library" -- -i lo --lib "$T/lib/libz.so.1"
-case_ lib_missing "$T/nosuch.so.*(no such file|No such file)" -- -i lo --lib "$T/nosuch.so"
+case_ lib_missing "$T/nosuch.so.*no such file" -- -i lo --lib "$T/nosuch.so"
 case_ lib_not_tls_next_to_a_good_one "$T/lib/libz.so.1" -- --no-wire --lib "$T/lib/libssl.so.3" \
 	--lib "$T/lib/libz.so.1"
 case_ pid_not_running "pid $gone" -- -i lo -p $gone

@@ -4,7 +4,6 @@
  * (https://prometheus.io/docs/instrumenting/exposition_formats/), rendered here and written as a
  * node_exporter textfile; metrics_http.c serves the same text over HTTP.
  */
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -31,14 +30,6 @@ struct series {
 	__u8 source, direction, level, code, encrypted;
 	char comm[COMM_LABEL_MAX];
 };
-
-const char *errtext(int e, char *buf, size_t n)
-{
-	snprintf(buf, n, "%s", strerror(e));
-	if (buf[0])
-		buf[0] = tolower((unsigned char)buf[0]);
-	return buf;
-}
 
 void seterr(char *err, size_t errlen, const char *fmt, ...)
 {

@@ -446,15 +446,16 @@ static const char *named_failure(struct lib_tracer *lt, const char *path, char *
 	struct disc_fent *f;
 	struct stat st;
 	struct lib *l;
+	char e[64];
 	int h;
 
 	if (stat(path, &st) < 0) {
-		snprintf(why, n, "cannot open: %s", strerror(errno));
+		snprintf(why, n, "cannot open: %s", errtext(errno, e, sizeof(e)));
 		return why;
 	}
 	f = disc_find(&lt->disc, st.st_dev, st.st_ino);
 	if (!f || f->val < 0 || f->val >= lt->nlibs)
-		return "it changed while it was analysed";
+		return "it could not be analysed (it changed while read, or too many libraries)";
 	l = lt->libs[f->val];
 	if (l->refused)
 		return l->plan.why;
