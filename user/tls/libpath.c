@@ -303,7 +303,7 @@ static void prepare(void *ctx, const char *path)
 }
 
 /* A named file that cannot be opened still gets a line in the report. */
-static int scan_extra(struct lib_tracer *lt, const char *path)
+int lp_scan_extra(struct lib_tracer *lt, const char *path)
 {
 	struct stat st;
 	struct lib *l;
@@ -440,59 +440,6 @@ cleanup:
 	return err;
 }
 
-/* Why the file a --lib named is not hooked, or NULL when at least one of its hooks is. */
-static const char *named_failure(struct lib_tracer *lt, const char *path, char *why, size_t n)
-{
-	struct disc_fent *f;
-	struct stat st;
-	struct lib *l;
-	char e[64];
-	int h;
-
-	if (stat(path, &st) < 0) {
-		snprintf(why, n, "cannot open: %s", errtext(errno, e, sizeof(e)));
-		return why;
-	}
-	f = disc_find(&lt->disc, st.st_dev, st.st_ino);
-	if (!f || f->val < 0 || f->val >= lt->nlibs)
-		return "it could not be analysed (it changed while read, or too many libraries)";
-	l = lt->libs[f->val];
-	if (l->refused)
-		return l->plan.why;
-	if (l->nlinks > 0)
-		return NULL;
-	for (h = 0; h < l->plan.nhooks && !l->why[h][0]; h++)
-		;
-	snprintf(why, n, "no hook could be placed%s%s%s", h < l->plan.nhooks ? " (" : "",
-		 h < l->plan.nhooks ? l->why[h] : "", h < l->plan.nhooks ? ")" : "");
-	return why;
-}
-
-int libs_hook_named(struct lib_tracer *lt, char *msg, size_t n)
-{
-	char why[300], buf[PATH_MAX + 64];
-	const char *w;
-	int i;
-
-	if (!lt)
-		return -EINVAL;
-	if (lt->named_done)
-		return 0;
-	lt->named_done = true;
-	for (i = 0; lt->extra[i]; i++)
-		scan_extra(lt, lt->extra[i]);
-	for (i = 0; lt->extra[i]; i++) {
-		w = named_failure(lt, lt->extra[i], why, sizeof(why));
-		if (!w)
-			continue;
-		snprintf(msg, n, "--lib '%s' cannot be hooked: %s: give a TLS library (libssl, "
-			 "libgnutls), a program that links one, or a Go program",
-			 text_safe(lt->extra[i], buf, sizeof(buf)), w);
-		return -EINVAL;
-	}
-	return 0;
-}
-
 int libs_scan(struct lib_tracer *lt)
 {
 	int n = 0, nprocs = 0, nfiles = 0, rc, i;
@@ -503,7 +450,7 @@ int libs_scan(struct lib_tracer *lt)
 	if (!lt->scanned) {
 		lt->scanned = true;
 		for (i = 0; !lt->named_done && lt->extra[i]; i++)
-			n += scan_extra(lt, lt->extra[i]);
+			n += lp_scan_extra(lt, lt->extra[i]);
 		lt->named_done = true;
 		n += disc_scan_static(&lt->disc);
 	}

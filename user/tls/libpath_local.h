@@ -89,5 +89,8 @@ struct lib_tracer {
 /* Detach n probes at once, in parallel (each close waits in the kernel). */
 void lp_destroy_links(struct lp_link *links, int n);
 void lp_hook_lib(struct lib_tracer *lt, struct lib *l);
+/* Look at one file of --lib (libpath.c): hooked, refused with a reason, or listed as unopenable.
+ * Returns 1 when it was hooked. */
+int lp_scan_extra(struct lib_tracer *lt, const char *path);
 
 #endif
