@@ -85,7 +85,8 @@ static const struct argp_option options[] = {
 	{"timestamp", 'T', NULL, 0, "Include a time column", 0},
 	{"json", 'j', NULL, 0, "One JSON object per line", 0},
 	{"verbose", 'v', NULL, 0, "Verbose: libbpf's log and the verifier's output", 0},
-	{"lib", OPT_LIB, "PATH", 0, "Also hook this TLS library or binary (repeatable)", 0},
+	{"lib", OPT_LIB, "PATH", 0,
+	 "Also hook this TLS library or binary (repeatable); an error if it cannot be hooked", 0},
 	{"no-wire", OPT_NO_WIRE, NULL, 0, "No TC classifier: library events only", 0},
 	{"no-lib", OPT_NO_LIB, NULL, 0, "No library hooks: wire events only", 0},
 	{"list-alerts", OPT_LIST_ALERTS, NULL, 0, "Print the TLS alert table and exit", 0},
@@ -117,6 +118,68 @@ usage_err(struct argp_state *state, const char *fmt, ...)
 	if (!json_usage)
 		argp_error(state, "%s", msg);
 	p_err("%s", msg);
+	exit(argp_err_exit_status);
+}
+
+/*
+ * With -j, argp's own errors (an unknown option, a missing option argument: getopt prints them)
+ * are JSON too: the silent first pass (scan_json) keeps the word at fault, and this says what is
+ * wrong with it, as argp would, in one line.
+ */
+static const struct argp_option *find_long(const char *w, size_t len)
+{
+	const struct argp_option *o, *hit = NULL;
+
+	for (o = options; o->name || o->key; o++) {
+		if (!o->name || (o->flags & OPTION_HIDDEN) || strncmp(o->name, w, len))
+			continue;
+		if (strlen(o->name) == len)
+			return o;
+		if (hit)
+			return NULL; /* an ambiguous abbreviation */
+		hit = o;
+	}
+	return hit;
+}
+
+static const struct argp_option *find_short(int key)
+{
+	const struct argp_option *o;
+
+	for (o = options; o->name || o->key; o++)
+		if (o->key == key && key < 0x100)
+			return o;
+	return NULL;
+}
+
+static void __attribute__((noreturn)) json_argp_error(const char *w)
+{
+	const struct argp_option *o;
+	const char *c;
+
+	if (!strncmp(w, "--", 2)) {
+		const char *eq = strchr(w, '=');
+		size_t len = eq ? (size_t)(eq - w - 2) : strlen(w + 2);
+
+		o = find_long(w + 2, len);
+		if (o && o->arg && !eq)
+			p_err("option '--%s' needs an argument: see alerttrace --help", o->name);
+		else if (o && !o->arg && eq)
+			p_err("option '--%s' takes no argument: see alerttrace --help", o->name);
+		else
+			p_err("unknown option '%.*s': see alerttrace --help", (int)(len + 2), w);
+		exit(argp_err_exit_status);
+	}
+	for (c = w + 1; *c; c++) {
+		o = find_short(*c);
+		if (!o || (o->flags & OPTION_HIDDEN)) {
+			p_err("unknown option '-%c': see alerttrace --help", *c);
+			exit(argp_err_exit_status);
+		}
+		if (o->arg)
+			break;
+	}
+	p_err("option '%s' needs an argument: see alerttrace --help", w);
 	exit(argp_err_exit_status);
 }
 
@@ -236,6 +299,11 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 	case ARGP_KEY_END:
 		if (o->no_wire && o->no_lib)
 			usage_err(state, "--no-wire and --no-lib leave nothing to trace");
+		/* An option of a source left out would be ignored without a word. */
+		if (o->no_wire && o->ifaces)
+			usage_err(state, "-i needs the wire source: drop --no-wire");
+		if (o->no_lib && o->nlibs)
+			usage_err(state, "--lib needs the library source: drop --no-lib");
 		if (o->sent_only && o->received_only)
 			usage_err(state, "--sent and --received exclude each other");
 		if (o->interval && !o->hist && !o->textfile)
@@ -250,12 +318,30 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 }
 
 /* The first pass only looks for -j, with argp's own rules (clusters, abbreviations, option
- * arguments), so that a usage error before -j on the line is JSON too. */
+ * arguments), so that a usage error before -j on the line is JSON too; and keeps the word argp
+ * stumbled on (state->next is past it). */
+struct scan {
+	bool json;
+	const char *bad;
+};
+
 static error_t scan_json(int key, char *arg, struct argp_state *state)
 {
+	struct scan *sc = state->input;
+
 	if (key == 'j')
-		*(bool *)state->input = true;
+		sc->json = true;
+	if (key == ARGP_KEY_ERROR && !sc->bad && state->next > 0 && state->next <= state->argc)
+		sc->bad = state->argv[state->next - 1];
 	return key < ARGP_KEY_END ? 0 : ARGP_ERR_UNKNOWN; /* options and arguments: taken */
+}
+
+/* argp's --version and -V, which the first pass does not know (it has no version). */
+static bool is_version(const char *w)
+{
+	size_t n = strlen(w);
+
+	return !strcmp(w, "-V") || (n > 3 && !strncmp(w, "--version", n));
 }
 
 int cli_parse(int argc, char **argv, struct at_opts *o)
@@ -263,12 +349,21 @@ int cli_parse(int argc, char **argv, struct at_opts *o)
 	static const struct argp argp = {options, parse_arg, NULL, doc, NULL, NULL, NULL};
 	static const struct argp scan = {options, scan_json, NULL, NULL, NULL, NULL, NULL};
 	const char *version = argp_program_version;
+	struct scan sc = {};
+	int i;
 
 	memset(o, 0, sizeof(*o));
-	/* Silent, and without --version, which argp would print (and not exit: ARGP_NO_EXIT). */
+	/* Silent (--help prints nothing here, and does not exit), and without --version, which
+	 * argp would print. */
 	argp_program_version = NULL;
-	argp_parse(&scan, argc, argv, ARGP_SILENT | ARGP_NO_EXIT, NULL, &json_usage);
+	argp_parse(&scan, argc, argv, ARGP_NO_ERRS | ARGP_NO_EXIT, NULL, &sc);
 	argp_program_version = version;
+	/* argp stops at the first error: a -j after it counts too (as a word of its own). */
+	for (i = 1; sc.bad && !sc.json && i < argc && strcmp(argv[i], "--"); i++)
+		sc.json = !strcmp(argv[i], "-j") || !strcmp(argv[i], "--json");
+	json_usage = sc.json;
 	log_set_json(json_usage);
+	if (json_usage && sc.bad && !is_version(sc.bad))
+		json_argp_error(sc.bad);
 	return argp_parse(&argp, argc, argv, 0, NULL, o);
 }

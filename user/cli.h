@@ -46,8 +46,8 @@ struct at_opts {
 
 /* Parses argv into o and sets the log sink's JSON mode (-j anywhere on the line). Returns 0, or
  * exits with argp's status on a usage error: argp's message and its "Try --help" line (bcc's
- * behaviour), or with -j one {"error":...} line. argp's own errors (an unknown option, a missing
- * argument) stay argp's text. */
+ * behaviour), or with -j one {"error":...} line, argp's own errors (an unknown option, a missing
+ * argument) included. */
 int cli_parse(int argc, char **argv, struct at_opts *o);
 
 #endif

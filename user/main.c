@@ -69,6 +69,8 @@ static void collect(struct tracer *t, bool tick)
 		.version = AT_VERSION,
 		.with_pid = t->o->metrics_pid,
 	};
+	/* The last textfile error: said once, not at every write, until a write works again. */
+	static char failing[256];
 	char msg[256];
 
 	if (hist_collect(&t->hist) < 0)
@@ -76,9 +78,32 @@ static void collect(struct tracer *t, bool tick)
 	if (!t->metrics)
 		return;
 	metrics_publish(&t->hist.totals, &mi);
-	if (t->o->textfile && (tick || !t->o->interval) &&
-	    metrics_write_textfile(t->o->textfile, &t->hist.totals, &mi, msg, sizeof(msg)))
-		p_err("%s", msg);
+	if (!t->o->textfile || (!tick && t->o->interval))
+		return;
+	if (metrics_write_textfile(t->o->textfile, &t->hist.totals, &mi, msg, sizeof(msg))) {
+		if (strcmp(msg, failing))
+			p_err("%s; retrying every %s without a new message until it works", msg,
+			      t->o->interval ? "interval" : "second");
+		snprintf(failing, sizeof(failing), "%s", msg);
+	} else if (failing[0]) {
+		p_info("metrics file written again");
+		failing[0] = 0;
+	}
+}
+
+/* What can be checked before anything is loaded: the processes of -p exist, the textfile's
+ * directory takes a file. 0 or -errno with one line in msg. */
+static int check_start(const struct at_opts *o, char *msg, size_t n)
+{
+	int i;
+
+	for (i = 0; i < o->npids; i++)
+		if (kill(o->pids[i], 0) && errno == ESRCH) {
+			snprintf(msg, n, "no process with pid %u (-p): give the pid of a running "
+				 "process", o->pids[i]);
+			return -ESRCH;
+		}
+	return o->textfile ? metrics_check_textfile(o->textfile, msg, n) : 0;
 }
 
 static void print_interval(struct tracer *t)
@@ -115,6 +140,11 @@ static int run(struct at_opts *o)
 
 	if (!tracer_have_caps()) {
 		p_err("need root, or CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN: run with sudo");
+		return 1;
+	}
+	err = check_start(o, msg, sizeof(msg));
+	if (err) {
+		p_err("%s", msg);
 		return 1;
 	}
 	signal(SIGINT, on_signal);

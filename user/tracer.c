@@ -283,6 +283,10 @@ int tracer_start_libs(struct tracer *t, char *msg, size_t n)
 		p_err("discovery at exec is off (%s): new libraries are found by the rescan every "
 		      "second", strerror(-err));
 	libs_set_execwatch(t->libs, t->ew);
+	/* A file the user named that cannot be hooked is an error, before the host is scanned. */
+	err = libs_hook_named(t->libs, msg, n);
+	if (err)
+		return err;
 	err = libs_scan(t->libs);
 	if (err < 0) {
 		snprintf(msg, n, "cannot scan processes for TLS libraries: %s", strerror(-err));

@@ -4,7 +4,6 @@
  * (https://prometheus.io/docs/instrumenting/exposition_formats/), rendered here and written as a
  * node_exporter textfile; metrics_http.c serves the same text over HTTP.
  */
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -31,14 +30,6 @@ struct series {
 	__u8 source, direction, level, code, encrypted;
 	char comm[COMM_LABEL_MAX];
 };
-
-const char *errtext(int e, char *buf, size_t n)
-{
-	snprintf(buf, n, "%s", strerror(e));
-	if (buf[0])
-		buf[0] = tolower((unsigned char)buf[0]);
-	return buf;
-}
 
 void seterr(char *err, size_t errlen, const char *fmt, ...)
 {
@@ -226,19 +217,23 @@ int metrics_render(FILE *f, const struct agg_table *totals, const struct metrics
 
 /* ---- textfile ------------------------------------------------------------------------------ */
 
-int metrics_write_textfile(const char *path, const struct agg_table *totals,
-			   const struct metrics_info *info, char *err, size_t errlen)
+/*
+ * The temporary file next to path: ".NAME.XXXXXX" (the collector reads only *.prom, and mkstemp's
+ * suffix has no dot), created. Returns its fd with *dirp and *tmpp allocated, or a negative errno
+ * with one line in err and nothing allocated.
+ */
+static int open_tmp(const char *path, char **dirp, char **tmpp, char *err, size_t errlen)
 {
 	char *dir = NULL, *tmp = NULL, ebuf[64], safe[256], dsafe[256];
 	const char *slash, *base;
-	int fd = -1, dfd, ret = 0;
-	FILE *f = NULL;
+	int fd;
 
-	text_safe(path, safe, sizeof(safe));
+	*dirp = *tmpp = NULL;
 	if (!path || !*path) {
 		seterr(err, errlen, "empty metrics file path");
 		return -EINVAL;
 	}
+	text_safe(path, safe, sizeof(safe));
 	slash = strrchr(path, '/');
 	base = slash ? slash + 1 : path;
 	if (!*base || !strcmp(base, ".") || !strcmp(base, "..")) {
@@ -252,24 +247,52 @@ int metrics_write_textfile(const char *path, const struct agg_table *totals,
 		dir = strdup("/");
 	else
 		dir = strndup(path, slash - path);
-	/* ".NAME.XXXXXX": the collector reads only *.prom, and mkstemp's suffix has no dot. */
 	if (!dir || asprintf(&tmp, "%s/.%s.XXXXXX", dir, base) < 0) {
-		tmp = NULL;
-		ret = -ENOMEM;
+		free(dir);
 		seterr(err, errlen, "cannot write metrics file '%s': out of memory", safe);
-		goto cleanup;
+		return -ENOMEM;
 	}
 	fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0) {
-		ret = -errno;
+		fd = -errno;
 		text_safe(dir, dsafe, sizeof(dsafe));
 		seterr(err, errlen, "cannot write metrics file '%s': cannot create a file in '%s': "
 		       "%s (the directory must exist and be writable)", safe, dsafe,
-		       errtext(-ret, ebuf, sizeof(ebuf)));
+		       errtext(-fd, ebuf, sizeof(ebuf)));
 		free(tmp);
-		tmp = NULL;
-		goto cleanup;
+		free(dir);
+		return fd;
 	}
+	*dirp = dir;
+	*tmpp = tmp;
+	return fd;
+}
+
+int metrics_check_textfile(const char *path, char *err, size_t errlen)
+{
+	char *dir, *tmp;
+	int fd = open_tmp(path, &dir, &tmp, err, errlen);
+
+	if (fd < 0)
+		return fd;
+	close(fd);
+	unlink(tmp);
+	free(tmp);
+	free(dir);
+	return 0;
+}
+
+int metrics_write_textfile(const char *path, const struct agg_table *totals,
+			   const struct metrics_info *info, char *err, size_t errlen)
+{
+	char *dir, *tmp, ebuf[64], safe[256];
+	int fd, dfd, ret = 0;
+	FILE *f = NULL;
+
+	fd = open_tmp(path, &dir, &tmp, err, errlen);
+	if (fd < 0)
+		return fd;
+	text_safe(path, safe, sizeof(safe));
 	/* mkstemp makes 0600; the collector usually runs as another user. */
 	if (fchmod(fd, 0644) < 0 || !(f = fdopen(fd, "w"))) {
 		ret = -errno;

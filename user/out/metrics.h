@@ -61,5 +61,8 @@ void metrics_stop(void);
  */
 int metrics_write_textfile(const char *path, const struct agg_table *totals,
 			   const struct metrics_info *info, char *err, size_t errlen);
+/* At start: the textfile's directory takes a file (one made and removed there). 0, or a negative
+ * errno with one line in err. */
+int metrics_check_textfile(const char *path, char *err, size_t errlen);
 
 #endif

@@ -7,8 +7,6 @@
 
 #define METRICS_CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
 
-/* strerror, lower-cased for our one-line messages ("address already in use"). */
-const char *errtext(int e, char *buf, size_t n);
 /* printf into err (errlen bytes); a no-op when err is NULL. */
 void __attribute__((format(printf, 3, 4))) seterr(char *err, size_t errlen, const char *fmt, ...);
 

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* Output safety and strict parsing; the escaping rules are tabulated in strutil.h. */
+#include <ctype.h>
 #include <errno.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "strutil.h"
@@ -239,4 +241,12 @@ int parse_list_u32(const char *s, unsigned long max, __u32 *out, int cap)
 			return count;
 		p = comma + 1;
 	}
+}
+
+const char *errtext(int e, char *buf, size_t n)
+{
+	snprintf(buf, n, "%s", strerror(e));
+	if (buf[0])
+		buf[0] = tolower((unsigned char)buf[0]);
+	return buf;
 }

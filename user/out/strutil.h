@@ -32,6 +32,8 @@ void json_str(FILE *f, const char *s);
  * buf when n > 0. Returns buf ("" when n == 0; NULL s is treated as "").
  */
 const char *text_safe(const char *s, char *buf, size_t n);
+/* strerror(e), lower-cased for our one-line messages ("address already in use"), in buf. */
+const char *errtext(int e, char *buf, size_t n);
 
 /* Write s as a Prometheus label value, quotes included (see the table above). */
 void prom_label(FILE *f, const char *s);

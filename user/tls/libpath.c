@@ -303,7 +303,7 @@ static void prepare(void *ctx, const char *path)
 }
 
 /* A named file that cannot be opened still gets a line in the report. */
-static int scan_extra(struct lib_tracer *lt, const char *path)
+int lp_scan_extra(struct lib_tracer *lt, const char *path)
 {
 	struct stat st;
 	struct lib *l;
@@ -449,8 +449,9 @@ int libs_scan(struct lib_tracer *lt)
 		return -EINVAL;
 	if (!lt->scanned) {
 		lt->scanned = true;
-		for (i = 0; lt->extra[i]; i++)
-			n += scan_extra(lt, lt->extra[i]);
+		for (i = 0; !lt->named_done && lt->extra[i]; i++)
+			n += lp_scan_extra(lt, lt->extra[i]);
+		lt->named_done = true;
 		n += disc_scan_static(&lt->disc);
 	}
 	rc = disc_scan_procs(&lt->disc, &nprocs, &nfiles);

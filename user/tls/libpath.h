@@ -28,6 +28,10 @@ struct lib_tracer;
 
 /* Open and load bpf/ossl.bpf.c sharing the ring buffer map ringbuf_fd. Returns 0 or -errno. */
 int libs_open(struct lib_tracer **lt, const struct libs_opts *o, int ringbuf_fd);
+/* The files of --lib (libs_opts.extra) first: each must end with at least one hook attached.
+ * 0, or -EINVAL with one line in msg naming the first that cannot be hooked and why. libs_scan
+ * looks at them itself when this was not called. */
+int libs_hook_named(struct lib_tracer *lt, char *msg, size_t n);
 /* Scan /proc/PID/maps (and the linker cache on the first call); hook new files.
  * Returns the number of libraries hooked by this call, or -errno when /proc cannot be read. */
 int libs_scan(struct lib_tracer *lt);

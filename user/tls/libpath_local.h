@@ -78,6 +78,7 @@ struct lib_tracer {
 	int naux;
 	struct cent *cache;
 	bool scanned;
+	bool named_done;	/* the files of --lib were looked at (libs_hook_named) */
 	int reported;		/* libs[0 .. reported-1] are in a report already */
 	struct disc disc;
 	struct execwatch *ew;	/* discovery at exec, NULL: the rescan alone */
@@ -88,5 +89,8 @@ struct lib_tracer {
 /* Detach n probes at once, in parallel (each close waits in the kernel). */
 void lp_destroy_links(struct lp_link *links, int n);
 void lp_hook_lib(struct lib_tracer *lt, struct lib *l);
+/* Look at one file of --lib (libpath.c): hooked, refused with a reason, or listed as unopenable.
+ * Returns 1 when it was hooked. */
+int lp_scan_extra(struct lib_tracer *lt, const char *path);
 
 #endif

@@ -416,6 +416,12 @@ static int attach_hook(struct tc_link *l, bool ingress, int prog_fd, int prio)
 	return bpf_tc_attach(&hook, &opts);
 }
 
+/* Changing qdiscs and filters is CAP_NET_ADMIN's, which CAP_SYS_ADMIN does not include. */
+static const char *perm_hint(int err)
+{
+	return err == -EPERM ? " (needs CAP_NET_ADMIN: run with sudo)" : "";
+}
+
 int tc_attach_all(struct tc_set *ts, const int *ifindexes, int n, int prog_in, int prog_out,
 		  char *err, size_t errlen)
 {
@@ -460,8 +466,8 @@ int tc_attach_all(struct tc_set *ts, const int *ifindexes, int n, int prog_in, i
 			snprintf(l->ifname, sizeof(l->ifname), "if%d", l->ifindex);
 		ret = bpf_tc_hook_create(&hook);
 		if (ret && ret != -EEXIST) {
-			snprintf(err, errlen, "cannot create a clsact qdisc on %s: %s", l->ifname,
-				 strerror(-ret));
+			snprintf(err, errlen, "cannot create a clsact qdisc on %s: %s%s", l->ifname,
+				 strerror(-ret), perm_hint(ret));
 			goto fail;
 		}
 		if (ret == 0)
@@ -478,8 +484,8 @@ int tc_attach_all(struct tc_set *ts, const int *ifindexes, int n, int prog_in, i
 			ret = attach_hook(l, false, prog_out, ts->prio);
 		}
 		if (ret) {
-			snprintf(err, errlen, "cannot attach the TC classifier to %s: %s", l->ifname,
-				 strerror(-ret));
+			snprintf(err, errlen, "cannot attach the TC classifier to %s: %s%s",
+				 l->ifname, strerror(-ret), perm_hint(ret));
 			goto fail;
 		}
 		l->egress = true;
