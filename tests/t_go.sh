@@ -300,7 +300,8 @@ bg unshare -m --propagation private sh -c 'mount -t tmpfs alerttrace-test /usr/l
 	"$AT" --no-wire -j -v >"$T/$n.at" 2>"$T/$n.at.err"
 ATPID=$!
 if wait_for "$T/$n.at.err" "Tracing TLS alerts" 20; then
-	grep -q "libs: /usr/local/bin/tlspeer-at-test: go go.*probes attached" "$T/$n.at.err" &&
+	# The binary directories are scanned right after the ready line.
+	wait_for "$T/$n.at.err" "libs: /usr/local/bin/tlspeer-at-test: go go.*probes attached" 10 &&
 		pass ${n}_hooked_by_the_start_up_scan ||
 		fail ${n}_hooked_by_the_start_up_scan "$(grep tlspeer-at-test "$T/$n.at.err" | head -3)"
 	exec_rounds $n 3 "$PX" nsenter -t "$ATPID" -m /usr/local/bin/tlspeer-at-test
