@@ -1,6 +1,6 @@
 #!/bin/bash
 # Least privilege: the tracer run as a user of its own (not root), holding exactly the capability
-# set README.md documents (CAP_BPF CAP_PERFMON CAP_NET_ADMIN CAP_SYS_ADMIN CAP_SYS_PTRACE
+# set of dist/alerttrace.service (CAP_BPF CAP_PERFMON CAP_NET_ADMIN CAP_SYS_ADMIN CAP_SYS_PTRACE
 # CAP_DAC_READ_SEARCH, as ambient capabilities through setpriv), sees both sources work on alerts
 # of root's processes:
 #  - the peers, both root: `openssl s_server -tls1_3` with a private copy of libssl (found only
@@ -17,7 +17,9 @@
 need_root privilege
 test_prologue privilege openssl setpriv capsh unshare useradd userdel python3
 U=atpriv$$
-SET=bpf,perfmon,net_admin,sys_admin,sys_ptrace,dac_read_search
+# The set the unit grants (t_service.sh checks it is the one README.md documents), as setpriv names.
+SET=$(sed -n 's/^AmbientCapabilities=//p' "$TOP/dist/alerttrace.service" | tr 'A-Z ' 'a-z,' | sed 's/cap_//g')
+[ -n "$SET" ] || { fail privilege_set "no AmbientCapabilities= in dist/alerttrace.service"; exit 1; }
 useradd --system --no-create-home --shell /usr/sbin/nologin "$U" ||
 	{ fail privilege_user "useradd $U failed"; exit 1; }
 priv_cleanup() { at_cleanup; userdel "$U" 2>/dev/null; }
