@@ -4,12 +4,16 @@
  *   CAP_BPF, CAP_PERFMON  BPF maps and programs; raw tracepoints and uprobes (CAP_SYS_ADMIN
  *                         grants both: bpf_capable(), perfmon_capable())
  *   CAP_NET_ADMIN         the clsact qdisc and the TC filters of the wire source
- *   CAP_SYS_ADMIN         the uprobe PMU: since "perf: Revert to requiring CAP_SYS_ADMIN for
- *                         uprobes" (CVE-2025-38466; 6.15.7, 6.12.39, 6.6.99, 6.1.146 and later)
- *                         perf_uprobe_event_init() asks for it; also opening /proc/PID/map_files
- *                         and setns() into other network namespaces
  *   CAP_SYS_PTRACE        /proc/PID/maps, /proc/PID/root and /proc/PID/fd of other users
  *   CAP_DAC_READ_SEARCH   the directories /proc/PID/fd and /proc/PID/map_files (mode 0500)
+ * Not required, a run goes on without them:
+ *   CAP_CHECKPOINT_RESTORE (or CAP_SYS_ADMIN) opening /proc/PID/map_files: libraries replaced
+ *                         on disk, or in another mount namespace's private mount
+ *   CAP_SYS_ADMIN         setns() into other network namespaces: the owners of their sockets
+ *                         older than the tracer; and uprobes on a kernel without uprobe_multi
+ *                         links (before 6.6) that has the fix of CVE-2025-38466 ("perf: Revert
+ *                         to requiring CAP_SYS_ADMIN for uprobes": 6.1.146, 5.15.189, 5.10.240),
+ *                         whose perf-event uprobes want it: then it is required
  * RLIMIT_MEMLOCK needs nothing: BPF memory is charged to the memory cgroup since Linux 5.11.
  */
 #include <errno.h>
@@ -20,6 +24,7 @@
 #include <linux/perf_event.h>
 #include <sys/syscall.h>
 #include "caps.h"
+#include "umulti.h"
 
 static __u64 effective(void)
 {
@@ -85,7 +90,10 @@ int caps_missing(const struct caps_need *need, char *buf, size_t len)
 			add(buf, len, &n, "CAP_NET_ADMIN", "removing TC filters");
 		return n;
 	}
-	if (need->lib && !sys_admin && uprobe_wants_sys_admin()) {
+	/* uprobe_multi links need CAP_BPF and CAP_PERFMON only; without them, ask the PMU. Which
+	 * one applies cannot be told before CAP_BPF and CAP_PERFMON are there: name those first. */
+	if (need->lib && !sys_admin && HAS(CAP_BPF) && HAS(CAP_PERFMON) && !um_supported() &&
+	    uprobe_wants_sys_admin()) {
 		/* It grants what CAP_BPF and CAP_PERFMON would: name it alone. */
 		add(buf, len, &n, "CAP_SYS_ADMIN", "the library source's uprobes on this kernel");
 		sys_admin = true;
