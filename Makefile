@@ -47,7 +47,7 @@ endif
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all deps run test test-versions static bench clean format lint tests
+.PHONY: all deps run test test-versions static bench clean format lint tests install uninstall
 
 all: alerttrace
 
@@ -123,6 +123,32 @@ $(OUTPUT)/tests/%: tests/%.c $(LIB_OBJS) $(wildcard tests/*.h) | $(OUTPUT)/tests
 $(OUTPUT)/bench/%: bench/%.c $(LIB_OBJS) | $(OUTPUT)/bench
 	$(call msg,BENCH,$@)
 	$(Q)$(CC) $(CFLAGS) -Itests $< $(LIB_OBJS) $(LIBS) -o $@
+
+# make install [PREFIX=/usr/local] [DESTDIR=]: the binary, alerttrace(8), the systemd unit (its
+# ExecStart names $(SBINDIR)), the system user it runs as (sysusers.d) and bash completion.
+PREFIX ?= /usr/local
+SBINDIR ?= $(PREFIX)/sbin
+MAN8DIR ?= $(PREFIX)/share/man/man8
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+INSTALLED := $(SBINDIR)/alerttrace $(MAN8DIR)/alerttrace.8 $(UNITDIR)/alerttrace.service \
+	     $(SYSUSERSDIR)/alerttrace.conf $(BASHCOMPDIR)/alerttrace
+
+install: alerttrace
+	$(Q)install -d $(addprefix $(DESTDIR),$(SBINDIR) $(MAN8DIR) $(UNITDIR) $(SYSUSERSDIR) $(BASHCOMPDIR))
+	$(call msg,INSTALL,$(DESTDIR)$(SBINDIR)/alerttrace)
+	$(Q)install -m 0755 alerttrace $(DESTDIR)$(SBINDIR)/alerttrace
+	$(Q)install -m 0644 doc/alerttrace.8 $(DESTDIR)$(MAN8DIR)/alerttrace.8
+	$(Q)sed 's|@SBINDIR@|$(SBINDIR)|g' dist/alerttrace.service >$(DESTDIR)$(UNITDIR)/alerttrace.service
+	$(Q)chmod 0644 $(DESTDIR)$(UNITDIR)/alerttrace.service
+	$(Q)install -m 0644 dist/alerttrace.sysusers $(DESTDIR)$(SYSUSERSDIR)/alerttrace.conf
+	$(Q)install -m 0644 dist/alerttrace.bash-completion $(DESTDIR)$(BASHCOMPDIR)/alerttrace
+
+# The files install wrote; the directories stay (they may hold others' files).
+uninstall:
+	$(call msg,REMOVE,$(addprefix $(DESTDIR),$(INSTALLED)))
+	$(Q)rm -f $(addprefix $(DESTDIR),$(INSTALLED))
 
 format:
 	clang-format -i bpf/*.c bpf/*.h $(USER_SRCS) $(USER_HDRS) tests/*.c

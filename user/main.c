@@ -25,6 +25,7 @@
 #include "histprint.h"
 #include "metrics.h"
 #include "alerts.h"
+#include "caps.h"
 #include "cli.h"
 #include "libpath.h"
 #include "execwatch.h"
@@ -129,6 +130,17 @@ static int next_gather(int ms, __u64 n)
 	return next < AT_GATHER_MIN_MS ? AT_GATHER_MIN_MS : (int)next;
 }
 
+/* One line naming every capability these sources lack (caps.c says what each is for). */
+static bool have_caps(const struct caps_need *need)
+{
+	char missing[512];
+	int n = caps_missing(need, missing, sizeof(missing));
+
+	if (n)
+		p_err("missing %s: run with sudo or grant %s", missing, n > 1 ? "them" : "it");
+	return !n;
+}
+
 static int run(struct at_opts *o)
 {
 	__u64 next_scan = 0, next_collect, next_print, printed = 0;
@@ -138,10 +150,8 @@ static int run(struct at_opts *o)
 	char msg[256];
 	int err;
 
-	if (!tracer_have_caps()) {
-		p_err("need root, or CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN: run with sudo");
+	if (!have_caps(&(struct caps_need){.wire = !o->no_wire, .lib = !o->no_lib}))
 		return 1;
-	}
 	err = check_start(o, msg, sizeof(msg));
 	if (err) {
 		p_err("%s", msg);
@@ -267,10 +277,8 @@ int main(int argc, char **argv)
 	case AT_SELFTEST:
 		return selftest_run(&o);
 	case AT_CLEANUP:
-		if (!tracer_have_caps()) {
-			p_err("need root, or CAP_BPF and CAP_NET_ADMIN: run with sudo");
+		if (!have_caps(&(struct caps_need){.cleanup = true}))
 			return 1;
-		}
 		p_info("removed %d stale alerttrace filter(s)", tc_cleanup_stale(true));
 		return 0;
 	case AT_RUN:

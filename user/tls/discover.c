@@ -314,7 +314,9 @@ int disc_scan_pid(struct disc *d, int pid, int *nfiles)
 			n += d->consider(d->ctx, path, "", makedev(maj, min), ino, named);
 			continue;
 		}
-		if (access(full, F_OK))
+		/* AT_EACCESS: access(2) would drop our capabilities for a non-root uid, and
+		 * /proc/PID/root of another user needs CAP_SYS_PTRACE. */
+		if (faccessat(AT_FDCWD, full, F_OK, AT_EACCESS))
 			/* Not reachable by name (another mount namespace's private mount): the
 			 * mapping itself always is. */
 			map_file(full, sizeof(full), pid, range, rlen);

@@ -6,19 +6,22 @@
 #include <string.h>
 #include <sys/sysmacros.h>
 #include <time.h>
+#include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "elf.h"
 #include "execwatch.h"
 #include "exec.h"
 #include "exec.skel.h"
+#include "umulti.h"
 
 #define MAX_LDSO 64
 
 struct execwatch {
 	struct exec_bpf *skel;
 	struct ring_buffer *own;	/* the exec ring alone, for ew_wait() */
-	struct bpf_link *ldso[MAX_LDSO];
+	struct bpf_link *ldso[MAX_LDSO];	/* perf-event uprobes, or */
+	int ldso_fd[MAX_LDSO];			/* uprobe_multi links (umulti.h) */
 	int nldso;
 	ew_pid_fn fn;
 	void *ctx;
@@ -46,11 +49,18 @@ int ew_open(struct execwatch **ewp, struct ring_buffer *rb, ew_pid_fn fn, void *
 		return -ENOMEM;
 	ew->fn = fn;
 	ew->ctx = ctx;
-	ew->skel = exec_bpf__open_and_load();
+	ew->skel = exec_bpf__open();
 	if (!ew->skel) {
 		err = -errno;
 		goto fail;
 	}
+	/* As a uprobe_multi link the probe on _dl_debug_state needs no CAP_SYS_ADMIN, which the
+	 * perf-event uprobe wants since the fix of CVE-2025-38466. */
+	if (um_supported())
+		um_prepare_prog(ew->skel->progs.dl_state);
+	err = exec_bpf__load(ew->skel);
+	if (err)
+		goto fail;
 	err = exec_bpf__attach(ew->skel);
 	if (err)
 		goto fail;
@@ -118,11 +128,21 @@ int ew_ldso(struct execwatch *ew, const char *path, char *why, size_t n)
 		snprintf(why, n, "no _dl_debug_state");
 		goto out;
 	}
-	ew->ldso[ew->nldso] = bpf_program__attach_uprobe(ew->skel->progs.dl_state, false, -1, path,
-							 off);
-	if (!ew->ldso[ew->nldso]) {
-		snprintf(why, n, "uprobe on _dl_debug_state failed: %s", strerror(errno));
-		goto out;
+	if (um_supported()) {
+		ew->ldso_fd[ew->nldso] = um_attach(bpf_program__fd(ew->skel->progs.dl_state), path,
+						   off, 0, false);
+		if (ew->ldso_fd[ew->nldso] < 0) {
+			snprintf(why, n, "uprobe on _dl_debug_state failed: %s",
+				 strerror(-ew->ldso_fd[ew->nldso]));
+			goto out;
+		}
+	} else {
+		ew->ldso[ew->nldso] = bpf_program__attach_uprobe(ew->skel->progs.dl_state, false,
+								 -1, path, off);
+		if (!ew->ldso[ew->nldso]) {
+			snprintf(why, n, "uprobe on _dl_debug_state failed: %s", strerror(errno));
+			goto out;
+		}
 	}
 	ew->nldso++;
 	rc = 1;
@@ -147,8 +167,11 @@ void ew_close(struct execwatch *ew)
 
 	if (!ew)
 		return;
-	for (i = 0; i < ew->nldso; i++)
+	for (i = 0; i < ew->nldso; i++) {
 		bpf_link__destroy(ew->ldso[i]);
+		if (ew->ldso_fd[i] > 0)
+			close(ew->ldso_fd[i]);
+	}
 	ring_buffer__free(ew->own);
 	exec_bpf__destroy(ew->skel);
 	free(ew);

@@ -80,12 +80,17 @@ bool um_supported(void)
 	return known;
 }
 
+void um_prepare_prog(struct bpf_program *p)
+{
+	bpf_program__set_expected_attach_type(p, UM_ATTACH_TYPE);
+}
+
 void um_prepare(struct bpf_object *obj)
 {
 	struct bpf_program *p;
 
 	bpf_object__for_each_program(p, obj)
-		bpf_program__set_expected_attach_type(p, UM_ATTACH_TYPE);
+		um_prepare_prog(p);
 }
 
 int um_attach(int prog_fd, const char *path, __u64 off, __u64 cookie, bool ret)

@@ -14,12 +14,15 @@
 #include <linux/types.h>
 
 struct bpf_object;
+struct bpf_program;
 
 /* This kernel takes uprobe_multi links (probed once), and ALERTTRACE_UPROBE_MULTI is not 0. */
 bool um_supported(void);
 /* Before the object's load: its programs as uprobe_multi programs (they can then be attached
  * only by um_attach). */
 void um_prepare(struct bpf_object *obj);
+/* The same for one program of an object that has others (raw tracepoints). */
+void um_prepare_prog(struct bpf_program *p);
 /* One link: prog at file offset off of path, bpf_get_attach_cookie() = cookie; ret: at the
  * function's return. Returns the link's fd, or -errno. */
 int um_attach(int prog_fd, const char *path, __u64 off, __u64 cookie, bool ret);

@@ -6,6 +6,7 @@
 #include <sched.h>
 #include <stdbool.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -257,6 +258,7 @@ int owners_seed(int owners_fd, bool use_netns)
 	unsigned long ns_inos[256];
 	int ns_pids[256], nns = 0, i, added = 0, err;
 	struct ino_map socks = {};
+	struct stat self;
 	char path[64];
 
 	err = scan_fds(&socks, ns_pids, ns_inos, &nns, 256);
@@ -264,8 +266,12 @@ int owners_seed(int owners_fd, bool use_netns)
 		free(socks.v);
 		return err;
 	}
+	/* Our own namespace needs no setns(), which wants CAP_SYS_ADMIN. */
+	if (stat("/proc/self/ns/net", &self))
+		self.st_ino = 0;
 	for (i = 0; i < nns; i++) {
-		__u64 cookie = use_netns ? netns_cookie_of(ns_pids[i]) : 0;
+		__u64 cookie = !use_netns ? 0
+			       : netns_cookie_of(ns_inos[i] == self.st_ino ? 0 : ns_pids[i]);
 
 		if (use_netns && !cookie)
 			continue; /* gone, or unreadable: its sockets would be keyed wrongly */
