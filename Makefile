@@ -29,8 +29,10 @@ SKELS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.skel.h,$(BPF_SRCS))
 USER_SRCS := $(foreach d,$(USER_DIRS),$(wildcard $(d)/*.c))
 # The selftest's peer program (user/peer/, not in USER_DIRS): a dynamic executable of its own,
 # linked into alerttrace as a blob (selftest_peers.c runs it from a memfd).
-PEER_BLOB := $(OUTPUT)/st_peer_blob.o
+# The Go peer (user/peer/go_peer/main.go): Go's own crypto/tls, built with Debian's Go, static.
+PEER_BLOB := $(OUTPUT)/st_peer_blob.o $(OUTPUT)/st_go_peer_blob.o
 USER_OBJS := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(USER_SRCS)) $(PEER_BLOB)
+GO ?= go
 LIB_OBJS := $(filter-out $(OUTPUT)/user/main.o,$(USER_OBJS))
 TEST_SRCS := $(wildcard tests/*.c)
 TEST_BINS := $(patsubst tests/%.c,$(OUTPUT)/tests/%,$(TEST_SRCS))
@@ -97,10 +99,16 @@ $(OUTPUT)/user/%.o: user/%.c $(USER_HDRS) bpf/alerttrace.h $(SKELS) | $(OUTPUT)/
 $(OUTPUT)/st_peer: user/peer/st_peer.c user/selftest_peers.h bpf/alerttrace.h | $(OUTPUT)
 	$(call msg,PEER,$@)
 	$(Q)$(CC) $(CFLAGS) $< -o $@
-# Symbols _binary_st_peer_start/_end: named after the input file, hence the cd.
-$(PEER_BLOB): $(OUTPUT)/st_peer
+# Offline, its build cache in $(OUTPUT) (about 25 s the first time, the standard library).
+$(OUTPUT)/st_go_peer: user/peer/go_peer/main.go | $(OUTPUT)
+	$(call msg,GO-PEER,$@)
+	$(Q)cd user/peer/go_peer && env -u GOFLAGS -u GOROOT GOCACHE=$(abspath $(OUTPUT))/gocache \
+		GOPATH=$(abspath $(OUTPUT))/gopath GOPROXY=off GOTOOLCHAIN=local GOTELEMETRY=off \
+		CGO_ENABLED=0 $(GO) build -trimpath -ldflags='-s -w' -o $(abspath $@) main.go
+# Symbols _binary_NAME_start/_end: named after the input file, hence the cd.
+$(OUTPUT)/%_blob.o: $(OUTPUT)/%
 	$(call msg,BLOB,$@)
-	$(Q)cd $(OUTPUT) && $(LD) -r -b binary -z noexecstack st_peer -o $(notdir $@)
+	$(Q)cd $(OUTPUT) && $(LD) -r -b binary -z noexecstack $* -o $(notdir $@)
 
 alerttrace: $(USER_OBJS)
 	$(call msg,BINARY,$@)

@@ -27,7 +27,7 @@ timeout 120 $P run --rm --ulimit nofile=1024:1024 --ulimit nproc=1024:1024 --pid
 	--network=host --privileged -v /sys/kernel/btf:/sys/kernel/btf:ro $IMG --selftest \
 	>"$T/st.out" 2>&1
 check container_selftest_exit_0 0 $?
-check container_selftest_sources_ok "openssl gnutls wire" \
+check container_selftest_sources_ok "openssl gnutls go wire" \
 	"$(grep -o '^[a-z]*: ok' "$T/st.out" | sed 's/: ok//' | tr '\n' ' ' | sed 's/ $//')"
 $P rmi -f $IMG >/dev/null 2>&1
 

@@ -73,5 +73,5 @@ check static_exits_0 0 $?
 # The selftest's peers run with the host's dynamic loader, also from the static binary.
 "$AT" --selftest >"$T/st.out" 2>&1
 check static_selftest_exit_0 0 $?
-check static_selftest_sources_ok "openssl gnutls wire" \
+check static_selftest_sources_ok "openssl gnutls go wire" \
 	"$(grep -o '^[a-z]*: ok' "$T/st.out" | sed 's/: ok//' | tr '\n' ' ' | sed 's/ $//')"

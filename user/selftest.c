@@ -355,9 +355,6 @@ int selftest_run(struct at_opts *o)
 	if (err)
 		set_result(wire, ST_FAILED, "cannot bring up lo in the selftest's network namespace: "
 			   "%s (needs CAP_NET_ADMIN)", errstr(-err));
-	/* A Go program carries its own crypto/tls: there is no library on the host to load. */
-	set_result(&src[2], ST_NOT_CHECKED, "the selftest has no Go program to drive "
-		   "(tests/t_go.sh checks this source)");
 	for (i = 0; src[i].name; i++) {
 		if (src[i].result != ST_PENDING)
 			continue;

@@ -24,32 +24,42 @@
 
 enum { SERVER, CLIENT };
 
-/* ld -r -b binary of .output/st_peer (Makefile). */
+/* ld -r -b binary of .output/st_peer and .output/st_go_peer (Makefile). */
 extern const char _binary_st_peer_start[], _binary_st_peer_end[];
+extern const char _binary_st_go_peer_start[], _binary_st_go_peer_end[];
 extern char **environ;
 
 static int peer_exe = -1;	/* memfd holding the peer program */
+static int go_exe = -1;		/* memfd holding the Go peer */
 
-static int peer_program(void)
+static int to_memfd(int *fd, const char *name, const char *p, const char *end)
 {
-	const char *p = _binary_st_peer_start;
 	ssize_t n;
 
-	if (peer_exe >= 0)
+	if (*fd >= 0)
 		return 0;
-	peer_exe = memfd_create("alerttrace-selftest-peer", MFD_CLOEXEC);
-	if (peer_exe < 0)
+	*fd = memfd_create(name, MFD_CLOEXEC);
+	if (*fd < 0)
 		return -errno;
-	while (p < _binary_st_peer_end) {
-		n = write(peer_exe, p, _binary_st_peer_end - p);
+	while (p < end) {
+		n = write(*fd, p, end - p);
 		if (n <= 0) {
-			close(peer_exe);
-			peer_exe = -1;
+			close(*fd);
+			*fd = -1;
 			return n < 0 ? -errno : -EIO;
 		}
 		p += n;
 	}
 	return 0;
+}
+
+static int peer_program(int source)
+{
+	if (source == AT_SRC_GO)
+		return to_memfd(&go_exe, "alerttrace-selftest-go-peer", _binary_st_go_peer_start,
+				_binary_st_go_peer_end);
+	return to_memfd(&peer_exe, "alerttrace-selftest-peer", _binary_st_peer_start,
+			_binary_st_peer_end);
 }
 
 static bool same_file(const char *a, const char *b)
@@ -148,12 +158,13 @@ static int spawn(struct st_proc *p, pid_t parent, int source, int role, int fd, 
 		fcntl(sv[1], F_SETFD, 0);
 		if (fd >= 0)
 			fcntl(fd, F_SETFD, 0);
-		enter_host_root(sv[1]);
+		if (source != AT_SRC_GO) /* static: runs in any root */
+			enter_host_root(sv[1]);
 		snprintf(a_src, sizeof(a_src), "%d", source);
 		snprintf(a_role, sizeof(a_role), "%d", role);
 		snprintf(a_ctl, sizeof(a_ctl), "%d", sv[1]);
 		snprintf(a_fd, sizeof(a_fd), "%d", fd);
-		fexecve(peer_exe, argv, environ);
+		fexecve(source == AT_SRC_GO ? go_exe : peer_exe, argv, environ);
 		child_fail(sv[1], "cannot run the selftest's peer program%s", "", errno);
 	}
 	close(sv[1]);
@@ -166,7 +177,7 @@ int st_peers_start(int source, struct st_proc *srv, struct st_proc *cli)
 	int sv[2] = {-1, -1}, err;
 	pid_t me = getpid();
 
-	err = peer_program();
+	err = peer_program(source);
 	if (err)
 		return err;
 
