@@ -120,6 +120,14 @@ $(OUTPUT)/tests/%: tests/%.c $(LIB_OBJS) $(wildcard tests/*.h) | $(OUTPUT)/tests
 	$(call msg,TEST,$@)
 	$(Q)$(CC) $(CFLAGS) -Itests $< $(LIB_OBJS) $(LIBS) -o $@
 
+# The differential fuzzer of the TC classifier: its generator and reference model (tests/fuzz/)
+# are sources of their own; it needs only libbpf and the classifier's skeleton.
+TC_FUZZ_SRCS := tests/fuzz/tcgen.c tests/fuzz/tcref.c
+$(OUTPUT)/tests/test_tc_fuzz: tests/test_tc_fuzz.c $(TC_FUZZ_SRCS) $(wildcard tests/fuzz/*.h) \
+		tests/testlib.h $(OUTPUT)/tc.skel.h | $(OUTPUT)/tests
+	$(call msg,TEST,$@)
+	$(Q)$(CC) $(CFLAGS) -Itests $< $(TC_FUZZ_SRCS) $(LIBS) -o $@
+
 $(OUTPUT)/bench/%: bench/%.c $(LIB_OBJS) | $(OUTPUT)/bench
 	$(call msg,BENCH,$@)
 	$(Q)$(CC) $(CFLAGS) -Itests $< $(LIB_OBJS) $(LIBS) -o $@
