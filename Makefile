@@ -47,7 +47,8 @@ endif
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all deps run test test-versions static bench clean format lint tests install uninstall
+.PHONY: all deps run test test-versions static bench clean format lint tests install uninstall \
+	fuzz fuzz-build sanitize
 
 all: alerttrace
 
@@ -67,7 +68,7 @@ test-versions: deps
 	$(Q)$(MAKE) --no-print-directory all tests
 	$(Q)./tests/run.sh tests/versions
 
-tests: $(TEST_BINS) $(BENCH_BINS)
+tests: $(TEST_BINS) $(BENCH_BINS) $(FUZZ_BINS)
 
 bench: deps
 	$(Q)$(MAKE) --no-print-directory all tests
@@ -158,6 +159,34 @@ uninstall:
 	$(call msg,REMOVE,$(addprefix $(DESTDIR),$(INSTALLED)))
 	$(Q)rm -f $(addprefix $(DESTDIR),$(INSTALLED))
 
+# Hardening: libFuzzer targets (tests/fuzz/fuzz_*.c) on the user/ objects built with clang's
+# coverage, ASan and UBSan into a directory of their own; tests/t_fuzz.sh runs them.
+FUZZ_OUT := .output-fuzz
+SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_CFLAGS = -g -O1 $(SAN_FLAGS) $(filter-out -g -O2,$(CFLAGS))
+FUZZ_OBJS := $(patsubst user/%.c,$(FUZZ_OUT)/user/%.o,$(filter-out user/main.c,$(USER_SRCS)))
+FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(FUZZ_OUT)/%,$(wildcard tests/fuzz/fuzz_*.c))
+
+$(FUZZ_OUT)/user/%.o: user/%.c $(USER_HDRS) bpf/alerttrace.h $(SKELS)
+	$(Q)mkdir -p $(@D)
+	$(call msg,CC-FUZZ,$@)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+# The CLI target turns the parser's exits into returns (see tests/fuzz/fuzz_cli.c).
+$(FUZZ_OUT)/fuzz_cli: FUZZ_LDFLAGS = -Wl,--wrap=exit -Wl,--wrap=argp_parse
+$(FUZZ_OUT)/fuzz_%: tests/fuzz/fuzz_%.c $(wildcard tests/fuzz/*.h) $(FUZZ_OBJS) $(PEER_BLOB)
+	$(call msg,FUZZER,$@)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer -Itests/fuzz $< $(FUZZ_OBJS) $(PEER_BLOB) \
+		$(LIBS) $(FUZZ_LDFLAGS) -o $@
+
+fuzz-build: $(FUZZ_BINS)
+
+# Longer runs: the differential fuzzer FUZZ_SECONDS (default 600) and each libFuzzer target
+# FUZZ_TIME seconds (default 120).
+fuzz: deps
+	$(Q)$(MAKE) --no-print-directory all $(OUTPUT)/tests/test_tc_fuzz fuzz-build
+	$(Q)FUZZ_SECONDS=$${FUZZ_SECONDS:-600} ./tests/run.sh $(OUTPUT)/tests/test_tc_fuzz
+	$(Q)FUZZ_TIME=$${FUZZ_TIME:-120} ./tests/run.sh tests/t_fuzz.sh
+
 format:
 	clang-format -i bpf/*.c bpf/*.h $(USER_SRCS) $(USER_HDRS) tests/*.c
 
@@ -165,4 +194,4 @@ lint:
 	cppcheck -q --enable=warning,performance --inline-suppr -Ibpf $(addprefix -I,$(USER_DIRS)) -I$(OUTPUT) user tests
 
 clean:
-	rm -rf $(OUTPUT) alerttrace alerttrace-static
+	rm -rf $(OUTPUT) $(FUZZ_OUT) alerttrace alerttrace-static
