@@ -187,6 +187,35 @@ fuzz: deps
 	$(Q)FUZZ_SECONDS=$${FUZZ_SECONDS:-600} ./tests/run.sh $(OUTPUT)/tests/test_tc_fuzz
 	$(Q)FUZZ_TIME=$${FUZZ_TIME:-120} ./tests/run.sh tests/t_fuzz.sh
 
+# make sanitize: the loader (alerttrace-san) and the C tests built with ASan and UBSan into
+# .output-san/, the C tests run under them, then a real tracer run (tests/sanitize.sh).
+SAN_OUT := .output-san
+SAN_CFLAGS = -g -O1 $(SAN_FLAGS) $(filter-out -g -O2,$(CFLAGS))
+SAN_OBJS := $(patsubst user/%.c,$(SAN_OUT)/user/%.o,$(USER_SRCS))
+SAN_LIB_OBJS := $(filter-out $(SAN_OUT)/user/main.o,$(SAN_OBJS)) $(PEER_BLOB)
+SAN_TESTS := $(patsubst tests/%.c,$(SAN_OUT)/tests/%,$(TEST_SRCS))
+
+$(SAN_OUT)/user/%.o: user/%.c $(USER_HDRS) bpf/alerttrace.h $(SKELS)
+	$(Q)mkdir -p $(@D)
+	$(call msg,CC-SAN,$@)
+	$(Q)$(CC) $(SAN_CFLAGS) -c $< -o $@
+alerttrace-san: $(SAN_OBJS) $(PEER_BLOB)
+	$(call msg,BINARY,$@)
+	$(Q)$(CC) $(SAN_CFLAGS) $^ $(LIBS) -o $@
+$(SAN_OUT)/tests/test_tc_fuzz: tests/test_tc_fuzz.c $(TC_FUZZ_SRCS) $(wildcard tests/fuzz/*.h) \
+		tests/testlib.h $(OUTPUT)/tc.skel.h
+	$(Q)mkdir -p $(@D)
+	$(call msg,TEST-SAN,$@)
+	$(Q)$(CC) $(SAN_CFLAGS) -Itests $< $(TC_FUZZ_SRCS) $(LIBS) -o $@
+$(SAN_OUT)/tests/%: tests/%.c $(SAN_LIB_OBJS) $(wildcard tests/*.h)
+	$(Q)mkdir -p $(@D)
+	$(call msg,TEST-SAN,$@)
+	$(Q)$(CC) $(SAN_CFLAGS) -Itests $< $(SAN_LIB_OBJS) $(LIBS) -o $@
+
+sanitize: deps
+	$(Q)$(MAKE) --no-print-directory all tests alerttrace-san $(SAN_TESTS)
+	$(Q)./tests/sanitize.sh
+
 format:
 	clang-format -i bpf/*.c bpf/*.h $(USER_SRCS) $(USER_HDRS) tests/*.c
 
@@ -194,4 +223,4 @@ lint:
 	cppcheck -q --enable=warning,performance --inline-suppr -Ibpf $(addprefix -I,$(USER_DIRS)) -I$(OUTPUT) user tests
 
 clean:
-	rm -rf $(OUTPUT) $(FUZZ_OUT) alerttrace alerttrace-static
+	rm -rf $(OUTPUT) $(FUZZ_OUT) $(SAN_OUT) alerttrace alerttrace-static alerttrace-san

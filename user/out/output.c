@@ -181,7 +181,7 @@ static void print_json(FILE *f, const struct at_event *e, const char *lib, bool 
 static void print_text(FILE *f, const struct at_event *e, const char *lib, const char *alert,
 		       const char *level, __u64 id, __u64 same_as)
 {
-	char s[INET6_ADDRSTRLEN], d[INET6_ADDRSTRLEN], where[200], pid[16], comm[64], conn[120];
+	char s[INET6_ADDRSTRLEN], d[INET6_ADDRSTRLEN], where[320], pid[16], comm[64], conn[120];
 	char cbuf[AT_TASK_COMM_LEN + 1] = {}, src[AT_SOURCE_NAME_MAX];
 
 	if (opts.timestamps) {
