@@ -77,7 +77,9 @@ else
 	fail san_stream_alerts_seen "expected protocol_version sent and received, got $n: $(head -c 400 "$T/san_stream.out")"
 fi
 run_tracer san_hist --no-wire -H -c at_san
-if grep -q 'openssl.*protocol_version(70)' "$T/san_hist.out"; then
+if grep -q 'comm at_san: sent 1, received 1' "$T/san_hist.out" &&
+	grep -q 'openssl sent fatal protocol_version(70) *1 ' "$T/san_hist.out" &&
+	grep -q 'openssl recv fatal protocol_version(70) *1 ' "$T/san_hist.out"; then
 	pass san_hist_alerts_counted
 else
 	fail san_hist_alerts_counted "no protocol_version row: $(head -c 400 "$T/san_hist.out")"
