@@ -3,7 +3,7 @@
 # regression input under tests/fuzz/regress/TARGET/ is replayed, then each target fuzzes for
 # FUZZ_TIME seconds (default 5; make fuzz: 120) from a seed corpus built here from the host's
 # files: libssl, libcrypto and libgnutls, a Go program built with Debian's Go (cached in
-# /var/tmp/alerttrace-fuzz), a small shared library, slices of libssl's functions, example
+# /var/tmp/alerttrace-fuzz), small ELF files made with gcc, slices of libssl's functions, example
 # events and command lines. A crash, a sanitizer report or a leak fails the target; its input is
 # kept under $FUZZ_ARTIFACTS (default /var/tmp/alerttrace-fuzz/artifacts) and printed in hex.
 . "$(dirname "$0")/lib/common.sh"
@@ -20,7 +20,7 @@ command -v go >/dev/null || { fail fuzz_tools "go not found: run make deps"; exi
 
 # --- seed corpora ---
 S=$T/seeds
-mkdir -p "$S"/{elf,x86,event,cli}
+mkdir -p "$S"/{elf,small,x86,event,cli}
 for f in libssl.so.3 libcrypto.so.3 libgnutls.so.30; do
 	[ -e "$LIBDIR/$f" ] || { fail fuzz_seeds "$LIBDIR/$f missing: run make deps"; exit 1; }
 	cp -L "$LIBDIR/$f" "$S/elf/$f"
@@ -50,9 +50,14 @@ EOF
 		{ fail fuzz_seeds "go build of the Go seed failed"; exit 1; }
 fi
 cp "$CACHE/go_seed" "$S/elf/go_seed"
+# Small files mutate 100 times faster: a shared library, an object file, a static program
+# without libc, and the first 64 KiB of libssl (tables that point past the end).
 printf 'int at_fuzz_seed(int x) { return x * 3; }\n' >"$T/small.c"
-gcc -shared -fPIC -O1 -o "$S/elf/small.so" "$T/small.c" ||
-	{ fail fuzz_seeds "gcc could not build a small shared library"; exit 1; }
+printf 'void _start(void) { for (;;) ; }\n' >"$T/nolibc.c"
+gcc -shared -fPIC -O1 -o "$S/small/small.so" "$T/small.c" && gcc -c -O1 -o "$S/small/small.o" "$T/small.c" &&
+	gcc -static -nostdlib -O1 -o "$S/small/nolibc" "$T/nolibc.c" ||
+	{ fail fuzz_seeds "gcc could not build the small ELF seeds"; exit 1; }
+head -c 65536 "$S/elf/libssl.so.3" >"$S/small/libssl_head"
 # Function bodies of libssl (.dynsym addresses, file offsets from its program headers), a
 # leading 0: analyse the whole slice.
 python3 - "$S/elf/libssl.so.3" "$S/x86" <<'EOF' || { fail fuzz_seeds "libssl slices"; exit 1; }
@@ -126,12 +131,14 @@ done <<'EOF'
 -jH --received --port=443
 EOF
 
-# run NAME MAXLEN EXTRA-OPTIONS...: replay the regressions, then fuzz from the seeds.
+# run NAME MAXLEN EXTRA-OPTIONS...: replay the regressions (once per target), then fuzz from the
+# seeds in $S/$SEEDS for $TIME seconds.
 run() {
-	local t=$1 maxlen=$2 out rc n
+	local t=$1 maxlen=$2 out rc n label=fuzz_$1
 	shift 2
+	case $SEEDS in small | elf) label=fuzz_${t}_$SEEDS ;; esac
 	local bin=$FZ/fuzz_$t reg=$TOP/tests/fuzz/regress/$t
-	if [ -d "$reg" ] && [ -n "$(ls -A "$reg")" ]; then
+	if [ -d "$reg" ] && [ -n "$(ls -A "$reg")" ] && [ "$SEEDS" != small ]; then
 		out=$("$bin" "$@" -timeout=20 "$reg"/* 2>&1)
 		rc=$?
 		if [ $rc -eq 0 ]; then
@@ -147,19 +154,26 @@ run() {
 	rc=$?
 	n=$(echo "$out" | sed -n 's/^stat::number_of_executed_units: *//p')
 	if [ $rc -eq 0 ] && [ -n "$n" ]; then
-		echo "fuzz_$t: $n inputs in ${TIME} s, corpus $(ls "$T/corpus_$t" | wc -l)"
-		pass "fuzz_$t"
+		echo "fuzz_$t: $n inputs in ${TIME} s from the $SEEDS seeds, corpus $(ls "$T/corpus_$t" | wc -l)"
+		pass "$label"
 	else
 		echo "$out" | grep -E -A12 'ERROR|fuzz_[a-z]+:' | head -40
 		for a in $(echo "$out" | sed -n "s/.*Test unit written to \(.*\)/\1/p"); do
 			echo "input $a: $(head -c 512 "$a" | od -An -tx1 | tr -d ' \n')"
 		done
-		fail "fuzz_$t" "status $rc (input kept in $ART)"
+		fail "$label" "status $rc (input kept in $ART)"
 	fi
 }
+# The ELF targets twice: from the small files (thousands of inputs a second), then from the
+# real ones (tens a second), each for half the time.
 big=$(stat -c %s "$S"/elf/* | sort -n | tail -1)
-SEEDS=elf run bin "$big"
-SEEDS=elf run analyse "$big"
+full=$TIME
+TIME=$(( (full + 1) / 2 ))
+for t in bin analyse; do
+	SEEDS=small run $t 70000
+	SEEDS=elf run $t "$big"
+done
+TIME=$full
 SEEDS=x86 run x86 4096
 SEEDS=event run event 4096
 # argp's parser state is left allocated when a usage error returns through longjmp: no leak check.

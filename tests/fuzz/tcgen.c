@@ -417,7 +417,15 @@ static void plan_flow(struct rng *r, struct flowgen *f, int budget)
 				break;
 			}
 		}
-		push(f, off, n, F_ACK | F_PSH, k);
+		if (op >= 25 && op < 30 && off) {
+			/* repacketized: a retransmission of the last bytes sent that also carries
+			 * new ones (RFC 9293 3.10.7.4 allows it), across a cut header too */
+			size_t back = 1 + rng_below(r, off < 12 ? (uint32_t)off : 12);
+
+			push(f, off - back, back + n, F_ACK | F_PSH, k | 1u << GK_OVERLAP);
+		} else {
+			push(f, off, n, F_ACK | F_PSH, k);
+		}
 		if (op >= 5 && op < 10) { /* sent again */
 			push(f, off, n, F_ACK | F_PSH, 1u << GK_REPEAT);
 		} else if (op >= 10 && op < 14 && off) { /* retransmission from earlier */
