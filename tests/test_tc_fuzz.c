@@ -39,8 +39,7 @@ static struct {
 	uint64_t parse[REF_NRES];
 } st;
 
-static const char *const parse_name[REF_NRES] = {"tcp", "not-ip", "bad-ip", "not-tcp",
-						 "bad-tcp"};
+static const char *const parse_name[REF_NRES] = {"tcp", "not-ip", "bad-ip", "not-tcp", "bad-tcp"};
 
 static int on_event(void *ctx, void *data, size_t size)
 {
@@ -109,7 +108,8 @@ static void report(uint64_t seed, uint64_t seq, int upto, const char *why)
 	int i;
 
 	printf("FAIL tc_fuzz_differential: %s (replay: FUZZ_SEED=%" PRIu64 " FUZZ_SEQ=%" PRIu64
-	       " %s)\n", why, seed, seq, ".output/tests/test_tc_fuzz");
+	       " %s)\n",
+	       why, seed, seq, ".output/tests/test_tc_fuzz");
 	for (i = 0; i <= upto; i++) {
 		printf("  frame %d (%s, %zu bytes):%s\n        ", i,
 		       pkts[i].dir == AT_DIR_SENT ? "egress" : "ingress", pkts[i].len,
@@ -123,8 +123,8 @@ static void report(uint64_t seed, uint64_t seq, int upto, const char *why)
 	for (i = 0; i < ngot; i++) {
 		if (to_ref(&got[i], &r))
 			printf("    (source %u hook %u pid %u ifindex %u flags 0x%x ts %llu)\n",
-			       got[i].source, got[i].hook, got[i].pid, got[i].ifindex,
-			       got[i].flags, (unsigned long long)got[i].ts_ns);
+			       got[i].source, got[i].hook, got[i].pid, got[i].ifindex, got[i].flags,
+			       (unsigned long long)got[i].ts_ns);
 		print_ref(&r);
 	}
 }
@@ -158,7 +158,8 @@ static int refused_by_test_run(const struct gen_pkt *p)
 static int run_sequence(uint64_t seed, uint64_t seq, int verbose, int quiet)
 {
 	struct rng r = {seed ^ (seq * 0xd1b54a32d192ed03ULL)};
-	int n = gen_sequence(&r, pkts, GEN_MAX_PKTS), i, j, in = bpf_program__fd(skel->progs.at_tc_ingress),
+	int n = gen_sequence(&r, pkts, GEN_MAX_PKTS), i, j,
+	    in = bpf_program__fd(skel->progs.at_tc_ingress),
 	    out = bpf_program__fd(skel->progs.at_tc_egress);
 
 	clear_flows(seq);
@@ -180,7 +181,8 @@ static int run_sequence(uint64_t seed, uint64_t seq, int verbose, int quiet)
 			if (pkts[i].kinds & (1u << j))
 				st.kinds[j]++;
 		if (verbose) {
-			printf("  frame %d (%s): ", i, pkts[i].dir == AT_DIR_SENT ? "egress" : "ingress");
+			printf("  frame %d (%s): ", i,
+			       pkts[i].dir == AT_DIR_SENT ? "egress" : "ingress");
 			hex(pkts[i].b, pkts[i].len);
 		}
 		if (err == -EINVAL && refused_by_test_run(&pkts[i]) && !model.nev) {
@@ -190,8 +192,9 @@ static int run_sequence(uint64_t seed, uint64_t seq, int verbose, int quiet)
 		if (err || o.retval != (__u32)TC_ACT_UNSPEC) {
 			char why[128];
 
-			snprintf(why, sizeof(why), "test_run: err %d, retval 0x%x (expected 0, 0x%x)",
-				 err, o.retval, (__u32)TC_ACT_UNSPEC);
+			snprintf(why, sizeof(why),
+				 "test_run: err %d, retval 0x%x (expected 0, 0x%x)", err, o.retval,
+				 (__u32)TC_ACT_UNSPEC);
 			if (!quiet)
 				report(seed, seq, i, why);
 			return -1;
@@ -244,8 +247,7 @@ static void check_quirks(uint64_t seed)
 			printf("tc_fuzz: the wrong model (%s) disagreed at sequence %" PRIu64 "\n",
 			       names[q] + 8, found - 1);
 			PASS(names[q]);
-		}
-		else
+		} else
 			FAILF(names[q], "no disagreement in 20000 sequences with a wrong model");
 	}
 	model.quirk = REF_QUIRK_NONE;
@@ -296,8 +298,9 @@ int main(void)
 	el = now() - t0;
 	printf("tc_fuzz: %" PRIu64 " frames in %" PRIu64 " sequences, %.1f s (%.0f frames/s); "
 	       "events %" PRIu64 " (plaintext %" PRIu64 ", encrypted %" PRIu64
-	       "), frames with several %" PRIu64 "\n", st.packets, st.sequences, el,
-	       st.packets / (el > 0 ? el : 1), st.events, st.plain, st.encrypted, st.multi_event);
+	       "), frames with several %" PRIu64 "\n",
+	       st.packets, st.sequences, el, st.packets / (el > 0 ? el : 1), st.events, st.plain,
+	       st.encrypted, st.multi_event);
 	printf("tc_fuzz: %" PRIu64 " frames refused by test_run (short IPv4/IPv6 headers)\n",
 	       st.refused);
 	printf("tc_fuzz: parsed as");
@@ -311,9 +314,10 @@ int main(void)
 		PASS("tc_fuzz_differential");
 	if (!s_seq) {
 		/* A run that made no alerts, or none of a kind, proved nothing about them. */
-		if (CHECK_EQ("tc_fuzz_coverage", 1, st.plain > 100 && st.encrypted > 100 &&
-			     st.multi_event > 10 && st.kinds[GK_GAP] && st.kinds[GK_OVERLAP] &&
-			     st.kinds[GK_IP6EXT] && st.kinds[GK_VLAN]))
+		if (CHECK_EQ("tc_fuzz_coverage", 1,
+			     st.plain > 100 && st.encrypted > 100 && st.multi_event > 10 &&
+				 st.kinds[GK_GAP] && st.kinds[GK_OVERLAP] && st.kinds[GK_IP6EXT] &&
+				 st.kinds[GK_VLAN]))
 			PASS("tc_fuzz_coverage");
 	}
 	if (!s_seq)

@@ -22,9 +22,13 @@ static bool peek_cb(void *ctx, const char *name, enum bin_peek_kind kind)
 /* Touch what the providers touch: symbols and the bytes they point to. */
 static void walk_elf(const struct bin_elf *f)
 {
-	static const char *const names[] = {"SSL_read", "ssl3_read_bytes", "gnutls_alert_get",
-					    "OPENSSL_version", "crypto/tls.(*Conn).sendAlertLocked",
-					    "runtime.text", NULL};
+	static const char *const names[] = {"SSL_read",
+					    "ssl3_read_bytes",
+					    "gnutls_alert_get",
+					    "OPENSSL_version",
+					    "crypto/tls.(*Conn).sendAlertLocked",
+					    "runtime.text",
+					    NULL};
 	const struct bin_sym *many[6];
 	struct bin_fdes fdes = {};
 	size_t i;

@@ -69,8 +69,8 @@ static int jc_string(struct jc *c)
 				return -1;
 			if (*c->p == 'u') {
 				for (int i = 1; i <= 4; i++)
-					if (c->p + i >= c->end || !strchr("0123456789abcdefABCDEF",
-									  c->p[i]) || !c->p[i])
+					if (c->p + i >= c->end ||
+					    !strchr("0123456789abcdefABCDEF", c->p[i]) || !c->p[i])
 						return -1;
 				c->p += 5;
 			} else if (strchr("\"\\/bfnrt", *c->p) && *c->p) {

@@ -4,9 +4,17 @@
 #include "tcgen.h"
 
 const char *const gen_kind_name[GK_N] = {
-	"segment", "syn", "syn-data", "fin", "rst", "ack", "gap", "repeat", "overlap", "reorder",
-	"garbage", "midstream", "random-frame", "mutated", "cut", "padded", "bad-lengths", "vlan",
-	"ipv4-options", "ipv6-ext", "tcp-options", "other-direction",
+    "segment",	    "syn",
+    "syn-data",	    "fin",
+    "rst",	    "ack",
+    "gap",	    "repeat",
+    "overlap",	    "reorder",
+    "garbage",	    "midstream",
+    "random-frame", "mutated",
+    "cut",	    "padded",
+    "bad-lengths",  "vlan",
+    "ipv4-options", "ipv6-ext",
+    "tcp-options",  "other-direction",
 };
 
 /* splitmix64: small, fast, and every seed gives a full-period stream */
@@ -54,8 +62,8 @@ static void put32(uint8_t *p, uint32_t v)
 
 static size_t add_record(struct rng *r, uint8_t *s, size_t at)
 {
-	static const uint16_t versions[] = {0x0303, 0x0303, 0x0303, 0x0303, 0x0301, 0x0304,
-					    0x0300, 0x0302};
+	static const uint16_t versions[] = {0x0303, 0x0303, 0x0303, 0x0303,
+					    0x0301, 0x0304, 0x0300, 0x0302};
 	unsigned pick = rng_below(r, 100), type, len;
 	uint16_t ver = versions[rng_below(r, 8)];
 
@@ -80,7 +88,8 @@ static size_t add_record(struct rng *r, uint8_t *s, size_t at)
 		type = 24;
 		len = 3 + rng_below(r, 60);
 	} else if (pick < 91) {
-		/* the bounds of a record's length: 2^14 + 2048 is the largest the classifier takes */
+		/* the bounds of a record's length: 2^14 + 2048 is the largest the classifier takes
+		 */
 		static const unsigned edge[] = {0, 1, 18431, 18432, 18433, 0xffff};
 
 		type = 23;
@@ -123,16 +132,16 @@ static size_t make_stream(struct rng *r, uint8_t *s)
 /* The headers of one flow, chosen once per flow; some fields vary per frame. */
 struct layout {
 	int ipv;
-	int vlans;		/* 0..3 (a third tag is not looked through) */
+	int vlans; /* 0..3 (a third tag is not looked through) */
 	uint16_t vtype[3];
 	uint8_t saddr[16], daddr[16];
 	uint16_t sport, dport;
 	uint8_t dir;
-	int ip4opt;		/* option bytes, multiple of 4, 0..40 */
-	int ext;		/* IPv6 extension headers, 0..5 */
+	int ip4opt; /* option bytes, multiple of 4, 0..40 */
+	int ext;    /* IPv6 extension headers, 0..5 */
 	uint8_t ext_type[5], ext_len[5];
-	int tcpopt;		/* option bytes, multiple of 4, 0..40 */
-	uint8_t proto;		/* 6 TCP, else another protocol */
+	int tcpopt;    /* option bytes, multiple of 4, 0..40 */
+	uint8_t proto; /* 6 TCP, else another protocol */
 };
 
 static void pick_layout(struct rng *r, struct layout *l)
@@ -161,8 +170,8 @@ static void pick_layout(struct rng *r, struct layout *l)
 	if (l->ipv == 6 && chance(r, 25)) {
 		l->ext = 1 + rng_below(r, chance(r, 15) ? 5 : 3);
 		for (i = 0; i < l->ext; i++) {
-			l->ext_type[i] = chance(r, 90) ? ext_types[rng_below(r, 4)]
-						       : ext_types[rng_below(r, 9)];
+			l->ext_type[i] =
+			    chance(r, 90) ? ext_types[rng_below(r, 4)] : ext_types[rng_below(r, 9)];
 			l->ext_len[i] = chance(r, 80) ? rng_below(r, 3) : rng_below(r, 256);
 		}
 	}
@@ -223,7 +232,7 @@ static uint32_t frame(struct rng *r, const struct layout *l, uint32_t seq, uint8
 		put16(ip + 4, rng_below(r, 65536));
 		/* DF or MF, offset 0; sometimes a later fragment */
 		put16(ip + 6, (chance(r, 50) ? 0x4000 : 0) | (chance(r, 5) ? 0x2000 : 0) |
-				      (chance(r, 2) ? 1 + rng_below(r, 0x1fff) : 0));
+				  (chance(r, 2) ? 1 + rng_below(r, 0x1fff) : 0));
 		ip[8] = 64;
 		ip[9] = l->proto;
 		fill(r, ip + 10, 2); /* checksum: not checked */
@@ -255,8 +264,8 @@ static uint32_t frame(struct rng *r, const struct layout *l, uint32_t seq, uint8
 			fill(r, b + at + 1, n - 1);
 			if (l->ext_type[i] == 44)
 				/* offset 0 (M set or not), sometimes a later fragment */
-				put16(b + at + 2, chance(r, 90) ? rng_below(r, 2)
-								: rng_below(r, 65536));
+				put16(b + at + 2,
+				      chance(r, 90) ? rng_below(r, 2) : rng_below(r, 65536));
 			else
 				b[at + 1] = l->ext_len[i];
 			at += n;
@@ -313,8 +322,8 @@ static void mutate(struct rng *r, struct gen_pkt *p)
 
 		for (k = 0; k < n; k++) {
 			/* mostly in the headers, where a change alters the parse */
-			size_t at = chance(r, 70) && p->len > 80 ? rng_below(r, 80)
-								 : rng_below(r, p->len);
+			size_t at =
+			    chance(r, 70) && p->len > 80 ? rng_below(r, 80) : rng_below(r, p->len);
 
 			p->b[at] ^= 1u << rng_below(r, 8);
 			if (chance(r, 30))
@@ -340,7 +349,7 @@ struct flowgen {
 	struct layout l;
 	uint8_t *stream;
 	size_t len;
-	uint32_t isn;		/* sequence number of stream byte 0 is isn + 1 */
+	uint32_t isn; /* sequence number of stream byte 0 is isn + 1 */
 	struct pending q[GEN_MAX_PKTS];
 	int nq, next;
 };
@@ -508,8 +517,8 @@ int gen_sequence(struct rng *r, struct gen_pkt *out, int max)
 		else
 			memcpy(data, f->stream + q->off, dn);
 		/* the SYN's own sequence number is isn, stream byte k is at isn + 1 + k */
-		out[n].kinds = q->kinds |
-			       frame(r, &f->l, q->flags & F_SYN ? f->isn : f->isn + 1 + q->off,
+		out[n].kinds =
+		    q->kinds | frame(r, &f->l, q->flags & F_SYN ? f->isn : f->isn + 1 + q->off,
 				     q->flags, data, dn, &out[n]);
 		if (chance(r, 3)) {
 			out[n].dir ^= 3;

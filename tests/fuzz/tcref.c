@@ -67,8 +67,7 @@ struct tcp_seg {
 };
 
 /* The TCP header at pkt + at (its 20 fixed bytes are in the frame); end: the IP packet's end. */
-static enum ref_parse_res parse_tcp(const uint8_t *pkt, size_t at, size_t end,
-				    struct tcp_seg *s)
+static enum ref_parse_res parse_tcp(const uint8_t *pkt, size_t at, size_t end, struct tcp_seg *s)
 {
 	size_t hl;
 
@@ -155,7 +154,8 @@ static enum ref_parse_res parse_frame(const uint8_t *pkt, size_t n, struct tcp_s
 				next = pkt[at];
 				at += 8;
 			} else {
-				/* RFC 8200 4.3: Hdr Ext Len in 8-octet units, not counting the first */
+				/* RFC 8200 4.3: Hdr Ext Len in 8-octet units, not counting the
+				 * first */
 				next = pkt[at];
 				at += 8 + 8 * (size_t)pkt[at + 1];
 			}
