@@ -68,7 +68,7 @@ test-versions: deps
 	$(Q)$(MAKE) --no-print-directory all tests
 	$(Q)./tests/run.sh tests/versions
 
-tests: $(TEST_BINS) $(BENCH_BINS) $(FUZZ_BINS)
+tests: $(TEST_BINS) $(BENCH_BINS)
 
 bench: deps
 	$(Q)$(MAKE) --no-print-directory all tests
@@ -179,6 +179,8 @@ $(FUZZ_OUT)/fuzz_%: tests/fuzz/fuzz_%.c $(wildcard tests/fuzz/*.h) $(FUZZ_OBJS) 
 		$(LIBS) $(FUZZ_LDFLAGS) -o $@
 
 fuzz-build: $(FUZZ_BINS)
+# make test builds them too (here: a rule's prerequisites are expanded where it is read).
+tests: $(FUZZ_BINS)
 
 # Longer runs: the differential fuzzer FUZZ_SECONDS (default 600) and each libFuzzer target
 # FUZZ_TIME seconds (default 120).
