@@ -91,11 +91,11 @@ for line in subprocess.run(['nm', '-D', '-S', '--defined-only', path], capture_o
 sys.exit(0 if n >= 10 else 1)
 EOF
 # Events: wire plaintext and encrypted (IPv4, IPv6), library events with a path; the mode byte:
-# bit 0 JSON, bit 1 -T, bit 2 a library path follows.
+# bit 0 JSON, bit 1 -T, bit 2 a library path follows, bit 3 a second event follows.
 python3 - "$S/event" <<'EOF' || { fail fuzz_seeds "event seeds"; exit 1; }
 import struct, sys
-def ev(src, d, lvl, code, flags, ipv, ver, ln, sp, dp, sa, da, pid, hook, comm, sess):
-    b = struct.pack('<QBBBBBBBBHHHHI16s16sIIII4xQQ16s', 10**18, src, d, lvl, code, flags, ipv, hook,
+def ev(src, d, lvl, code, flags, ipv, ver, ln, sp, dp, sa, da, pid, hook, comm, sess, ts=10**18):
+    b = struct.pack("<QBBBBBBBBHHHHI16s16sIIII4xQQ16s", ts, src, d, lvl, code, flags, ipv, hook,
                     0, ver, ln, sp, dp, 1, sa, da, pid, pid, 0, 1, 5, sess, comm)
     assert len(b) == 112
     return b
@@ -108,6 +108,10 @@ seeds = {
                        b'curl', 0x55aa),
     'go_recv': ev(4, 2, 2, 48, 0x08, 0, 0, 0, 0, 0, bytes(16), bytes(16), 9, 7, b'goclient', 0),
 }
+# a wire event and the library's observation of the same alert (bit 3: two events, matched)
+open('%s/pair' % sys.argv[1], 'wb').write(
+    seeds['wire_plain'] + bytes([9]) +
+    ev(2, 1, 2, 40, 0x0a, 0, 0x303, 0, 0, 0, bytes(16), bytes(16), 42, 1, b'openssl', 0x77))
 for name, b in seeds.items():
     for mode in (0, 1, 2, 5, 7):
         lib = b'/usr/lib/x86_64-linux-gnu/libssl.so.3' if mode & 4 else b''
