@@ -164,6 +164,20 @@ static void pick_layout(struct rng *r, struct layout *l)
 	}
 	l->sport = rng_below(r, 65536);
 	l->dport = chance(r, 50) ? 443 : rng_below(r, 65536);
+	if (chance(r, 20)) {
+		/* One of a few fixed 4-tuples: flows of a sequence may share a key, and a key of
+		 * an earlier sequence finds its bucket of the classifier's counting filter still
+		 * counted (the fuzzer empties the map, not always the filter). */
+		unsigned k = rng_below(r, 8);
+
+		memset(l->saddr, 0, 16);
+		memset(l->daddr, 0, 16);
+		l->saddr[0] = l->daddr[0] = l->ipv == 4 ? 10 : 0xfd;
+		l->saddr[l->ipv == 4 ? 3 : 15] = 1 + k % 4;
+		l->daddr[l->ipv == 4 ? 3 : 15] = 9;
+		l->sport = 40000 + k;
+		l->dport = 443;
+	}
 	l->dir = 1 + rng_below(r, 2);
 	if (l->ipv == 4 && chance(r, 20))
 		l->ip4opt = 4 * (1 + rng_below(r, 10));
