@@ -1,14 +1,14 @@
 #!/bin/bash
 # libFuzzer targets (tests/fuzz/fuzz_*.c, built into .output-fuzz/ with ASan and UBSan): first every
 # regression input under tests/fuzz/regress/TARGET/ is replayed, then each target fuzzes for
-# FUZZ_TIME seconds (default 5; make fuzz: 120) from a seed corpus built here from the host's
+# FUZZ_TIME seconds (default 4; make fuzz: 120) from a seed corpus built here from the host's
 # files: libssl, libcrypto and libgnutls, a Go program built with Debian's Go (cached in
 # /var/tmp/alerttrace-fuzz), small ELF files made with gcc, slices of libssl's functions, example
 # events and command lines. A crash, a sanitizer report or a leak fails the target; its input is
 # kept under $FUZZ_ARTIFACTS (default /var/tmp/alerttrace-fuzz/artifacts) and printed in hex.
 . "$(dirname "$0")/lib/common.sh"
 FZ="$TOP/.output-fuzz"
-TIME=${FUZZ_TIME:-5}
+TIME=${FUZZ_TIME:-4}
 CACHE=/var/tmp/alerttrace-fuzz
 ART=${FUZZ_ARTIFACTS:-$CACHE/artifacts}
 LIBDIR=/usr/lib/x86_64-linux-gnu
