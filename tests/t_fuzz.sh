@@ -148,7 +148,8 @@ run() {
 		if [ $rc -eq 0 ]; then
 			pass "fuzz_${t}_regressions"
 		else
-			fail "fuzz_${t}_regressions" "status $rc: $(echo "$out" | grep -m3 -E 'ERROR|SUMMARY|fuzz_')"
+			nfail=$((nfail + 1))
+		fail "fuzz_${t}_regressions" "status $rc: $(echo "$out" | grep -m3 -E 'ERROR|SUMMARY|fuzz_')"
 		fi
 	fi
 	mkdir -p "$T/corpus_$t"
@@ -165,11 +166,13 @@ run() {
 		for a in $(echo "$out" | sed -n "s/.*Test unit written to \(.*\)/\1/p"); do
 			echo "input $a: $(head -c 512 "$a" | od -An -tx1 | tr -d ' \n')"
 		done
+		nfail=$((nfail + 1))
 		fail "$label" "status $rc (input kept in $ART)"
 	fi
 }
 # The ELF targets twice: from the small files (thousands of inputs a second), then from the
 # real ones (tens a second), each for half the time.
+nfail=0
 big=$(stat -c %s "$S"/elf/* | sort -n | tail -1)
 full=$TIME
 TIME=$(( (full + 1) / 2 ))
@@ -182,3 +185,4 @@ SEEDS=x86 run x86 4096
 SEEDS=event run event 4096
 # argp's parser state is left allocated when a usage error returns through longjmp: no leak check.
 ASAN_OPTIONS=detect_leaks=0 SEEDS=cli run cli 1024
+[ "$nfail" -eq 0 ]
