@@ -88,12 +88,11 @@ static size_t add_record(struct rng *r, uint8_t *s, size_t at)
 		type = 24;
 		len = 3 + rng_below(r, 60);
 	} else if (pick < 91) {
-		/* the bounds of a record's length: 2^14 + 2048 is the largest the classifier takes
-		 */
-		static const unsigned edge[] = {0, 1, 18431, 18432, 18433, 0xffff};
+		/* the bounds of a record's length: 2^14 + 2048 is the largest taken */
+		static const unsigned edge[] = {0, 1, 18431, 18432, 18432, 18433, 0xffff};
 
 		type = 23;
-		len = edge[rng_below(r, 6)];
+		len = edge[rng_below(r, 7)];
 	} else if (pick < 94) {
 		/* a header that is not one: wrong type or version */
 		type = chance(r, 50) ? rng_below(r, 256) : 19 + 6 * rng_below(r, 2);
