@@ -49,7 +49,8 @@ endif
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all deps run test test-versions static bench clean format lint tests install uninstall
+.PHONY: all deps run test test-versions static bench clean format lint tests install uninstall \
+	fuzz fuzz-build sanitize
 
 all: alerttrace
 
@@ -128,6 +129,14 @@ $(OUTPUT)/tests/%: tests/%.c $(LIB_OBJS) $(wildcard tests/*.h) | $(OUTPUT)/tests
 	$(call msg,TEST,$@)
 	$(Q)$(CC) $(CFLAGS) -Itests $< $(LIB_OBJS) $(LIBS) -o $@
 
+# The differential fuzzer of the TC classifier: its generator and reference model (tests/fuzz/)
+# are sources of their own; it needs only libbpf and the classifier's skeleton.
+TC_FUZZ_SRCS := tests/fuzz/tcgen.c tests/fuzz/tcref.c
+$(OUTPUT)/tests/test_tc_fuzz: tests/test_tc_fuzz.c $(TC_FUZZ_SRCS) $(wildcard tests/fuzz/*.h) \
+		tests/testlib.h $(OUTPUT)/tc.skel.h | $(OUTPUT)/tests
+	$(call msg,TEST,$@)
+	$(Q)$(CC) $(CFLAGS) -Itests $< $(TC_FUZZ_SRCS) $(LIBS) -o $@
+
 $(OUTPUT)/bench/%: bench/%.c $(LIB_OBJS) | $(OUTPUT)/bench
 	$(call msg,BENCH,$@)
 	$(Q)$(CC) $(CFLAGS) -Itests $< $(LIB_OBJS) $(LIBS) -o $@
@@ -158,6 +167,66 @@ uninstall:
 	$(call msg,REMOVE,$(addprefix $(DESTDIR),$(INSTALLED)))
 	$(Q)rm -f $(addprefix $(DESTDIR),$(INSTALLED))
 
+# Hardening: libFuzzer targets (tests/fuzz/fuzz_*.c) on the user/ objects built with clang's
+# coverage, ASan and UBSan into a directory of their own; tests/t_fuzz.sh runs them.
+FUZZ_OUT := .output-fuzz
+SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_CFLAGS = -g -O1 $(SAN_FLAGS) $(filter-out -g -O2,$(CFLAGS))
+FUZZ_OBJS := $(patsubst user/%.c,$(FUZZ_OUT)/user/%.o,$(filter-out user/main.c,$(USER_SRCS)))
+FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(FUZZ_OUT)/%,$(wildcard tests/fuzz/fuzz_*.c))
+
+$(FUZZ_OUT)/user/%.o: user/%.c $(USER_HDRS) bpf/alerttrace.h $(SKELS)
+	$(Q)mkdir -p $(@D)
+	$(call msg,CC-FUZZ,$@)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+# The CLI target turns the parser's exits into returns (see tests/fuzz/fuzz_cli.c).
+$(FUZZ_OUT)/fuzz_cli: FUZZ_LDFLAGS = -Wl,--wrap=exit -Wl,--wrap=argp_parse
+$(FUZZ_OUT)/fuzz_%: tests/fuzz/fuzz_%.c $(wildcard tests/fuzz/*.h) $(FUZZ_OBJS) $(PEER_BLOB)
+	$(call msg,FUZZER,$@)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer -Itests/fuzz $< $(FUZZ_OBJS) $(PEER_BLOB) \
+		$(LIBS) $(FUZZ_LDFLAGS) -o $@
+
+fuzz-build: $(FUZZ_BINS)
+# make test builds them too (here: a rule's prerequisites are expanded where it is read).
+tests: $(FUZZ_BINS)
+
+# Longer runs: the differential fuzzer FUZZ_SECONDS (default 600) and each libFuzzer target
+# FUZZ_TIME seconds (default 120); run directly, not through tests/run.sh, which stops a test
+# after 900 s.
+fuzz: deps
+	$(Q)$(MAKE) --no-print-directory all $(OUTPUT)/tests/test_tc_fuzz fuzz-build
+	$(Q)FUZZ_SECONDS=$${FUZZ_SECONDS:-600} $(OUTPUT)/tests/test_tc_fuzz
+	$(Q)FUZZ_TIME=$${FUZZ_TIME:-120} bash tests/t_fuzz.sh
+
+# make sanitize: the loader (alerttrace-san) and the C tests built with ASan and UBSan into
+# .output-san/, the C tests run under them, then a real tracer run (tests/sanitize.sh).
+SAN_OUT := .output-san
+SAN_CFLAGS = -g -O1 $(SAN_FLAGS) $(filter-out -g -O2,$(CFLAGS))
+SAN_OBJS := $(patsubst user/%.c,$(SAN_OUT)/user/%.o,$(USER_SRCS))
+SAN_LIB_OBJS := $(filter-out $(SAN_OUT)/user/main.o,$(SAN_OBJS)) $(PEER_BLOB)
+SAN_TESTS := $(patsubst tests/%.c,$(SAN_OUT)/tests/%,$(TEST_SRCS))
+
+$(SAN_OUT)/user/%.o: user/%.c $(USER_HDRS) bpf/alerttrace.h $(SKELS)
+	$(Q)mkdir -p $(@D)
+	$(call msg,CC-SAN,$@)
+	$(Q)$(CC) $(SAN_CFLAGS) -c $< -o $@
+alerttrace-san: $(SAN_OBJS) $(PEER_BLOB)
+	$(call msg,BINARY,$@)
+	$(Q)$(CC) $(SAN_CFLAGS) $^ $(LIBS) -o $@
+$(SAN_OUT)/tests/test_tc_fuzz: tests/test_tc_fuzz.c $(TC_FUZZ_SRCS) $(wildcard tests/fuzz/*.h) \
+		tests/testlib.h $(OUTPUT)/tc.skel.h
+	$(Q)mkdir -p $(@D)
+	$(call msg,TEST-SAN,$@)
+	$(Q)$(CC) $(SAN_CFLAGS) -Itests $< $(TC_FUZZ_SRCS) $(LIBS) -o $@
+$(SAN_OUT)/tests/%: tests/%.c $(SAN_LIB_OBJS) $(wildcard tests/*.h)
+	$(Q)mkdir -p $(@D)
+	$(call msg,TEST-SAN,$@)
+	$(Q)$(CC) $(SAN_CFLAGS) -Itests $< $(SAN_LIB_OBJS) $(LIBS) -o $@
+
+sanitize: deps
+	$(Q)$(MAKE) --no-print-directory all tests alerttrace-san $(SAN_TESTS)
+	$(Q)./tests/sanitize.sh
+
 format:
 	clang-format -i bpf/*.c bpf/*.h $(USER_SRCS) $(USER_HDRS) tests/*.c
 
@@ -165,4 +234,4 @@ lint:
 	cppcheck -q --enable=warning,performance --inline-suppr -Ibpf $(addprefix -I,$(USER_DIRS)) -I$(OUTPUT) user tests
 
 clean:
-	rm -rf $(OUTPUT) alerttrace alerttrace-static
+	rm -rf $(OUTPUT) $(FUZZ_OUT) $(SAN_OUT) alerttrace alerttrace-static alerttrace-san

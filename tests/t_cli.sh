@@ -17,6 +17,12 @@ expect_err() {
 expect_err rejects_bad_pid -p 12x
 expect_err rejects_negative_pid -p -5
 expect_err rejects_too_many_pids -p 1,2,3,4,5,6,7,8,9
+# 0 ends the kernel's pid list: -p 0 would trace every process (found by tests/fuzz/fuzz_cli.c)
+expect_err rejects_pid_zero -p 0
+expect_err rejects_pid_zero_in_list -p 5,0,7
+# glibc argp's hidden --HANG sleeps an hour; a mistyped --H reached it (fuzz_cli.c)
+timeout 10 "$AT" --H >"$T/out" 2>"$T/err"
+check rejects_argp_hang_abbreviation "64 unknown option '--H'" "$? $(grep -o "unknown option '--H'" "$T/err")"
 expect_err rejects_unknown_option --frobnicate
 expect_err rejects_stray_argument foo bar baz
 expect_err rejects_no_sources --no-wire --no-lib

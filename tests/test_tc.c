@@ -121,7 +121,8 @@ static size_t build(__u8 *out, const struct spec *s, const void *pl, size_t plen
 		struct ipv6hdr ip6 = {.version = 6, .hop_limit = 64};
 		__u8 *nh = &ip6.nexthdr;
 		struct ip6_opt8 hbh = {.padn = {1, 4}}, dst = {.padn = {1, 4}};
-		struct ip6_frag fr = {.frag_off = htons((s->v6frag - 1) << 3 | 1), .id = htonl(7)};
+		struct ip6_frag fr = {.frag_off = htons(s->v6frag ? (s->v6frag - 1) << 3 | 1 : 0),
+				      .id = htonl(7)};
 		size_t ext = (s->v6ext ? 16 : 0) + (s->v6frag ? 8 : 0);
 		__u8 *ip6p;
 
@@ -130,7 +131,7 @@ static size_t build(__u8 *out, const struct spec *s, const void *pl, size_t plen
 		ip6.payload_len = htons(ext + l4len);
 		ip6p = p;
 		PUT(p, ip6);
-		nh = &((struct ipv6hdr *)ip6p)->nexthdr;
+		nh = ip6p + offsetof(struct ipv6hdr, nexthdr); /* packed: no struct access */
 		if (s->v6ext) {
 			*nh = IPPROTO_HOPOPTS;
 			nh = p;
@@ -179,7 +180,8 @@ static size_t build(__u8 *out, const struct spec *s, const void *pl, size_t plen
 				    .len = htons(sizeof(uh) + plen)};
 		PUT(p, uh);
 	}
-	memcpy(p, pl, plen);
+	if (plen) /* pl may be NULL for a segment without payload */
+		memcpy(p, pl, plen);
 	p += plen;
 	return p - out;
 }
@@ -220,7 +222,10 @@ static int on_event(void *ctx, void *data, size_t size)
 	return 0;
 }
 
-static __u8 pkt[8192];
+/* The frame starts 2 bytes into aligned storage, so that its IP header (after the 14-byte
+ * Ethernet header) is 4-byte aligned, as the cases read it through struct iphdr (UBSan). */
+static __u8 pkt_store[8192 + 2] __attribute__((aligned(8)));
+static __u8 *const pkt = pkt_store + 2;
 
 /* Run one packet; on a failure of the run itself, say so under name and return -1. */
 static int run(const char *name, int prog_fd, const void *data, size_t len)
@@ -1009,15 +1014,16 @@ static int gso_child(int prog_fd, int out_fd)
 	for (;;) {
 		struct sockaddr_ll sll;
 		socklen_t sl = sizeof(sll);
-		static __u8 cap[70000];
-		ssize_t r = recvfrom(ps, cap, sizeof(cap), MSG_TRUNC, (void *)&sll, &sl);
+		static __u8 cap_store[70000 + 2] __attribute__((aligned(8)));
+		__u8 *const cap = cap_store + 2; /* IP header aligned, as with pkt */
+		ssize_t r = recvfrom(ps, cap, sizeof(cap_store) - 2, MSG_TRUNC, (void *)&sll, &sl);
 		struct iphdr *ip = (struct iphdr *)(cap + ETH_HLEN);
 		struct tcphdr *th;
 		size_t off, plen;
 
 		if (r <= 0)
 			break;
-		if (sll.sll_pkttype != PACKET_OUTGOING || r > (ssize_t)sizeof(cap) ||
+		if (sll.sll_pkttype != PACKET_OUTGOING || r > (ssize_t)sizeof(cap_store) - 2 ||
 		    r < ETH_HLEN + 40 || ip->protocol != IPPROTO_TCP)
 			continue;
 		th = (struct tcphdr *)((__u8 *)ip + ip->ihl * 4);

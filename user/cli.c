@@ -59,6 +59,7 @@ enum {
 	OPT_TEXTFILE,
 	OPT_METRICS_PID,
 	OPT_SELFTEST,
+	OPT_HANG,
 };
 
 static const struct argp_option options[] = {
@@ -97,6 +98,9 @@ static const struct argp_option options[] = {
 	 "Make alerts with every TLS library here and on the wire, in a network namespace of its "
 	 "own; print what each source saw; exit 0 when every source works", 0},
 	{NULL, 'h', NULL, OPTION_HIDDEN, "Show the help", 0},
+	/* glibc's argp has a hidden --HANG[=SECS] that sleeps an hour (a debugging aid), which a
+	 * mistyped --H reached (found by tests/fuzz/fuzz_cli.c): ours comes first and refuses. */
+	{"HANG", OPT_HANG, "SECS", OPTION_HIDDEN | OPTION_ARG_OPTIONAL, NULL, 0},
 	{},
 };
 
@@ -192,13 +196,20 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 	case 'i':
 		o->ifaces = arg;
 		break;
-	case 'p':
+	case 'p': {
+		int i;
+
 		n = parse_list_u32(arg, 0x7fffffff, o->pids, AT_MAX_PIDS);
+		/* 0 ends the kernel's list (struct at_filter): -p 0 would trace every process. */
+		for (i = 0; i < n; i++)
+			if (!o->pids[i])
+				n = -EINVAL;
 		if (n <= 0)
-			usage_err(state, "invalid PID list '%s': give up to %d numbers, e.g. -p 1234,5678",
-				   arg, AT_MAX_PIDS);
+			usage_err(state, "invalid PID list '%s': give up to %d positive numbers, e.g. "
+				   "-p 1234,5678", arg, AT_MAX_PIDS);
 		o->npids = n;
 		break;
+	}
 	case 'T':
 		o->timestamps = true;
 		break;
@@ -282,6 +293,8 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 	case 'h':
 		argp_state_help(state, stdout, ARGP_HELP_STD_HELP);
 		break;
+	case OPT_HANG:
+		usage_err(state, "unknown option '%s'", state->argv[state->next - 1]);
 	case ARGP_KEY_ARG: {
 		__u32 v;
 

@@ -30,11 +30,12 @@ __u64 match_event(struct at_event *e, __u64 *id)
 	for (i = 0; i < MATCH_RING; i++) {
 		struct seen *s = &ring[i];
 		const struct at_event *w, *l;
-		/* Events of two CPUs may arrive a little out of order: compare both ways. */
-		__s64 d = (__s64)(e->ts_ns - s->e.ts_ns);
+		/* Events of two CPUs may arrive a little out of order: compare both ways, in
+		 * unsigned arithmetic (negating the signed difference overflows at 2^63). */
+		__u64 d = e->ts_ns - s->e.ts_ns;
 
 		if (!s->id || s->matched || s->e.source == e->source ||
-		    (d < 0 ? -d : d) > (__s64)MATCH_WINDOW_NS)
+		    (d > MATCH_WINDOW_NS && -d > MATCH_WINDOW_NS))
 			continue;
 		w = e->source == AT_SRC_WIRE ? e : &s->e;
 		l = e->source == AT_SRC_WIRE ? &s->e : e;

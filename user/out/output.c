@@ -181,7 +181,7 @@ static void print_json(FILE *f, const struct at_event *e, const char *lib, bool 
 static void print_text(FILE *f, const struct at_event *e, const char *lib, const char *alert,
 		       const char *level, __u64 id, __u64 same_as)
 {
-	char s[INET6_ADDRSTRLEN], d[INET6_ADDRSTRLEN], where[200], pid[16], comm[64], conn[120];
+	char s[INET6_ADDRSTRLEN], d[INET6_ADDRSTRLEN], where[320], pid[16], comm[64], conn[120];
 	char cbuf[AT_TASK_COMM_LEN + 1] = {}, src[AT_SOURCE_NAME_MAX];
 
 	if (opts.timestamps) {
@@ -213,15 +213,18 @@ static void print_text(FILE *f, const struct at_event *e, const char *lib, const
 		snprintf(where, sizeof(where), "%s", conn);
 	} else {
 		const char *base = lib ? strrchr(lib, '/') : NULL;
+		char session[40], name[120];
 
-		char session[40];
+		/* The file name as text_safe() shows it: a path (a --lib argument, a file in a
+		 * binary directory) may hold control bytes, which must not forge output. */
+		text_safe(base ? base + 1 : lib ? lib : "?", name, sizeof(name));
 
 		/* Without the connection's ends, the session pointer pairs the events of a
 		 * connection; OpenSSL's keeps the name it always had. */
 		snprintf(session, sizeof(session), "%s=0x%llx",
 			 e->source == AT_SRC_OPENSSL ? "ssl" : "session",
 			 (unsigned long long)e->session);
-		snprintf(where, sizeof(where), "%s%s %s", base ? base + 1 : lib ? lib : "?",
+		snprintf(where, sizeof(where), "%s%s %s", name,
 			 e->direction == AT_DIR_SENT && !(e->flags & AT_F_WRITTEN) ? " (not written)"
 										  : "",
 			 conn[0] ? conn : session);
