@@ -170,5 +170,40 @@ bench_legend() {
 # bench_summary RESULTS MODE=LABEL...: medians of the "MODE HANDSHAKES/S MB/S" rows of RESULTS
 # (written in bench_order's order), the first MODE being the baseline, and their ratios to it.
 bench_summary() {
-	python3 "$BENCH_DIR/summary.py" "$@"
+	BENCH=$BENCH python3 "$BENCH_DIR/summary.py" "$@"
+}
+
+# bench_headline TEXT...: one line of `make bench`'s closing summary: appended to $BENCH_SUMMARY
+# (run.sh sets it; a bench run alone just prints it), prefixed with the bench's name.
+bench_headline() {
+	echo "summary: $*"
+	[ -n "${BENCH_SUMMARY:-}" ] && printf '%-16s %s\n' "$BENCH" "$*" >>"$BENCH_SUMMARY"
+	return 0
+}
+
+# bench_sched_ms PID: the CPU time of all of PID's threads so far, in ms (schedstat: ns, not
+# ticks, so short runs are not rounded to 10 ms).
+bench_sched_ms() {
+	cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{ n += $1 } END { printf "%d\n", n / 1e6 }'
+}
+
+# bench_bpf_ns PID [TYPE]: the summed run_time_ns of PID's BPF program fds of prog_type TYPE
+# (default 3, sched_cls; "any" for all). Needs kernel.bpf_stats_enabled (bench_bpf_stats).
+bench_bpf_ns() {
+	local f n=0 t v
+	for f in /proc/"$1"/fdinfo/*; do
+		t=$(awk '$1 == "prog_type:" { print $2 }' "$f" 2>/dev/null)
+		[ -n "$t" ] || continue
+		[ "${2:-3}" = any ] || [ "$t" = "${2:-3}" ] || continue
+		v=$(awk '$1 == "run_time_ns:" { print $2 }' "$f")
+		n=$((n + ${v:-0}))
+	done
+	echo "$n"
+}
+
+# bench_bpf_stats: kernel.bpf_stats_enabled on for the bench, its old value restored at exit.
+bench_bpf_stats() {
+	OLD_STATS=$(cat /proc/sys/kernel/bpf_stats_enabled)
+	trap 'echo "$OLD_STATS" >/proc/sys/kernel/bpf_stats_enabled; at_cleanup' EXIT
+	echo 1 >/proc/sys/kernel/bpf_stats_enabled
 }

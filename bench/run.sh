@@ -3,7 +3,9 @@
 # other, with the arguments given (e.g. bench/run.sh 9 2000000: rounds and repeats for bench_tc),
 # then every bench/bench_*.sh script (end-to-end overhead through real OpenSSL, GnuTLS and Go peers,
 # analysis time per library; bench/lib.sh is what they share).
-# Benchmarks print figures, never PASS/FAIL: absolute times depend on the machine.
+# Benchmarks print figures, never PASS/FAIL: absolute times depend on the machine. Each script
+# appends its headline ratio to $BENCH_SUMMARY (bench/lib.sh's bench_headline): the table printed
+# at the end.
 # Usage: bench/run.sh [ARGS...]
 set -u
 cd "$(dirname "$0")/.."
@@ -13,6 +15,9 @@ if [ -z "$bins" ]; then
 	exit 0
 fi
 rc=0
+BENCH_SUMMARY=$(mktemp /tmp/alerttrace-bench-summary.XXXXXX)
+export BENCH_SUMMARY
+trap 'rm -f "$BENCH_SUMMARY"' EXIT
 for b in $bins; do
 	echo "== $(basename "$b")"
 	"$b" "$@" || { echo "bench: $(basename "$b") failed with status $?" >&2; rc=1; }
@@ -22,4 +27,6 @@ for s in bench/bench_*.sh; do
 	echo "== $(basename "$s")"
 	bash "$s" || { echo "bench: $(basename "$s") failed with status $?" >&2; rc=1; }
 done
+echo "== summary ($(date -u +%Y-%m-%d), $(nproc) cores; ratios side by side in one run)"
+if [ -s "$BENCH_SUMMARY" ]; then cat "$BENCH_SUMMARY"; else echo "(no bench wrote a headline)"; fi
 exit $rc
