@@ -20,20 +20,8 @@ N=${2:-20000}
 PACE=${PACE:-0.0025}
 bench_setup bench_pipeline "TC on lo, bpf_stats" python3 ss
 . "$TOP/tests/fixtures/lib_path.sh"
-PORT=$(port_block 1)
 bench_bpf_stats
-
-# The reader: accepts connections one after another and reads them to the end.
-python3 -c "
-import socket
-s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(('127.0.0.1', $PORT)); s.listen(8); print('ready', flush=True)
-while True:
-    c, _ = s.accept()
-    while c.recv(65536): pass
-    c.close()" >"$T/reader.out" 2>&1 &
-AT_PIDS+=("$!")
-wait_for "$T/reader.out" ready 10 || { echo "bench_pipeline: reader did not start" >&2; exit 1; }
+bench_alert_reader
 
 # one MODE: prints "CPU_MS BPF_MS SEEN LOST"
 one() {
@@ -84,7 +72,7 @@ for r in $(seq 1 "$ROUNDS"); do
 		echo "$mode $cpu $bpf $us $seen $lost" >>"$T/results"
 	done
 done
-python3 - "$T/results" "$N" <<'PY'
+python3 - "$T/results" "$N" <<'PY' | tee "$T/med"
 import statistics, sys
 rows = [l.split() for l in open(sys.argv[1])]
 n = int(sys.argv[2])
@@ -100,3 +88,5 @@ for mode in ("stream", "hist"):
               sum(1 for x in r if int(x[4]) == n), len(r), sum(1 for x in r if x[5] != "0")))
 print("stream / hist: %.2f (goal: within 2x)" % (med["stream"] / med["hist"]))
 PY
+bench_headline "CPU per alert, stream $(sed -n 's/^stream  *median \([0-9.]*\) us.*/\1/p' "$T/med") us," \
+	"-H $(sed -n 's/^hist  *median \([0-9.]*\) us.*/\1/p' "$T/med") us: $(tail -1 "$T/med")"

@@ -68,7 +68,7 @@ done
 echo "median SIGTERM to exit (s), min-max; rc and filters left over all runs"
 printf '%-4s %-22s %-22s %8s %s\n' N multi perf perf/multi "rc!=0 / left"
 for n in "${NS[@]}"; do
-	python3 - "$T/results" "$n" <<'PY'
+	python3 - "$T/results" "$n" "$T/head" <<'PY'
 import statistics, sys
 rows = [l.split() for l in open(sys.argv[1])]
 n = sys.argv[2]
@@ -77,7 +77,10 @@ def col(mode):
     return statistics.median(v), v[0], v[-1]
 m, p = col("multi"), col("perf")
 bad = sum(1 for r in rows if r[0] == n and (r[3] != "0" or r[4] != "0"))
+with open(sys.argv[3], "a") as f:
+    f.write("N=%s %.2f s (perf %.2f s); " % (n, m[0], p[0]))
 print("%-4s %-22s %-22s %8.1f %d" % (n, "%.2f (%.2f-%.2f)" % m, "%.2f (%.2f-%.2f)" % p,
                                      p[0] / m[0], bad))
 PY
 done
+bench_headline "SIGTERM to exit, multi (perf): $(cat "$T/head" 2>/dev/null)"
