@@ -21,11 +21,7 @@ bench_alert_reader
 step() {
 	local args=(-i lo --no-lib -j) sport sent rate seen lost
 	[ "$1" = hist ] && args+=(-H -P)
-	"$AT" "${args[@]}" >"$T/at.out" 2>"$T/at.err" &
-	TPID=$!
-	AT_PIDS+=("$TPID")
-	wait_for "$T/at.err" "Tracing TLS alerts" 20 ||
-		{ echo "bench_loss: alerttrace did not start: $(tail -2 "$T/at.err")" >&2; exit 1; }
+	bench_at "${args[@]}"
 	sleep 0.3
 	read -r sport sent rate < <(python3 -c "
 import socket, time

@@ -27,11 +27,7 @@ bench_alert_reader
 one() {
 	local mode=$1 args=(-i lo --no-lib -j) cpu0 bpf0 cpu1 bpf1 sport seen lost
 	[ "$mode" = hist ] && args+=(-H -P)
-	"$AT" "${args[@]}" >"$T/at.out" 2>"$T/at.err" &
-	TPID=$!
-	AT_PIDS+=("$TPID")
-	wait_for "$T/at.err" "Tracing TLS alerts" 20 ||
-		{ echo "bench_pipeline: alerttrace did not start: $(tail -2 "$T/at.err")" >&2; exit 1; }
+	bench_at "${args[@]}"
 	sleep 0.3
 	cpu0=$(bench_sched_ms "$TPID") bpf0=$(bench_bpf_ns "$TPID")
 	sport=$(python3 -c "

@@ -265,3 +265,13 @@ while True:
 	AT_PIDS+=("$!")
 	wait_for "$T/reader.out" ready 10 || { echo "$BENCH: reader did not start" >&2; exit 1; }
 }
+
+# bench_at ARGS...: a fresh `alerttrace ARGS...` in the background, events in $T/at.out, stderr in
+# $T/at.err, its pid in TPID; returns once it is ready (exits the bench if it does not start).
+bench_at() {
+	"$AT" "$@" >"$T/at.out" 2>"$T/at.err" &
+	TPID=$!
+	AT_PIDS+=("$TPID")
+	wait_for "$T/at.err" "Tracing TLS alerts" 20 ||
+		{ echo "$BENCH: alerttrace did not start: $(tail -2 "$T/at.err")" >&2; exit 1; }
+}
