@@ -64,7 +64,7 @@ done
 # copies N KIND: N copies of LIB in $T/lib/K/, build-ids changed for KIND distinct.
 copies() {
 	local k id
-	rm -rf "$T/lib" && mkdir -p "$T/lib"
+	rm -rf "${T:?}/lib" && mkdir -p "$T/lib"
 	id=$(readelf -n "$LIB" | sed -n 's/.*Build ID: \([0-9a-f]*\).*/\1/p')
 	for k in $(seq 1 "$1"); do
 		mkdir "$T/lib/$k" && cp -L "$LIB" "$T/lib/$k/" || return 1
