@@ -97,7 +97,7 @@ for r in $(seq 1 "$RUNS"); do
 done
 
 python3 - "$T" "$T/libs" "$T/report" <<'EOF'
-import json, statistics, sys
+import json, os, statistics, sys
 tdir, libs_file, report = sys.argv[1:4]
 libs = [l.split() for l in open(libs_file) if l.strip()]
 first, cached, odd, info = {}, {}, [], {}
@@ -141,4 +141,11 @@ print("first: analysis_us of the first copy of a build-id in a run (median (min-
 print("runs, in ms); cached: that of its twin, another inode with the same build-id (in us).")
 for o in odd:
     print("odd: " + o)
+summary = os.environ.get("BENCH_SUMMARY")
+if summary:
+    # One line of make bench's closing table (bench/lib.sh's bench_headline).
+    with open(summary, "a") as f:
+        f.write("%-16s analysis ms first (us cached): %s\n" % ("bench_analysis", ", ".join(
+            "%s %s (%s)" % (tag, fig(first.get(tag, []), 1000, "%.1f").split()[0],
+                            fig(cached.get(tag, []), 1, "%.0f").split()[0]) for tag, _ in libs)))
 EOF

@@ -17,36 +17,10 @@ set -u
 ROUNDS=${1:-5}
 SECS=${2:-5}
 bench_setup bench_lib "uprobes, TC on lo" openssl curl python3
-mkdir -p "$T/www"
-head -c $((256 << 20)) /dev/urandom >"$T/www/big.bin"
 . "$TOP/tests/fixtures/lib_path.sh"
-PORT=$(port_block 1)
-
-# One s_server -WWW for the whole bench (it serves files from its working directory).
-sleep 100000 | (cd "$T/www" && exec openssl s_server -WWW -accept "127.0.0.1:$PORT" \
-	-cert "$C/server.pem" -key "$C/server.key") >"$T/srv.log" 2>&1 &
-AT_PIDS+=("$!" "$(jobs -p %%)")
-wait_for "$T/srv.log" ACCEPT 10 || { echo "bench_lib: s_server: $(tail -3 "$T/srv.log")" >&2; exit 1; }
-
-# handshakes: connections per wall-clock second of one s_time -new run.
-handshakes() {
-	local t0 t1 n
-	t0=$(date +%s%N)
-	openssl s_time -connect "127.0.0.1:$PORT" -new -time "$SECS" >"$T/stime.out" 2>&1
-	t1=$(date +%s%N)
-	n=$(sed -n 's/^\([0-9]*\) connections in [0-9.]* real seconds.*/\1/p' "$T/stime.out")
-	[ -n "$n" ] || { echo "bench_lib: s_time: $(tail -2 "$T/stime.out")" >&2; echo "0 0"; return; }
-	awk -v n="$n" -v t0="$t0" -v t1="$t1" 'BEGIN { printf "%.1f %d\n", n / ((t1 - t0) / 1e9), n }'
-}
-
-# bulk: MB/s (10^6 bytes) over 3 fetches of the file.
-bulk() {
-	local i
-	for i in 1 2 3; do
-		curl -sk -o /dev/null -w '%{size_download} %{time_total}\n' \
-			"https://127.0.0.1:$PORT/big.bin"
-	done | awk '{ b += $1; t += $2 } END { printf "%.1f\n", (t > 0 ? b / t / 1e6 : 0) }'
-}
+bench_ossl_server
+handshakes() { bench_ossl_handshakes "$SECS"; }
+bulk() { bench_ossl_bulk; }
 
 echo "bench_lib: $ROUNDS rounds, ${SECS} s of handshakes and 3 x 256 MiB per run; s_server on" \
 	"127.0.0.1:$PORT; $(openssl version)"

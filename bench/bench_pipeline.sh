@@ -20,51 +20,16 @@ N=${2:-20000}
 PACE=${PACE:-0.0025}
 bench_setup bench_pipeline "TC on lo, bpf_stats" python3 ss
 . "$TOP/tests/fixtures/lib_path.sh"
-PORT=$(port_block 1)
-OLD_STATS=$(cat /proc/sys/kernel/bpf_stats_enabled)
-trap 'echo "$OLD_STATS" >/proc/sys/kernel/bpf_stats_enabled; at_cleanup' EXIT
-echo 1 >/proc/sys/kernel/bpf_stats_enabled
-
-# The reader: accepts connections one after another and reads them to the end.
-python3 -c "
-import socket
-s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(('127.0.0.1', $PORT)); s.listen(8); print('ready', flush=True)
-while True:
-    c, _ = s.accept()
-    while c.recv(65536): pass
-    c.close()" >"$T/reader.out" 2>&1 &
-AT_PIDS+=("$!")
-wait_for "$T/reader.out" ready 10 || { echo "bench_pipeline: reader did not start" >&2; exit 1; }
-
-# cpu_ms PID: the CPU time of all of PID's threads so far, in ms (schedstat: ns, not ticks).
-cpu_ms() {
-	cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{ n += $1 } END { printf "%d\n", n / 1e6 }'
-}
-
-# bpf_ns PID: the summed run_time_ns of PID's sched_cls program fds.
-bpf_ns() {
-	local f n=0 t v
-	for f in /proc/"$1"/fdinfo/*; do
-		t=$(awk '$1 == "prog_type:" { print $2 }' "$f" 2>/dev/null)
-		[ "$t" = 3 ] || continue
-		v=$(awk '$1 == "run_time_ns:" { print $2 }' "$f")
-		n=$((n + ${v:-0}))
-	done
-	echo "$n"
-}
+bench_bpf_stats
+bench_alert_reader
 
 # one MODE: prints "CPU_MS BPF_MS SEEN LOST"
 one() {
 	local mode=$1 args=(-i lo --no-lib -j) cpu0 bpf0 cpu1 bpf1 sport seen lost
 	[ "$mode" = hist ] && args+=(-H -P)
-	"$AT" "${args[@]}" >"$T/at.out" 2>"$T/at.err" &
-	TPID=$!
-	AT_PIDS+=("$TPID")
-	wait_for "$T/at.err" "Tracing TLS alerts" 20 ||
-		{ echo "bench_pipeline: alerttrace did not start: $(tail -2 "$T/at.err")" >&2; exit 1; }
+	bench_at "${args[@]}"
 	sleep 0.3
-	cpu0=$(cpu_ms "$TPID") bpf0=$(bpf_ns "$TPID")
+	cpu0=$(bench_sched_ms "$TPID") bpf0=$(bench_bpf_ns "$TPID")
 	sport=$(python3 -c "
 import socket, sys, time
 c = socket.create_connection(('127.0.0.1', $PORT))
@@ -76,7 +41,7 @@ for _ in range($N // 50):
 print(c.getsockname()[1]); c.close()")
 	# Let the last events through (the stream gathers up to 32 ms), then take the figures.
 	sleep 1
-	cpu1=$(cpu_ms "$TPID") bpf1=$(bpf_ns "$TPID")
+	cpu1=$(bench_sched_ms "$TPID") bpf1=$(bench_bpf_ns "$TPID")
 	kill -INT "$TPID"
 	wait "$TPID"
 	if [ "$mode" = hist ]; then
@@ -103,7 +68,7 @@ for r in $(seq 1 "$ROUNDS"); do
 		echo "$mode $cpu $bpf $us $seen $lost" >>"$T/results"
 	done
 done
-python3 - "$T/results" "$N" <<'PY'
+python3 - "$T/results" "$N" <<'PY' | tee "$T/med"
 import statistics, sys
 rows = [l.split() for l in open(sys.argv[1])]
 n = int(sys.argv[2])
@@ -119,3 +84,5 @@ for mode in ("stream", "hist"):
               sum(1 for x in r if int(x[4]) == n), len(r), sum(1 for x in r if x[5] != "0")))
 print("stream / hist: %.2f (goal: within 2x)" % (med["stream"] / med["hist"]))
 PY
+bench_headline "CPU per alert, stream $(sed -n 's/^stream  *median \([0-9.]*\) us.*/\1/p' "$T/med") us," \
+	"-H $(sed -n 's/^hist  *median \([0-9.]*\) us.*/\1/p' "$T/med") us: $(tail -1 "$T/med")"

@@ -16,6 +16,8 @@
 # Usage: bench/bench_wire.sh [ROUNDS]   (default 7)
 set -u
 . "$(dirname "$0")/../tests/lib/common.sh"
+. "$TOP/bench/lib.sh"
+BENCH=bench_wire
 ROUNDS=${1:-7}
 if [ "$(id -u)" != 0 ]; then
 	echo "bench_wire: needs root (network namespace, TC on lo): run as root" >&2
@@ -126,7 +128,7 @@ for r in $(seq 1 "$ROUNDS"); do
 		echo "$r $m $mb $cpu $co" >>"$T/results"
 	done
 done
-python3 - "$T/results" "${modes[@]}" <<'EOF'
+python3 - "$T/results" "${modes[@]}" <<'EOF' | tee "$T/med"
 import collections, statistics, sys
 rows = [l.split() for l in open(sys.argv[1]) if l.strip()]
 modes = sys.argv[2:]
@@ -149,3 +151,4 @@ for m in modes:
 print("ratio: median / the median of off; paired: median over rounds of the run's figure / the")
 print("same round's off figure. MB/s: higher is better; cpu ms per 256 MiB: lower is better.")
 EOF
+bench_headline "bulk TLS on lo, wire source: MB/s paired $(awk '$1 == "wire" { print $5 }' "$T/med"), CPU paired $(awk '$1 == "wire" { print $9 }' "$T/med")"

@@ -24,8 +24,8 @@ bench_setup() {
 }
 
 # bench_tracer NAME MODE: start a fresh tracer for set-up MODE (off: none; lib: --no-wire;
-# hist: --no-wire -H, counts in the kernel and nothing streamed; all: -i lo), JSON in $T/at.out,
-# stderr in $T/at.err; TPID its pid, or empty for off; TCPU0 its CPU time (ms) once started.
+# hist: --no-wire -H, counts in the kernel and nothing streamed; all: -i lo; bpftrace: the
+# bpftrace program $BENCH_BPFTRACE instead), JSON in $T/at.out, stderr in $T/at.err; TPID its pid, or empty for off; TCPU0 its CPU time (ms) once started.
 bench_tracer() {
 	TPID=
 	case $2 in
@@ -33,6 +33,11 @@ bench_tracer() {
 	lib) bg "$AT" --no-wire -j >"$T/at.out" 2>"$T/at.err" ;;
 	hist) bg "$AT" --no-wire -H -j >"$T/at.out" 2>"$T/at.err" ;;
 	all) bg "$AT" -i lo -j >"$T/at.out" 2>"$T/at.err" ;;
+	bpftrace)
+		# BEGIN runs once every probe is attached.
+		: >"$T/at.out"
+		bg bpftrace -e "BEGIN { printf(\"Tracing TLS alerts (bpftrace)\\n\"); } $BENCH_BPFTRACE" \
+			>"$T/at.err" 2>"$T/at.bpftrace" ;;
 	esac
 	TPID=$!
 	wait_for "$T/at.err" "Tracing TLS alerts" 20 ||
@@ -133,7 +138,7 @@ bench_mbs() {
 # RATE MB/S" rows in $T/results (bench_summary); the commonest events of the first lib run in
 # $T/kinds (bench_legend).
 bench_rounds() {
-	local src=$1 rounds=$2 row='%-6s %-4s %14s %12s %12s %10s %10s %7s\n' rm r m hs n mb o1 o2 ev
+	local src=$1 rounds=$2 row='%-6s %-8s %14s %12s %12s %10s %10s %7s\n' rm r m hs n mb o1 o2 ev
 	shift 2
 	# shellcheck disable=SC2059 # the format is the row's
 	printf "$row" round mode "handshakes/s" connections "bulk MB/s" events "tracer ms" others
@@ -170,5 +175,103 @@ bench_legend() {
 # bench_summary RESULTS MODE=LABEL...: medians of the "MODE HANDSHAKES/S MB/S" rows of RESULTS
 # (written in bench_order's order), the first MODE being the baseline, and their ratios to it.
 bench_summary() {
-	python3 "$BENCH_DIR/summary.py" "$@"
+	BENCH=$BENCH python3 "$BENCH_DIR/summary.py" "$@"
+}
+
+# bench_headline TEXT...: one line of `make bench`'s closing summary: appended to $BENCH_SUMMARY
+# (run.sh sets it; a bench run alone just prints it), prefixed with the bench's name.
+bench_headline() {
+	echo "summary: $*"
+	[ -n "${BENCH_SUMMARY:-}" ] && printf '%-16s %s\n' "$BENCH" "$*" >>"$BENCH_SUMMARY"
+	return 0
+}
+
+# bench_sched_ms PID: the CPU time of all of PID's threads so far, in ms (schedstat: ns, not
+# ticks, so short runs are not rounded to 10 ms).
+bench_sched_ms() {
+	cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{ n += $1 } END { printf "%d\n", n / 1e6 }'
+}
+
+# bench_bpf_ns PID [TYPE]: the summed run_time_ns of PID's BPF program fds of prog_type TYPE
+# (default 3, sched_cls; "any" for all). Needs kernel.bpf_stats_enabled (bench_bpf_stats).
+bench_bpf_ns() {
+	local f n=0 t v
+	for f in /proc/"$1"/fdinfo/*; do
+		t=$(awk '$1 == "prog_type:" { print $2 }' "$f" 2>/dev/null)
+		[ -n "$t" ] || continue
+		[ "${2:-3}" = any ] || [ "$t" = "${2:-3}" ] || continue
+		v=$(awk '$1 == "run_time_ns:" { print $2 }' "$f")
+		n=$((n + ${v:-0}))
+	done
+	echo "$n"
+}
+
+# bench_bpf_stats: kernel.bpf_stats_enabled on for the bench, its old value restored at exit.
+bench_bpf_stats() {
+	OLD_STATS=$(cat /proc/sys/kernel/bpf_stats_enabled)
+	trap 'echo "$OLD_STATS" >/proc/sys/kernel/bpf_stats_enabled; at_cleanup' EXIT
+	echo 1 >/proc/sys/kernel/bpf_stats_enabled
+}
+
+# bench_ossl_server: one `openssl s_server -WWW` on 127.0.0.1:$PORT (a free port_block) for the
+# whole bench, serving $T/www/big.bin (256 MiB); needs tests/fixtures/lib_path.sh and C.
+bench_ossl_server() {
+	mkdir -p "$T/www"
+	head -c $((256 << 20)) /dev/urandom >"$T/www/big.bin"
+	PORT=$(port_block 1)
+	sleep 100000 | (cd "$T/www" && exec openssl s_server -WWW -accept "127.0.0.1:$PORT" \
+		-cert "$C/server.pem" -key "$C/server.key") >"$T/srv.log" 2>&1 &
+	AT_PIDS+=("$!" "$(jobs -p %%)")
+	wait_for "$T/srv.log" ACCEPT 10 ||
+		{ echo "$BENCH: s_server: $(tail -3 "$T/srv.log")" >&2; exit 1; }
+}
+
+# bench_ossl_handshakes SECONDS: "RATE CONNECTIONS" of one `openssl s_time -new` run against
+# bench_ossl_server (wall-clock rate, measured here: s_time's own is whole seconds). Every
+# connection ends with an alert from the server (s_time closes without a close_notify: the server
+# answers the early EOF with decode_error).
+bench_ossl_handshakes() {
+	local t0 t1 n
+	t0=$(date +%s%N)
+	openssl s_time -connect "127.0.0.1:$PORT" -new -time "$1" >"$T/stime.out" 2>&1
+	t1=$(date +%s%N)
+	n=$(sed -n 's/^\([0-9]*\) connections in [0-9.]* real seconds.*/\1/p' "$T/stime.out")
+	[ -n "$n" ] || { echo "$BENCH: s_time: $(tail -2 "$T/stime.out")" >&2; echo "0 0"; return; }
+	awk -v n="$n" -v t0="$t0" -v t1="$t1" 'BEGIN { printf "%.1f %d\n", n / ((t1 - t0) / 1e9), n }'
+}
+
+# bench_ossl_bulk: MB/s (10^6 bytes) over 3 curl fetches of bench_ossl_server's file.
+bench_ossl_bulk() {
+	local i
+	for i in 1 2 3; do
+		curl -sk -o /dev/null -w '%{size_download} %{time_total}\n' \
+			"https://127.0.0.1:$PORT/big.bin"
+	done | awk '{ b += $1; t += $2 } END { printf "%.1f\n", (t > 0 ? b / t / 1e6 : 0) }'
+}
+
+# bench_alert_reader: a reader on 127.0.0.1:$PORT (a free port_block; needs
+# tests/fixtures/lib_path.sh) that accepts connections one after another and reads each to its end:
+# the far side of the plaintext alert storms of bench_pipeline.sh and bench_loss.sh.
+bench_alert_reader() {
+	PORT=$(port_block 1)
+	python3 -c "
+import socket
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(('127.0.0.1', $PORT)); s.listen(8); print('ready', flush=True)
+while True:
+    c, _ = s.accept()
+    while c.recv(65536): pass
+    c.close()" >"$T/reader.out" 2>&1 &
+	AT_PIDS+=("$!")
+	wait_for "$T/reader.out" ready 10 || { echo "$BENCH: reader did not start" >&2; exit 1; }
+}
+
+# bench_at ARGS...: a fresh `alerttrace ARGS...` in the background, events in $T/at.out, stderr in
+# $T/at.err, its pid in TPID; returns once it is ready (exits the bench if it does not start).
+bench_at() {
+	"$AT" "$@" >"$T/at.out" 2>"$T/at.err" &
+	TPID=$!
+	AT_PIDS+=("$TPID")
+	wait_for "$T/at.err" "Tracing TLS alerts" 20 ||
+		{ echo "$BENCH: alerttrace did not start: $(tail -2 "$T/at.err")" >&2; exit 1; }
 }

@@ -5,6 +5,7 @@ Usage: summary.py RESULTS MODE=LABEL...
 RESULTS has one "MODE HANDSHAKES/S MB/S" row per run, every mode once a round (in any order
 within the round); the first MODE given is the baseline ("off").
 """
+import os
 import statistics
 import sys
 
@@ -35,6 +36,7 @@ print("%-*s %18s %18s %10s %10s %10s %10s" % (width, "median (min-max)", "handsh
                                                "bulk MB/s", "hs ratio", "(paired)", "bulk ratio",
                                                "(paired)"))
 base = {}
+heads = []
 for m, label in modes:
     hs = [float(r[1]) for r in rows if r[0] == m]
     mb = [float(r[2]) for r in rows if r[0] == m]
@@ -48,5 +50,13 @@ for m, label in modes:
         "%.0f (%.0f-%.0f)" % (b, min(mb), max(mb)),
         h / base["h"] if base["h"] else 0, med(per_round(m, 1)),
         b / base["b"] if base["b"] else 0, med(per_round(m, 2))))
+    if m != base_mode:
+        heads.append("%s hs %.2f bulk %.2f" % (m, med(per_round(m, 1)), med(per_round(m, 2))))
 print("ratio: median with the tracer / median without; (paired): median over rounds of the run's")
 print("figure / the same round's off figure. Goal >= 0.99; the spread of the off runs is the noise.")
+summary = os.environ.get("BENCH_SUMMARY")
+if summary and heads:
+    # One line of make bench's closing table (bench/lib.sh's bench_headline).
+    with open(summary, "a") as f:
+        f.write("%-16s paired ratios to no tracer: %s\n" % (os.environ.get("BENCH", "?"),
+                                                          ", ".join(heads)))

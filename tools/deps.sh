@@ -5,7 +5,8 @@ set -eu
 PKGS="clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libzstd-dev pkg-config make gcc \
 iproute2 openssl tshark libcapstone-dev libevent-dev gnutls-bin python3 curl \
 libssl-dev debootstrap prometheus podman runc python3-yaml ca-certificates debian-archive-keyring binutils wget golang-go \
-strace groff-base man-db systemd libcap2-bin passwd"
+strace groff-base man-db systemd libcap2-bin passwd \
+iperf3 tcpdump bpftrace bpfcc-tools"
 [ "${1:-}" = "--list" ] && { echo $PKGS; exit 0; }
 missing=""
 for p in $PKGS; do
