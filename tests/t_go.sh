@@ -31,7 +31,7 @@
 # and sent, no_application_protocol (TLS 1.3) and handshake_failure (TLS 1.2) Go to Go, and one
 # close_notify exchange (TLS 1.3 Go client first, or TLS 1.2 s_client first, alternating);
 # every other toolchain also unknown CA Go to Go (TLS 1.2). Tracers are stopped without waiting
-# (at_stop_later in go_peers.sh): the whole run is about 90 s on a warm build cache.
+# (at_stop_later in go_peers.sh): the whole run is about 50 s on a warm build cache.
 #
 # Also: a Go program without crypto/tls (tests/fixtures/go/hello), one process started before
 # the tracer and one after, is listed once with provider go and no hooks, with a reason.

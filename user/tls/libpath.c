@@ -157,6 +157,29 @@ static void forget_last(struct lib_tracer *lt)
 }
 
 /* discover.h's consider(): look at one file. Returns 1 when a library was hooked. */
+/*
+ * bin_elf_peek() of the file st names: which provider marks it (pv set when one does, else left
+ * as it was) and its build-id. Returns 0, or -1 (why set). The last answer is kept: prepare() peeks at a program and then
+ * hands it to consider(), which would read its symbols again (node: 10 ms).
+ */
+static int peek(struct lib_tracer *lt, const char *path, const struct stat *st, int *pv,
+		char *build_id, char *why, size_t whysz)
+{
+	struct peeked *k = &lt->peeked;
+
+	if (k->ino && k->ino == st->st_ino && k->dev == st->st_dev &&
+	    k->mtime == st->st_mtime) {
+		*pv = k->pv;
+		snprintf(build_id, 41, "%s", k->build_id);
+		return 0;
+	}
+	if (bin_elf_peek(path, mark_cb, pv, build_id, why, whysz))
+		return -1;
+	*k = (struct peeked){st->st_dev, st->st_ino, st->st_mtime, *pv, ""};
+	snprintf(k->build_id, sizeof(k->build_id), "%s", build_id);
+	return 0;
+}
+
 static int consider(void *ctx, const char *path, const char *root, __u64 mdev, __u64 mino,
 		    bool named)
 {
@@ -187,7 +210,7 @@ static int consider(void *ctx, const char *path, const char *root, __u64 mdev, _
 	pv = -2;
 	if (!S_ISREG(st.st_mode))
 		snprintf(why, sizeof(why), "not a regular file");
-	else if (!bin_elf_peek(path, mark_cb, &pv, build_id, why, sizeof(why)))
+	else if (!peek(lt, path, &st, &pv, build_id, why, sizeof(why)))
 		pv = pv >= 0 ? pv : -1;
 	if (pv < 0 && named && provider_by_name(path) >= 0)
 		pv = provider_by_name(path);
@@ -285,7 +308,7 @@ static void prepare(void *ctx, const char *path)
 	struct stat st;
 	int pv = -1;
 
-	if (stat(path, &st) < 0 || bin_elf_peek(path, mark_cb, &pv, build_id, why, sizeof(why)) ||
+	if (stat(path, &st) < 0 || peek(lt, path, &st, &pv, build_id, why, sizeof(why)) ||
 	    pv < 0 || !lt->objs[pv].skel)
 		return;
 	l = calloc(1, sizeof(*l));

@@ -83,6 +83,12 @@ struct lib_tracer {
 	struct disc disc;
 	struct execwatch *ew;	/* discovery at exec, NULL: the rescan alone */
 	bool multi;		/* probes as uprobe_multi links (umulti.h) */
+	struct peeked {		/* libpath.c's peek(): the last file's answer */
+		__u64 dev, ino;
+		long long mtime;
+		int pv;
+		char build_id[41];
+	} peeked;
 };
 
 /* Attach l's plan (attach.c): its config into the provider's `cfgs`, then each hook whole. */

@@ -342,16 +342,18 @@ int tc_cleanup_stale(bool report)
 		if (pid <= 0 || pid_alive(pid))
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", AT_STATE_DIR, de->d_name);
-		if (strchr(de->d_name, '.')) {
-			/* A record a dead tracer was writing (PID.tmp, killed before its rename):
-			 * never complete; the filters it would name are found by step 2. */
-			unlink(path);
-			continue;
-		}
 		f = fopen(path, "r");
 		if (!f)
 			continue;
-		if (fscanf(f, "netns %lu\nprio %d\n", &ns, &prio) != 2 || ns != me) {
+		if (fscanf(f, "netns %lu\nprio %d\n", &ns, &prio) != 2) {
+			/* A record a dead tracer was still writing (PID.tmp, killed before its
+			 * netns line) names nothing: drop it; its filters are found by step 2. */
+			fclose(f);
+			if (strchr(de->d_name, '.'))
+				unlink(path);
+			continue;
+		}
+		if (ns != me) {
 			fclose(f);
 			continue;
 		}
