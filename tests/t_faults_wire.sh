@@ -11,7 +11,8 @@
 #             the directory made again: the file is written again and that is said once.
 #  sigkill:   a tracer SIGKILLed while it attaches to 13 interfaces (some filters placed, no ready
 #             line yet): the next start removes every filter and qdisc it left, a foreign clsact
-#             qdisc and classic-BPF filter survive, and its own stop leaves nothing.
+#             qdisc and classic-BPF filter survive, and its own stop leaves nothing (run 20 times
+#             before the marker was written ahead of the qdisc, 5 left an unmarked qdisc behind).
 #  two:       two tracers at once, one --sent --port P1, one --received --port P2, alerts on both
 #             ports: each reports exactly the alert its filters allow; both exit 0, nothing left.
 . "$(dirname "$0")/lib/common.sh"
@@ -151,6 +152,13 @@ grep -q 'stale alerttrace filter' "$T/sk.at.err" && pass sk_cleanup_said ||
 	fail sk_cleanup_said "$(head -3 "$T/sk.at.err")"
 at_stop sk
 check sk_stop_leaves_only_the_foreign "0 1 1" "$(our $K "${devs[@]}") $(clsacts $K "${devs[@]}") $(foreign)"
+# A tracer killed after its qdisc marker and before the qdisc: the next clean-up drops the marker
+# and creates nothing.
+kns=$(ip netns exec $K stat -L -c %i /proc/self/ns/net)
+y5=$(ip netns exec $K cat /sys/class/net/y5/ifindex)
+: >/run/alerttrace/qdisc.$kns.$y5
+ip netns exec $K "$AT" --cleanup >/dev/null 2>&1
+check sk_marker_without_qdisc_dropped "0 " "$(clsacts $K y5) $(ls /run/alerttrace/qdisc.$kns.$y5 2>/dev/null)"
 
 # ---- two ----
 W=at_fww_$$

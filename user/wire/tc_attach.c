@@ -243,15 +243,115 @@ static void marker_path(int ifindex, char *buf, size_t n)
 	snprintf(buf, n, "%s/qdisc.%lu.%d", AT_STATE_DIR, netns_ino(), ifindex);
 }
 
-static void mark_created(int ifindex)
+static int mark_created(int ifindex)
 {
 	char p[128];
 	int fd;
 
 	marker_path(ifindex, p, sizeof(p));
 	fd = open(p, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
-	if (fd >= 0)
-		close(fd);
+	if (fd < 0)
+		return -errno;
+	close(fd);
+	return 0;
+}
+
+static void unmark(int ifindex)
+{
+	char p[128];
+
+	marker_path(ifindex, p, sizeof(p));
+	unlink(p);
+}
+
+/* Whether the device carries a clsact qdisc: RTM_GETQDISC dump, kind "clsact" on this ifindex.
+ * Returns 1, 0 or -errno. */
+static int has_clsact(int ifindex)
+{
+	struct {
+		struct nlmsghdr nh;
+		struct tcmsg tc;
+	} req = {
+		.nh.nlmsg_len = NLMSG_LENGTH(sizeof(struct tcmsg)),
+		.nh.nlmsg_type = RTM_GETQDISC,
+		.nh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP,
+		.nh.nlmsg_seq = 1,
+		.tc.tcm_family = AF_UNSPEC,
+		.tc.tcm_ifindex = ifindex,
+	};
+	char buf[16384];
+	int fd, ret = 0, done = 0;
+
+	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	if (fd < 0)
+		return -errno;
+	if (send(fd, &req, req.nh.nlmsg_len, 0) < 0) {
+		ret = -errno;
+		goto cleanup;
+	}
+	while (!done) {
+		ssize_t len = recv(fd, buf, sizeof(buf), 0);
+		struct nlmsghdr *nh;
+
+		if (len < 0) {
+			ret = -errno;
+			goto cleanup;
+		}
+		for (nh = (struct nlmsghdr *)buf; NLMSG_OK(nh, (size_t)len); nh = NLMSG_NEXT(nh, len)) {
+			struct tcmsg *tc = NLMSG_DATA(nh);
+			struct rtattr *a;
+			int alen;
+
+			if (nh->nlmsg_type == NLMSG_DONE) {
+				done = 1;
+				break;
+			}
+			if (nh->nlmsg_type == NLMSG_ERROR) {
+				struct nlmsgerr *e = NLMSG_DATA(nh);
+
+				if (e->error && !ret)
+					ret = e->error;
+				done = 1;
+				break;
+			}
+			if (nh->nlmsg_type != RTM_NEWQDISC || tc->tcm_ifindex != ifindex)
+				continue;
+			alen = nh->nlmsg_len - NLMSG_LENGTH(sizeof(*tc));
+			for (a = (struct rtattr *)((char *)tc + NLMSG_ALIGN(sizeof(*tc)));
+			     RTA_OK(a, alen); a = RTA_NEXT(a, alen))
+				if (a->rta_type == TCA_KIND && RTA_PAYLOAD(a) >= 7 &&
+				    !memcmp(RTA_DATA(a), "clsact", 7))
+					ret = 1;
+		}
+	}
+cleanup:
+	close(fd);
+	return ret;
+}
+
+/*
+ * Create the clsact qdisc unless one is there. The marker is written first: a tracer killed
+ * between the qdisc's creation and a marker written after it would leave an unmarked qdisc that
+ * no clean-up may remove. A marker left without a qdisc is dropped by the clean-up.
+ */
+static int create_clsact(int ifindex)
+{
+	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = BPF_TC_INGRESS);
+	int ret = has_clsact(ifindex);
+
+	if (ret)
+		return ret > 0 ? 0 : ret;
+	ret = mark_created(ifindex);
+	if (ret)
+		return ret;
+	ret = bpf_tc_hook_create(&hook);
+	if (ret == -EEXIST) {
+		unmark(ifindex); /* another one created it a moment ago */
+		return 0;
+	}
+	if (ret)
+		unmark(ifindex);
+	return ret;
 }
 
 /* Remove the qdisc if an alerttrace created it and it is empty now. Returns 1 when removed. */
@@ -265,6 +365,10 @@ static int release_qdisc(int ifindex, const char *ifname, bool report)
 		return 0;
 	if (!if_indextoname(ifindex, name)) {
 		unlink(p); /* the device is gone, and its qdisc with it */
+		return 0;
+	}
+	if (has_clsact(ifindex) == 0) {
+		unlink(p); /* a tracer killed between the marker and the qdisc */
 		return 0;
 	}
 	ret = remove_qdisc_if_empty(ifindex);
@@ -466,20 +570,16 @@ int tc_attach_all(struct tc_set *ts, const int *ifindexes, int n, int prog_in, i
 
 	for (i = 0; i < n; i++) {
 		struct tc_link *l = &ts->links[ts->n++];
-		DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindexes[i],
-				    .attach_point = BPF_TC_INGRESS);
 
 		l->ifindex = ifindexes[i];
 		if (!if_indextoname(l->ifindex, l->ifname))
 			snprintf(l->ifname, sizeof(l->ifname), "if%d", l->ifindex);
-		ret = bpf_tc_hook_create(&hook);
-		if (ret && ret != -EEXIST) {
+		ret = create_clsact(l->ifindex);
+		if (ret) {
 			snprintf(err, errlen, "cannot create a clsact qdisc on %s: %s%s", l->ifname,
 				 strerror(-ret), perm_hint(ret));
 			goto fail;
 		}
-		if (ret == 0)
-			mark_created(l->ifindex);
 		/* Record before attaching: a SIGKILL between the two steps must leave a record. */
 		ret = write_state(ts);
 		if (ret) {
