@@ -35,24 +35,25 @@ static __u32 hook_parent(bool ingress)
 	return TC_H_MAKE(TC_H_CLSACT, ingress ? TC_H_MIN_INGRESS : TC_H_MIN_EGRESS);
 }
 
-/* Dump the filters on one clsact hook with RTM_GETTFILTER. Returns the count or -errno
- * (-EINVAL or -ENOENT when there is no clsact qdisc). */
-static int dump_filters(int ifindex, bool ingress, struct tc_filter *out, int cap)
+/* One tc dump request (RTM_GETTFILTER or RTM_GETQDISC) for an ifindex and parent; each reply
+ * message of type WANT goes to CB. Returns 0 or -errno (the kernel's error included). */
+static int tc_dump(int type, int want, int ifindex, __u32 parent,
+		   void (*cb)(struct tcmsg *tc, struct rtattr *attrs, int alen, void *arg), void *arg)
 {
 	struct {
 		struct nlmsghdr nh;
 		struct tcmsg tc;
 	} req = {
 		.nh.nlmsg_len = NLMSG_LENGTH(sizeof(struct tcmsg)),
-		.nh.nlmsg_type = RTM_GETTFILTER,
+		.nh.nlmsg_type = type,
 		.nh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP,
 		.nh.nlmsg_seq = 1,
 		.tc.tcm_family = AF_UNSPEC,
 		.tc.tcm_ifindex = ifindex,
-		.tc.tcm_parent = hook_parent(ingress),
+		.tc.tcm_parent = parent,
 	};
 	char buf[16384];
-	int fd, n = 0, ret = 0, done = 0;
+	int fd, ret = 0, done = 0;
 
 	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
 	if (fd < 0)
@@ -71,8 +72,6 @@ static int dump_filters(int ifindex, bool ingress, struct tc_filter *out, int ca
 		}
 		for (nh = (struct nlmsghdr *)buf; NLMSG_OK(nh, (size_t)len); nh = NLMSG_NEXT(nh, len)) {
 			struct tcmsg *tc = NLMSG_DATA(nh);
-			struct rtattr *a;
-			int alen;
 
 			if (nh->nlmsg_type == NLMSG_DONE) {
 				done = 1;
@@ -81,38 +80,62 @@ static int dump_filters(int ifindex, bool ingress, struct tc_filter *out, int ca
 			if (nh->nlmsg_type == NLMSG_ERROR) {
 				struct nlmsgerr *e = NLMSG_DATA(nh);
 
-				ret = e->error ? e->error : 0;
+				ret = e->error;
 				done = 1;
 				break;
 			}
-			if (nh->nlmsg_type != RTM_NEWTFILTER || n >= cap || !tc->tcm_handle)
-				continue;
-			memset(&out[n], 0, sizeof(out[n]));
-			out[n].prio = TC_H_MAJ(tc->tcm_info) >> 16;
-			out[n].handle = tc->tcm_handle;
-			alen = nh->nlmsg_len - NLMSG_LENGTH(sizeof(*tc));
-			for (a = (struct rtattr *)((char *)tc + NLMSG_ALIGN(sizeof(*tc)));
-			     RTA_OK(a, alen); a = RTA_NEXT(a, alen)) {
-				struct rtattr *o;
-				int olen;
-
-				if (a->rta_type != TCA_OPTIONS)
-					continue;
-				olen = RTA_PAYLOAD(a);
-				for (o = RTA_DATA(a); RTA_OK(o, olen); o = RTA_NEXT(o, olen)) {
-					if (o->rta_type == TCA_BPF_ID && RTA_PAYLOAD(o) >= 4)
-						memcpy(&out[n].prog_id, RTA_DATA(o), 4);
-					else if (o->rta_type == TCA_BPF_NAME)
-						snprintf(out[n].name, sizeof(out[n].name), "%.*s",
-							 (int)RTA_PAYLOAD(o), (char *)RTA_DATA(o));
-				}
-			}
-			n++;
+			if (nh->nlmsg_type == want && tc->tcm_ifindex == ifindex)
+				cb(tc, (struct rtattr *)((char *)tc + NLMSG_ALIGN(sizeof(*tc))),
+				   nh->nlmsg_len - NLMSG_LENGTH(sizeof(*tc)), arg);
 		}
 	}
 cleanup:
 	close(fd);
-	return ret < 0 ? ret : n;
+	return ret;
+}
+
+struct filter_list {
+	struct tc_filter *out;
+	int n, cap;
+};
+
+static void add_filter(struct tcmsg *tc, struct rtattr *a, int alen, void *arg)
+{
+	struct filter_list *fl = arg;
+	struct tc_filter *f;
+
+	if (fl->n >= fl->cap || !tc->tcm_handle)
+		return;
+	f = &fl->out[fl->n++];
+	memset(f, 0, sizeof(*f));
+	f->prio = TC_H_MAJ(tc->tcm_info) >> 16;
+	f->handle = tc->tcm_handle;
+	for (; RTA_OK(a, alen); a = RTA_NEXT(a, alen)) {
+		struct rtattr *o;
+		int olen;
+
+		if (a->rta_type != TCA_OPTIONS)
+			continue;
+		olen = RTA_PAYLOAD(a);
+		for (o = RTA_DATA(a); RTA_OK(o, olen); o = RTA_NEXT(o, olen)) {
+			if (o->rta_type == TCA_BPF_ID && RTA_PAYLOAD(o) >= 4)
+				memcpy(&f->prog_id, RTA_DATA(o), 4);
+			else if (o->rta_type == TCA_BPF_NAME)
+				snprintf(f->name, sizeof(f->name), "%.*s", (int)RTA_PAYLOAD(o),
+					 (char *)RTA_DATA(o));
+		}
+	}
+}
+
+/* The filters on one clsact hook. Returns the count or -errno (an empty list when the device
+ * has no clsact qdisc: see has_clsact). */
+static int dump_filters(int ifindex, bool ingress, struct tc_filter *out, int cap)
+{
+	struct filter_list fl = { .out = out, .cap = cap };
+	int ret = tc_dump(RTM_GETTFILTER, RTM_NEWTFILTER, ifindex, hook_parent(ingress), add_filter,
+			  &fl);
+
+	return ret < 0 ? ret : fl.n;
 }
 
 /* Ours: our handle, a priority in our range, and a program named at_tc_*. */
@@ -264,69 +287,20 @@ static void unmark(int ifindex)
 	unlink(p);
 }
 
-/* Whether the device carries a clsact qdisc: RTM_GETQDISC dump, kind "clsact" on this ifindex.
- * Returns 1, 0 or -errno. */
+static void see_clsact(struct tcmsg *tc, struct rtattr *a, int alen, void *arg)
+{
+	(void)tc;
+	for (; RTA_OK(a, alen); a = RTA_NEXT(a, alen))
+		if (a->rta_type == TCA_KIND && RTA_PAYLOAD(a) >= 7 && !memcmp(RTA_DATA(a), "clsact", 7))
+			*(int *)arg = 1;
+}
+
+/* Whether the device carries a clsact qdisc. Returns 1, 0 or -errno. */
 static int has_clsact(int ifindex)
 {
-	struct {
-		struct nlmsghdr nh;
-		struct tcmsg tc;
-	} req = {
-		.nh.nlmsg_len = NLMSG_LENGTH(sizeof(struct tcmsg)),
-		.nh.nlmsg_type = RTM_GETQDISC,
-		.nh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP,
-		.nh.nlmsg_seq = 1,
-		.tc.tcm_family = AF_UNSPEC,
-		.tc.tcm_ifindex = ifindex,
-	};
-	char buf[16384];
-	int fd, ret = 0, done = 0;
+	int found = 0, ret = tc_dump(RTM_GETQDISC, RTM_NEWQDISC, ifindex, 0, see_clsact, &found);
 
-	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
-	if (fd < 0)
-		return -errno;
-	if (send(fd, &req, req.nh.nlmsg_len, 0) < 0) {
-		ret = -errno;
-		goto cleanup;
-	}
-	while (!done) {
-		ssize_t len = recv(fd, buf, sizeof(buf), 0);
-		struct nlmsghdr *nh;
-
-		if (len < 0) {
-			ret = -errno;
-			goto cleanup;
-		}
-		for (nh = (struct nlmsghdr *)buf; NLMSG_OK(nh, (size_t)len); nh = NLMSG_NEXT(nh, len)) {
-			struct tcmsg *tc = NLMSG_DATA(nh);
-			struct rtattr *a;
-			int alen;
-
-			if (nh->nlmsg_type == NLMSG_DONE) {
-				done = 1;
-				break;
-			}
-			if (nh->nlmsg_type == NLMSG_ERROR) {
-				struct nlmsgerr *e = NLMSG_DATA(nh);
-
-				if (e->error && !ret)
-					ret = e->error;
-				done = 1;
-				break;
-			}
-			if (nh->nlmsg_type != RTM_NEWQDISC || tc->tcm_ifindex != ifindex)
-				continue;
-			alen = nh->nlmsg_len - NLMSG_LENGTH(sizeof(*tc));
-			for (a = (struct rtattr *)((char *)tc + NLMSG_ALIGN(sizeof(*tc)));
-			     RTA_OK(a, alen); a = RTA_NEXT(a, alen))
-				if (a->rta_type == TCA_KIND && RTA_PAYLOAD(a) >= 7 &&
-				    !memcmp(RTA_DATA(a), "clsact", 7))
-					ret = 1;
-		}
-	}
-cleanup:
-	close(fd);
-	return ret;
+	return ret < 0 ? ret : found;
 }
 
 /*
