@@ -42,6 +42,16 @@ enum at_hook {
 #define AT_F_HAS_TASK	(1u << 3)	/* pid/tid/comm/uid/cgroup are valid */
 #define AT_F_HAS_ADDR	(1u << 4)	/* addresses and ports are valid */
 
+/* Extra flags (at_event.xflags): why, where and who */
+#define AT_X_VERIFY	(1u << 0)	/* verify_error is the session's certificate verification result */
+#define AT_X_REASON	(1u << 1)	/* reason is the library's reason for the alert */
+#define AT_X_SNI	(1u << 2)	/* sni holds the connection's server name */
+#define AT_X_SNI_CUT	(1u << 3)	/* ... cut to AT_SNI_LEN - 1 bytes */
+#define AT_X_ACCEPTED	(1u << 4)	/* wire: the owner is the task that accepted the connection */
+
+/* Server names are kept to this many bytes, NUL included. */
+#define AT_SNI_LEN 64
+
 struct at_event {
 	__u64 ts_ns;		/* bpf_ktime_get_ns(): CLOCK_MONOTONIC, converted by the loader */
 	__u8 source;		/* enum at_source */
@@ -51,7 +61,7 @@ struct at_event {
 	__u8 flags;		/* AT_F_* */
 	__u8 ip_version;	/* 4 or 6; 0 when unknown */
 	__u8 hook;		/* enum at_hook, library events */
-	__u8 pad0;
+	__u8 xflags;		/* AT_X_* */
 	__u16 version;		/* wire: record version; library: protocol version (0x304 = TLS1.3) */
 	__u16 length;		/* wire: record length */
 	__u16 sport;		/* host byte order */
@@ -68,6 +78,11 @@ struct at_event {
 	__u64 session;		/* the library's connection object in the traced process (OpenSSL:
 				 * SSL*); pairs the events of one connection */
 	char comm[AT_TASK_COMM_LEN];
+	/* Why and where, library events; each valid when its AT_X_ flag is set. For library
+	 * events with AT_F_HAS_ADDR, saddr/sport is the end that sent the alert, as on the wire. */
+	__s32 verify_error;	/* AT_X_VERIFY: X509_V_ERR_* code (OpenSSL), 0 = ok */
+	__u32 reason;		/* AT_X_REASON: OpenSSL: ERR_GET_LIB << 23 | ERR_GET_REASON */
+	char sni[AT_SNI_LEN];	/* AT_X_SNI: the server name, NUL-terminated */
 };
 
 /*
@@ -84,6 +99,8 @@ struct at_hist_key {
 	__u8 encrypted;
 	__u8 pad[3];
 	char comm[AT_TASK_COMM_LEN];	/* "" for a wire event without owner */
+	__u64 cgroup_id;		/* 0 unless --by container */
+	char sni[AT_SNI_LEN];		/* "" unless --by sni */
 };
 
 #define AT_HIST_MAX 10240
@@ -125,9 +142,14 @@ struct at_filter {
 	__u8 hist;			/* -H/exporters: count in `hist` */
 	__u8 stream;			/* stream events to the ring buffer */
 	__u8 hist_per_pid;		/* -P: keep pid in the histogram key */
-	__u8 pad[3];
+	__u8 hist_by;			/* AT_BY_*: more in the histogram key */
+	__u8 pad[2];
 	__u64 netns;			/* cookie of the tracer's network namespace, where every
 					 * traced interface lives; 0: owners keyed without it */
 };
+
+/* at_filter.hist_by */
+#define AT_BY_SNI	(1u << 0)
+#define AT_BY_CONTAINER	(1u << 1)
 
 #endif /* ALERTTRACE_H */

@@ -38,6 +38,14 @@ struct {
 	__type(value, struct at_event);
 } scratch SEC(".maps");
 
+/* The histogram key too: with the server name it is too big for the TC walk's stack. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct at_hist_key);
+} hkey SEC(".maps");
+
 static __always_inline struct at_event *at_event_new(void)
 {
 	__u32 zero = 0;
@@ -102,24 +110,32 @@ static __always_inline bool at_wanted(const struct at_event *e)
 
 static __always_inline void at_hist_add(const struct at_event *e)
 {
-	struct at_hist_key k = {};
+	__u32 zero = 0;
+	struct at_hist_key *k = bpf_map_lookup_elem(&hkey, &zero);
 	__u64 one = 1, *v;
 
-	k.pid = at_filt.hist_per_pid ? e->pid : 0;
-	k.source = e->source;
-	k.direction = e->direction;
-	k.encrypted = !!(e->flags & AT_F_ENCRYPTED);
-	k.level = e->level;
-	k.code = e->code;
-	__builtin_memcpy(k.comm, e->comm, sizeof(k.comm));
-	v = bpf_map_lookup_elem(&hist, &k);
+	if (!k)
+		return;
+	__builtin_memset(k, 0, sizeof(*k));
+	k->pid = at_filt.hist_per_pid ? e->pid : 0;
+	k->source = e->source;
+	k->direction = e->direction;
+	k->encrypted = !!(e->flags & AT_F_ENCRYPTED);
+	k->level = e->level;
+	k->code = e->code;
+	__builtin_memcpy(k->comm, e->comm, sizeof(k->comm));
+	if (at_filt.hist_by & AT_BY_CONTAINER)
+		k->cgroup_id = e->cgroup_id;
+	if ((at_filt.hist_by & AT_BY_SNI) && (e->xflags & AT_X_SNI))
+		__builtin_memcpy(k->sni, e->sni, sizeof(k->sni));
+	v = bpf_map_lookup_elem(&hist, k);
 	if (v) {
 		__sync_fetch_and_add(v, 1);
 		return;
 	}
 	/* BPF_NOEXIST: two CPUs racing on a new key; the loser adds to the winner's entry. */
-	if (bpf_map_update_elem(&hist, &k, &one, BPF_NOEXIST)) {
-		v = bpf_map_lookup_elem(&hist, &k);
+	if (bpf_map_update_elem(&hist, k, &one, BPF_NOEXIST)) {
+		v = bpf_map_lookup_elem(&hist, k);
 		if (v)
 			__sync_fetch_and_add(v, 1);
 		else

@@ -95,9 +95,9 @@ EOF
 python3 - "$S/event" <<'EOF' || { fail fuzz_seeds "event seeds"; exit 1; }
 import struct, sys
 def ev(src, d, lvl, code, flags, ipv, ver, ln, sp, dp, sa, da, pid, hook, comm, sess, ts=10**18):
-    b = struct.pack("<QBBBBBBBBHHHHI16s16sIIII4xQQ16s", ts, src, d, lvl, code, flags, ipv, hook,
-                    0, ver, ln, sp, dp, 1, sa, da, pid, pid, 0, 1, 5, sess, comm)
-    assert len(b) == 112
+    b = struct.pack("<QBBBBBBBBHHHHI16s16sIIII4xQQ16siI64s", ts, src, d, lvl, code, flags, ipv,
+                    hook, 0, ver, ln, sp, dp, 1, sa, da, pid, pid, 0, 1, 5, sess, comm, 0, 0, b'')
+    assert len(b) == 184
     return b
 v4 = bytes([127, 0, 0, 1]) + bytes(12)
 v6 = bytes(15) + b'\1'
