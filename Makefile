@@ -20,8 +20,9 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Ibpf -I$(OUTPUT)
 # Lazy: pkg-config may only exist once 'make deps' ran.
 # libevent_extra holds evhttp (the /metrics server), libevent_core the event loop it runs on.
 LIBS = $(shell $(PKG_CONFIG) --libs libbpf libelf zlib libevent_core libevent_extra 2>/dev/null || \
-	 echo -lbpf -lelf -lz -levent_core -levent_extra) -lcapstone
-STATIC_LIBS = -static -lbpf -lelf -lz -lzstd -lcapstone -levent_extra -levent_core -lpthread
+	 echo -lbpf -lelf -lz -levent_core -levent_extra) -lcapstone -lcrypto
+STATIC_LIBS = -static -lbpf -lelf -lz -lzstd -lcapstone -levent_extra -levent_core -lcrypto \
+	      -lpthread
 
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
 BPF_OBJS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.bpf.o,$(BPF_SRCS))

@@ -6,7 +6,8 @@ PKGS="clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libzstd-dev pkg-config
 iproute2 openssl tshark libcapstone-dev libevent-dev gnutls-bin python3 curl \
 libssl-dev debootstrap prometheus podman runc python3-yaml ca-certificates debian-archive-keyring binutils wget golang-go \
 strace groff-base man-db systemd libcap2-bin passwd \
-iperf3 tcpdump bpftrace bpfcc-tools"
+iperf3 tcpdump bpftrace bpfcc-tools \
+python3-cryptography ngtcp2-client ngtcp2-server"
 [ "${1:-}" = "--list" ] && { echo $PKGS; exit 0; }
 missing=""
 for p in $PKGS; do
