@@ -15,7 +15,8 @@ enum at_source {
 	AT_SRC_WIRE = 1,	/* TC classifier: a type-21 record on an interface */
 	AT_SRC_OPENSSL = 2,	/* uprobe in libssl */
 	AT_SRC_GNUTLS = 3,	/* uprobe in libgnutls (coming) */
-	AT_SRC_GO = 4,		/* uprobe in a Go binary's crypto/tls (coming) */
+	AT_SRC_GO = 4,		/* uprobe in a Go binary's crypto/tls */
+	AT_SRC_QUIC = 5,	/* a QUIC Initial's CONNECTION_CLOSE, opened by the loader */
 };
 
 enum at_direction {

@@ -22,6 +22,7 @@
 #include "tc.h"
 #include "emit.bpf.h"
 #include "owners.bpf.h"
+#include "quic.bpf.h"
 
 #define TLS_CT_CCS 20
 #define TLS_CT_ALERT 21
@@ -520,6 +521,7 @@ enum parse_res {
 	P_OK,
 	P_SKIP,		/* not a TCP segment this program reads */
 	P_SHORT,	/* a header runs past the linear part of the skb */
+	P_UDP,		/* a UDP datagram (l3, l4, ipv set): QUIC's branch looks at it */
 };
 
 /* The TCP header at offset off; ip_end: where the IP packet ends. */
@@ -584,7 +586,15 @@ static __always_inline int parse(struct __sk_buff *skb, struct pkt *p, __u32 dir
 		__u32 tot = bpf_ntohs(iph->tot_len);
 
 		/* A tot_len below 20 fails parse_tcp()'s test of where the TCP header ends. */
-		if (iph->protocol != IPPROTO_TCP || (iph->frag_off & bpf_htons(IP_OFFSET_MASK)))
+		if (iph->frag_off & bpf_htons(IP_OFFSET_MASK))
+			return P_SKIP;
+		if (iph->protocol == IPPROTO_UDP) {
+			p->l3 = ETH_HLEN;
+			p->l4 = ETH_HLEN + sizeof(*iph);
+			p->ipv = 4;
+			return P_UDP;
+		}
+		if (iph->protocol != IPPROTO_TCP)
 			return P_SKIP;
 		p->l3 = ETH_HLEN;
 		p->ipv = 4;
@@ -606,6 +616,12 @@ static __always_inline int parse(struct __sk_buff *skb, struct pkt *p, __u32 dir
 					 ETH_HLEN + sizeof(*ip6),
 					 plen6 ? ETH_HLEN + sizeof(*ip6) + plen6 : skb->len,
 					 ip6_fold(ip6), dir);
+		}
+		if (ip6->version == 6 && ip6->nexthdr == IPPROTO_UDP) {
+			p->l3 = ETH_HLEN;
+			p->l4 = ETH_HLEN + sizeof(*ip6);
+			p->ipv = 6;
+			return P_UDP;
 		}
 	}
 
@@ -633,10 +649,17 @@ static __always_inline int parse(struct __sk_buff *skb, struct pkt *p, __u32 dir
 		vihl = *(__u8 *)iph;
 		if ((vihl >> 4) != 4 || (vihl & 0xf) < 5)
 			return P_SKIP;
-		/* Only the first fragment has the TCP header. */
-		if (iph->protocol != IPPROTO_TCP || (iph->frag_off & bpf_htons(IP_OFFSET_MASK)))
+		/* Only the first fragment has the TCP (or UDP) header. */
+		if (iph->frag_off & bpf_htons(IP_OFFSET_MASK))
 			return P_SKIP;
 		ihl = (vihl & 0xf) * 4;
+		if (iph->protocol == IPPROTO_UDP) {
+			p->l4 = off + ihl;
+			p->ipv = 4;
+			return P_UDP;
+		}
+		if (iph->protocol != IPPROTO_TCP)
+			return P_SKIP;
 		tot = bpf_ntohs(iph->tot_len);
 		if (tot && tot < ihl)
 			return P_SKIP;
@@ -680,6 +703,11 @@ static __always_inline int parse(struct __sk_buff *skb, struct pkt *p, __u32 dir
 			}
 			l4 = x[0];
 		}
+		if (l4 == IPPROTO_UDP) {
+			p->l4 = off;
+			p->ipv = 6;
+			return P_UDP;
+		}
 		if (l4 != IPPROTO_TCP)
 			return P_SKIP;
 	} else {
@@ -715,6 +743,10 @@ static __always_inline int at_tc(struct __sk_buff *skb, __u8 dir)
 		if (pass || lin >= AT_HDR_LINEAR || len <= lin)
 			return TC_ACT_UNSPEC;
 		bpf_skb_pull_data(skb, len < AT_HDR_LINEAR ? len : AT_HDR_LINEAR);
+	}
+	if (r == P_UDP) {
+		at_quic(skb, p.l3, p.l4, p.ipv, dir);
+		return TC_ACT_UNSPEC;
 	}
 	if (r != P_OK)
 		return TC_ACT_UNSPEC;

@@ -21,6 +21,9 @@
 #include "match.h"
 #include "output.h"
 #include "owners_seed.h"
+#include "quic_pkt.h"
+#include "quic_src.h"
+#include "sources.h"
 #include "tracer.h"
 
 bool tracer_have_caps(void)
@@ -81,7 +84,7 @@ static int handle_event(void *ctx, void *data, size_t len)
 	/* Library events learn their port from the matching wire event, if any (--port). */
 	if (!port_wanted(t->o, &e))
 		return 0;
-	lib = e.source != AT_SRC_WIRE ? libs_path(t->libs, e.lib_id) : NULL;
+	lib = !at_source_on_wire(e.source) ? libs_path(t->libs, e.lib_id) : NULL;
 	if (t->on_event) {
 		t->on_event(t->on_event_ctx, &e, lib);
 		return 0;
@@ -95,12 +98,74 @@ static int handle_event(void *ctx, void *data, size_t len)
 	return 0;
 }
 
+/*
+ * Events made in the loader (QUIC closes) pass the filters the BPF programs apply to the others
+ * (emit.bpf.h at_wanted), then are counted in the same histogram or streamed.
+ */
+static bool filter_wanted(const struct at_filter *f, const struct at_event *e)
+{
+	bool has_task = e->flags & AT_F_HAS_TASK, hit;
+	int i;
+
+	if (f->dirs && !(f->dirs & (1u << e->direction)))
+		return false;
+	if (f->fatal_only && e->level != 2)
+		return false;
+	if (f->pids[0]) {
+		for (i = 0, hit = false; i < AT_FILT_PIDS && f->pids[i]; i++)
+			hit |= has_task && f->pids[i] == e->pid;
+		if (!hit)
+			return false;
+	}
+	if (f->comm[0] && (!has_task || strncmp(f->comm, e->comm, AT_TASK_COMM_LEN)))
+		return false;
+	if (f->ports[0]) {
+		for (i = 0, hit = false; i < AT_FILT_PORTS && f->ports[i]; i++)
+			hit |= f->ports[i] == e->sport || f->ports[i] == e->dport;
+		if (!hit)
+			return false;
+	}
+	return true;
+}
+
+static void hist_count(struct tracer *t, const struct at_event *e)
+{
+	struct at_hist_key k = {};
+	__u64 v = 0;
+
+	k.pid = t->sh.filt.hist_per_pid ? e->pid : 0;
+	k.source = e->source;
+	k.direction = e->direction;
+	k.level = e->level;
+	k.code = e->code;
+	memcpy(k.comm, e->comm, sizeof(k.comm));
+	if (t->sh.filt.hist_by & AT_BY_CONTAINER)
+		k.cgroup_id = e->cgroup_id;
+	bpf_map_lookup_elem(t->sh.hist_fd, &k, &v);
+	v++;
+	if (bpf_map_update_elem(t->sh.hist_fd, &k, &v, BPF_ANY))
+		t->loader_hist_lost++;
+}
+
+static void loader_event(void *ctx, struct at_event *e)
+{
+	struct tracer *t = ctx;
+
+	if (!filter_wanted(&t->sh.filt, e))
+		return;
+	if (t->sh.filt.hist)
+		hist_count(t, e);
+	if (t->sh.filt.stream)
+		handle_event(t, e, sizeof(*e));
+}
+
 __u64 tracer_lost(struct tracer *t, bool hist)
 {
 	__u64 n = 0;
 
 	if (t->tc)
-		n += hist ? t->tc->bss->hist_lost : t->tc->bss->lost;
+		n += hist ? t->tc->bss->hist_lost + t->loader_hist_lost
+			  : t->tc->bss->lost + t->tc->bss->quic_lost;
 	if (t->sock)
 		n += hist ? t->sock->bss->hist_lost : t->sock->bss->lost;
 	n += hist ? libs_hist_lost(t->libs) : libs_lost(t->libs);
@@ -119,6 +184,12 @@ void tracer_report_lost(struct tracer *t)
 		      (unsigned long long)(hl - t->hist_lost_reported), AT_HIST_MAX);
 	t->lost_reported = lost;
 	t->hist_lost_reported = hl;
+	if (t->tc && t->tc->bss->quic_limited != t->quic_limited_reported) {
+		p_err("%llu QUIC Initial packets not opened: more than %d a second on a CPU",
+		      (unsigned long long)(t->tc->bss->quic_limited - t->quic_limited_reported),
+		      AT_QUIC_RATE);
+		t->quic_limited_reported = t->tc->bss->quic_limited;
+	}
 	if (ew_lost(t->ew) != t->ew_lost_reported) {
 		p_err("discovery at exec missed %llu processes (its ring buffer was full): the "
 		      "rescan every second finds them",
@@ -212,6 +283,9 @@ int tracer_start_wire(struct tracer *t, char *msg, size_t n)
 		return err;
 	}
 	t->tc->rodata->at_filt = t->sh.filt;
+	t->tc->rodata->at_quic_task =
+		libbpf_probe_bpf_helper(BPF_PROG_TYPE_SCHED_CLS, BPF_FUNC_get_current_pid_tgid,
+					NULL) == 1;
 	t->sock->rodata->at_filt = t->sh.filt;
 	err = shared_reuse(t->tc->obj, &t->sh);
 	if (!err)
@@ -235,6 +309,11 @@ int tracer_start_wire(struct tracer *t, char *msg, size_t n)
 	nif = ifaces_resolve(t->o->ifaces, ifindexes, AT_MAX_IFACES, msg, n);
 	if (nif < 0)
 		return nif;
+	err = quic_src_open(&t->quic, t->rb, bpf_map__fd(t->tc->maps.quic_pkts), loader_event, t);
+	if (err) {
+		snprintf(msg, n, "cannot read the QUIC ring buffer: %s", strerror(-err));
+		return err;
+	}
 	return tc_attach_all(&t->links, ifindexes, nif, bpf_program__fd(t->tc->progs.at_tc_ingress),
 			     bpf_program__fd(t->tc->progs.at_tc_egress), msg, n);
 }
@@ -307,6 +386,8 @@ void tracer_rescan(struct tracer *t)
 void tracer_stop(struct tracer *t)
 {
 	ring_buffer__free(t->rb);
+	quic_src_close(t->quic);
+	t->quic = NULL;
 	tc_detach_all(&t->links, t->o->verbose);
 	tc_bpf__destroy(t->tc);
 	sock_bpf__destroy(t->sock);

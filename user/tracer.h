@@ -31,6 +31,7 @@ struct tracer {
 	struct at_shared sh;		/* the maps every BPF object shares, and the filters */
 	struct tc_bpf *tc;
 	struct sock_bpf *sock;
+	struct quic_src *quic;		/* QUIC Initials from the classifier; NULL: none */
 	struct tc_set links;
 	struct lib_tracer *libs;
 	struct execwatch *ew;		/* discovery at exec; NULL: the rescan alone */
@@ -41,7 +42,8 @@ struct tracer {
 	bool quiet;			/* no coverage report (--selftest without -v) */
 	tracer_event_fn on_event;	/* NULL: print each event (output.c) */
 	void *on_event_ctx;
-	__u64 lost_reported, hist_lost_reported, ew_lost_reported;
+	__u64 lost_reported, hist_lost_reported, ew_lost_reported, quic_limited_reported;
+	__u64 loader_hist_lost;		/* loader-made events the histogram map refused */
 	__u64 alerts_seen;		/* alert events since the last poll */
 };
 

@@ -27,6 +27,10 @@ __u64 match_event(struct at_event *e, __u64 *id)
 	int i;
 
 	*id = next_id++;
+	/* A QUIC close has no library event to pair with here (QUIC stacks send alerts in
+	 * CONNECTION_CLOSE frames, not through the TLS library's alert path). */
+	if (e->source == AT_SRC_QUIC)
+		return 0;
 	for (i = 0; i < MATCH_RING; i++) {
 		struct seen *s = &ring[i];
 		const struct at_event *w, *l;

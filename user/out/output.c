@@ -125,7 +125,7 @@ static void print_json(FILE *f, const struct at_event *e, const char *lib, bool 
 		jsonw_null_field(&w, "same_as");
 	jsonw_string_field(&w, "source", at_source_name(e->source, src, sizeof(src)));
 	jsonw_string_field(&w, "direction", e->direction == AT_DIR_SENT ? "sent" : "received");
-	if (e->source == AT_SRC_WIRE)
+	if (at_source_on_wire(e->source))
 		jsonw_string_field(&w, "ifname", out_ifname(e->ifindex));
 	if (e->flags & AT_F_HAS_ADDR) {
 		jsonw_string_field(&w, "saddr", addr_str(e, e->saddr, s, sizeof(s)));
@@ -160,7 +160,7 @@ static void print_json(FILE *f, const struct at_event *e, const char *lib, bool 
 		jsonw_null_field(&w, "tid");
 		jsonw_null_field(&w, "comm");
 	}
-	if (e->source != AT_SRC_WIRE) {
+	if (!at_source_on_wire(e->source)) {
 		/* "ssl" is the name OpenSSL events always had; "session" the one every library
 		 * source shares. */
 		snprintf(session, sizeof(session), "0x%llx", (unsigned long long)e->session);
@@ -209,7 +209,7 @@ static void print_text(FILE *f, const struct at_event *e, const char *lib, const
 			 addr_str(e, e->saddr, s, sizeof(s)), v6r, e->sport, v6l,
 			 addr_str(e, e->daddr, d, sizeof(d)), v6r, e->dport);
 	}
-	if (e->source == AT_SRC_WIRE) {
+	if (at_source_on_wire(e->source)) {
 		snprintf(where, sizeof(where), "%s", conn);
 	} else {
 		const char *base = lib ? strrchr(lib, '/') : NULL;

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <stdbool.h>
 #include <stdio.h>
 #include <linux/types.h>
 #include "alerttrace.h"
@@ -9,7 +10,13 @@ static const char *const names[] = {
 	[AT_SRC_OPENSSL] = "openssl",
 	[AT_SRC_GNUTLS] = "gnutls",
 	[AT_SRC_GO] = "go",
+	[AT_SRC_QUIC] = "quic",
 };
+
+bool at_source_on_wire(int source)
+{
+	return source == AT_SRC_WIRE || source == AT_SRC_QUIC;
+}
 
 const char *at_source_name(int source, char *buf, size_t n)
 {

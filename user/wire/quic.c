@@ -399,6 +399,7 @@ int quic_datagram(struct quic_flows *fl, const struct quic_flow_key *k, const ui
 			ptlen = open_packet(&ck, p, end, pn_off, pt);
 			if (ptlen >= 0) {
 				by_client = true;
+				fl->st.flows++;
 				quic_flow_learn(fl, k, v, p + 6, dl);
 				f = flow_find(fl, k);
 			}

@@ -36,6 +36,7 @@ struct quic_stats {
 	uint64_t datagrams;	/* handed to quic_datagram */
 	uint64_t initials;	/* Initial packets found in them */
 	uint64_t opened;	/* ... whose protection was removed */
+	uint64_t flows;		/* flows learned from a client's first Initial */
 	uint64_t unknown_flow;	/* ... of a flow whose first client Initial was not seen */
 	uint64_t bad;		/* malformed, or no key opened them */
 };
