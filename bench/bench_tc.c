@@ -98,6 +98,22 @@ static void mkpkt(struct bcase *c, __u16 sport, bool fin, const void *pl, size_t
 	c->len = offsetof(struct pkt_v4, payload) + plen;
 }
 
+/* A UDP datagram to port 443 (or 53): the TCP header's place holds the UDP header. */
+static void mkudp(struct bcase *c, __u16 dport, const void *pl, size_t plen)
+{
+	struct pkt_v4 *p = &c->pkt;
+	struct {
+		__be16 source, dest, len, check;
+	} uh = {htons(40000), htons(dport), htons(8 + plen), 0};
+
+	mkpkt(c, 40000, false, NULL, 0);
+	p->ip.protocol = IPPROTO_UDP;
+	p->ip.tot_len = htons(sizeof(p->ip) + sizeof(uh) + plen);
+	memcpy(&p->tcp, &uh, sizeof(uh));
+	memcpy((__u8 *)&p->tcp + sizeof(uh), pl, plen);
+	c->len = offsetof(struct pkt_v4, tcp) + sizeof(uh) + plen;
+}
+
 /* A packet of c's flow, run once before the rounds to set the flow's state up. */
 static void mkpre(struct bcase *c, __u32 seq, bool syn, const void *pl, size_t plen)
 {
@@ -148,7 +164,7 @@ int main(int argc, char **argv)
 	int rounds = argc > 1 ? atoi(argv[1]) : 7, repeat = argc > 2 ? atoi(argv[2]) : 1000000;
 	struct ring_buffer *rb = NULL;
 	struct tc_bpf *skel = NULL;
-	static struct bcase cases[7];
+	static struct bcase cases[10];
 	struct tls_hdr big;
 	__u8 pl[1448];
 	int ncases = 0, noop_fd = -1, fd, err = 1, i, r;
@@ -212,6 +228,20 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bench_tc: opening the TC object failed: %s\n", strerror(errno));
 		goto cleanup;
 	}
+	cases[ncases] = (struct bcase){.name = "UDP DNS query",
+				       .what = "not QUIC: leaves after the first payload byte"};
+	mkudp(&cases[ncases++], 53, "\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00"
+		"\x07example\x03com\x00\x00\x01\x00\x01", 29);
+	cases[ncases] = (struct bcase){.name = "QUIC short hdr",
+				       .what = "1-RTT packet, 1200 bytes: leaves after one byte"};
+	memset(pl, 0x5a, sizeof(pl));
+	pl[0] = 0x43;
+	mkudp(&cases[ncases++], 443, pl, 1200);
+	cases[ncases] = (struct bcase){.name = "QUIC Initial",
+				       .what = "v1, 1200 bytes: past the rate limit (a flood)"};
+	pl[0] = 0xc3;
+	memcpy(pl + 1, "\x00\x00\x00\x01\x08", 5);
+	mkudp(&cases[ncases++], 443, pl, 1200);
 	/* Room for every event of one run of the alert case: consumed after each run. */
 	bpf_map__set_max_entries(skel->maps.events, 1u << 27);
 	skel->rodata->at_filt.stream = 1;
