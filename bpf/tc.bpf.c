@@ -80,6 +80,32 @@ struct {
 } flows SEC(".maps");
 
 /*
+ * Out-of-order and lost segments: a flow that resyncs past a gap keeps the range it jumped over
+ * here, so that a late segment inside it is still read (on its own: the flow's position stays).
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, AT_MAX_GAPS);
+	__type(key, struct at_flow_key);
+	__type(value, struct at_gap);
+} gaps SEC(".maps");
+
+/*
+ * Where the stream of a flow ended by a FIN ended: its state is gone, and a retransmission of the
+ * FIN segment (whose ACK was lost) would be read again as a new flow.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, AT_MAX_FINNED);
+	__type(key, struct at_flow_key);
+	__type(value, __u32);
+} finned SEC(".maps");
+
+/* Segments of followed flows that could not be read (past a gap, not starting with a record
+ * header; or a gap given up): an alert in them is missed. Stats and metrics show it. */
+__u64 possible_miss = 0;
+
+/*
  * A counting filter in front of `flows`: per bucket of the flow hash, how many entries of `flows`
  * may exist. A zero bucket proves the flow has no state, so the segments of flows that are not
  * TLS (most of them) leave without a hash-map lookup. Incremented when this program creates an
@@ -429,8 +455,9 @@ static __always_inline int segment(struct __sk_buff *skb, struct seg *sg)
 	struct at_flow f = {};
 	struct at_flow *st = NULL;
 	struct at_flow_key *key;
-	__u32 *slot, seq, poff, plen, tcpflags, stop;
-	int resync = 1;
+	struct at_gap *gp = NULL;
+	__u32 *slot, seq, poff, plen, tcpflags, stop, *end;
+	int resync = 1, ahead = 0, late = 0;
 
 	if (!sg)
 		return 0;
@@ -450,6 +477,7 @@ static __always_inline int segment(struct __sk_buff *skb, struct seg *sg)
 		f.next = seq;
 		flow_create(key, &f, slot);
 		f.next = 0;
+		bpf_map_delete_elem(&finned, key); /* a new connection on the same ends */
 	}
 	if (*slot)
 		st = bpf_map_lookup_elem(&flows, key);
@@ -458,20 +486,54 @@ static __always_inline int segment(struct __sk_buff *skb, struct seg *sg)
 		__u32 d = st->next - seq;
 
 		if ((__s32)d >= 0) {
-			/* The segment ends at or before the next header: inside a record, or a
-			 * retransmission of what was walked already. */
-			if (d >= plen)
-				goto out;
-			f.next = d;
-			f.npart = st->npart;
-			f.part = st->part;
-			resync = 0;
+			/* The segment ends at or before the next header: inside a record, a
+			 * retransmission of what was walked already, or a late segment of a gap the
+			 * flow jumped over. */
+			if (d >= plen) {
+				if (!(st->fflags & AT_FLOW_GAP))
+					goto out;
+				gp = bpf_map_lookup_elem(&gaps, key);
+				if (!gp || (__s32)(seq - gp->from) < 0 || (__s32)(gp->to - seq) <= 0)
+					goto out;
+				late = 1;
+			} else {
+				f.next = d;
+				f.npart = st->npart;
+				f.part = st->part;
+				resync = 0;
+			}
+		} else {
+			/* A gap (loss, reordering): resync on a segment that starts with a
+			 * header; until then the state stays as it is. */
+			ahead = 1;
 		}
-		/* Else a gap (loss, reordering): resync on a segment that starts with a
-		 * header; until then the state stays as it is. */
 	}
-	if (resync && !sg->synced && !resync_ok(skb, poff, plen))
+	if (resync && !sg->synced && !resync_ok(skb, poff, plen)) {
+		if ((ahead || late) && plen)
+			__sync_fetch_and_add(&possible_miss, 1);
 		goto out;
+	}
+	if (!st && !(tcpflags & SEG_SYN)) {
+		/* A retransmission of the segment that ended a flow: read already. */
+		end = bpf_map_lookup_elem(&finned, key);
+		if (end && (__s32)(*end - (seq + plen)) >= 0)
+			return 0;
+	}
+	if (late && gp) {
+		/* Only the records that start inside the gap: the rest was read. */
+		__u32 in = gp->to - seq;
+
+		if (in < plen)
+			plen = in;
+		walk(skb, key, poff, plen, &f);
+		/* The gap closes from its start; the flow's position stays. */
+		if (seq == gp->from) {
+			gp->from = seq + plen;
+			if (gp->from == gp->to)
+				st->fflags &= ~AT_FLOW_GAP;
+		}
+		goto out;
+	}
 
 	stop = walk(skb, key, poff, plen, &f);
 	if (stop == WALK_BAD) {
@@ -482,13 +544,32 @@ static __always_inline int segment(struct __sk_buff *skb, struct seg *sg)
 	}
 	/* WALK_BOUND keeps the position: a retransmission of this segment resumes there. */
 	f.next += seq;
+	if (st && ahead) {
+		struct at_gap g = {.from = st->next, .to = seq};
+
+		/* A gap still open is given up: its late segments will not be read. */
+		if (st->fflags & AT_FLOW_GAP)
+			__sync_fetch_and_add(&possible_miss, 1);
+		bpf_map_update_elem(&gaps, key, &g, BPF_ANY);
+		f.fflags = AT_FLOW_GAP;
+	} else if (st) {
+		f.fflags = st->fflags & AT_FLOW_GAP;
+	}
 	if (st)
 		*st = f;
 	else if (!(tcpflags & SEG_FIN))
 		flow_create(key, &f, slot);
+	if (!st && (tcpflags & SEG_FIN)) {
+		/* Read without state: remember its end all the same. */
+		seq += plen;
+		bpf_map_update_elem(&finned, key, &seq, BPF_ANY);
+	}
 out:
-	if ((tcpflags & SEG_FIN) && (st || (tcpflags & SEG_SYN)))
+	if ((tcpflags & SEG_FIN) && (st || (tcpflags & SEG_SYN))) {
+		seq = sg->seq + sg->plen + !!(tcpflags & SEG_SYN);
 		flow_delete(key, slot);
+		bpf_map_update_elem(&finned, key, &seq, BPF_ANY);
+	}
 	return 0;
 }
 

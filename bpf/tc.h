@@ -47,8 +47,22 @@ struct at_flow {
 				 * next record header, or the continuation of the carried bytes */
 	__u8 npart;		/* carried bytes (0..6) of a record header, or of an alert header
 				 * and its first body byte, cut by the end of the last segment */
-	__u8 pad[3];
+	__u8 fflags;		/* AT_FLOW_* */
+	__u8 pad[2];
 	__u64 part;		/* those bytes, byte i in bits 8i..8i+7 */
 };
+
+/* at_flow.fflags: the flow jumped a gap whose range is in the map `gaps`. */
+#define AT_FLOW_GAP 1
+
+/* A range of the stream a flow jumped over when it resynced after a gap (loss or reordering). */
+struct at_gap {
+	__u32 from;		/* sequence number of the first byte not read */
+	__u32 to;		/* ... of the segment the flow resynced at */
+};
+
+/* Entries of the maps `gaps` and `finned` (flows a FIN ended: where their stream ended). */
+#define AT_MAX_GAPS 16384
+#define AT_MAX_FINNED 16384
 
 #endif /* AT_TC_H */

@@ -244,6 +244,8 @@ static void fill_hostile(struct agg_table *t)
 static const struct metrics_info info = {
 	.lost_events = 12,
 	.hist_lost = 3,
+	.possible_misses = 4,
+	.quic_unopened = 5,
 	.hooked_libs = 2,
 	.version = "v1.2-\"dirty\"",
 };
@@ -293,6 +295,8 @@ static void test_render(void)
 		   "level=\"level(3)\",alert=\"unknown(200)\",comm=\"\"} 1");
 	check_line("render_info_lost_events", txt, "alerttrace_lost_events_total 12");
 	check_line("render_info_hist_lost", txt, "alerttrace_hist_lost_total 3");
+	check_line("render_info_possible_misses", txt, "alerttrace_wire_possible_misses_total 4");
+	check_line("render_info_quic_unopened", txt, "alerttrace_quic_unopened_total 5");
 	check_line("render_info_hooked_libraries", txt, "alerttrace_hooked_libraries 2");
 	check_line("render_info_build_info", txt,
 		   "alerttrace_build_info{version=\"v1.2-\\\"dirty\\\"\"} 1");

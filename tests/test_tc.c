@@ -610,6 +610,99 @@ static void t_resync(void)
 	}
 }
 
+/*
+ * Reordering and retransmission (no netem on this kernel: crafted sequences). A retransmitted
+ * FIN segment is read once, with or without state; an alert in a segment that arrives after the
+ * one following it is found, the later one first; a late segment that cannot be read (it
+ * starts mid-record) is counted as a possible miss, never silent.
+ */
+static void t_order(void)
+{
+	struct spec s = {.ipv = 4, .sport = 41001, .dport = 443, .seq = 100, .flags = TH_SYN};
+	struct want w = WANT_ALERT(AT_DIR_RECEIVED, 4, 41001, 443, 1, 0), w2[2];
+	__u64 miss0;
+	size_t n, a, b;
+
+	reset_events();
+	send_seg("fin_retransmitted_once", fd_in, &s, NULL, 0);
+	s.flags = TH_ACK | TH_FIN;
+	s.seq = 101;
+	n = alert(pl, 0, 0x0303, 1, 0);
+	send_seg("fin_retransmitted_once", fd_in, &s, pl, n);
+	send_seg("fin_retransmitted_once", fd_in, &s, pl, n);	/* its ACK was lost */
+	expect("fin_retransmitted_once", &w, 1);
+
+	/* A flow first seen at its FIN segment (no state): read once too. */
+	s = (struct spec){.ipv = 4, .sport = 41002, .dport = 443, .seq = 7000,
+			  .flags = TH_ACK | TH_FIN};
+	reset_events();
+	n = alert(pl, 0, 0x0303, 2, 48);
+	send_seg("fin_without_state_retransmitted_once", fd_in, &s, pl, n);
+	send_seg("fin_without_state_retransmitted_once", fd_in, &s, pl, n);
+	w = (struct want)WANT_ALERT(AT_DIR_RECEIVED, 4, 41002, 443, 2, 48);
+	expect("fin_without_state_retransmitted_once", &w, 1);
+
+	/* A new connection on the same ends after the FIN: read again from its SYN. */
+	s.flags = TH_SYN;
+	s.seq = 90000;
+	reset_events();
+	send_seg("fin_then_new_connection", fd_in, &s, NULL, 0);
+	s.flags = TH_ACK;
+	s.seq = 90001;
+	send_seg("fin_then_new_connection", fd_in, &s, pl, n);
+	expect("fin_then_new_connection", &w, 1);
+
+	/* Reordered: A (a record), C (an alert), then B (an alert) arrives last. */
+	s = (struct spec){.ipv = 4, .sport = 41003, .dport = 443, .seq = 10, .flags = TH_SYN};
+	reset_events();
+	miss0 = skel->bss->possible_miss;
+	send_seg("reordered_alert_found", fd_in, &s, NULL, 0);
+	s.flags = TH_ACK;
+	s.seq = 11;
+	a = rec(pl, 0, 23, 0x0303, 100);
+	send_seg("reordered_alert_found", fd_in, &s, pl, a);		/* A */
+	b = rec(pl, 0, 23, 0x0303, 50);
+	b = alert(pl, b, 0x0303, 2, 80);				/* B: a record, then an alert */
+	s.seq = 11 + a + b;
+	n = alert(pl + 1000, 0, 0x0303, 2, 10);				/* C */
+	send_seg("reordered_alert_found", fd_in, &s, pl + 1000, n);
+	s.seq = 11 + a;
+	send_seg("reordered_alert_found", fd_in, &s, pl, b);		/* B, late */
+	w2[0] = (struct want)WANT_ALERT(AT_DIR_RECEIVED, 4, 41003, 443, 2, 10);
+	w2[1] = (struct want)WANT_ALERT(AT_DIR_RECEIVED, 4, 41003, 443, 2, 80);
+	if (check_events("reordered_alert_found", w2, 2) &&
+	    CHECK_EQ("reordered_alert_found_no_miss", miss0, skel->bss->possible_miss))
+		PASS("reordered_alert_found");
+	/* B again: the gap is closed, nothing more. */
+	reset_events();
+	send_seg("reordered_late_segment_once", fd_in, &s, pl, b);
+	if (CHECK_EQ("reordered_late_segment_once", 0, ngot))
+		PASS("reordered_late_segment_once");
+
+	/* A late segment that starts mid-record cannot be read: counted. A (a record), then C
+	 * (an alert) past the gap, then the second half of the lost record B, then its first. */
+	s = (struct spec){.ipv = 4, .sport = 41004, .dport = 443, .seq = 10, .flags = TH_SYN};
+	reset_events();
+	send_seg("late_mid_record_counted", fd_in, &s, NULL, 0);
+	s.flags = TH_ACK;
+	s.seq = 11;
+	a = rec(pl, 0, 23, 0x0303, 100);
+	send_seg("late_mid_record_counted", fd_in, &s, pl, a);		/* A */
+	b = rec(pl, 0, 23, 0x0303, 300);				/* B: 305 bytes */
+	s.seq = 11 + a + b;
+	n = alert(pl + 1000, 0, 0x0303, 1, 0);
+	send_seg("late_mid_record_counted", fd_in, &s, pl + 1000, n);	/* C */
+	miss0 = skel->bss->possible_miss;
+	s.seq = 11 + a + 100;
+	send_seg("late_mid_record_counted", fd_in, &s, pl + 100, b - 100); /* B's end: unreadable */
+	s.seq = 11 + a;
+	send_seg("late_mid_record_counted", fd_in, &s, pl, 100);	/* B's start: read, no alert */
+	w = (struct want)WANT_ALERT(AT_DIR_RECEIVED, 4, 41004, 443, 1, 0);
+	if (check_events("late_mid_record_counted", &w, 1) &&
+	    CHECK_EQ("late_mid_record_counted", miss0 + 1, skel->bss->possible_miss))
+		PASS("late_mid_record_counted");
+}
+
 static void t_no_event(void)
 {
 	static const char http[] = "GET / HTTP/1.1\r\nHost: example\r\n\r\n";
@@ -1109,6 +1202,7 @@ int main(void)
 	t_mid_segment();
 	t_truncated();
 	t_resync();
+	t_order();
 	t_no_event();
 	t_garbage();
 	t_direction_and_flags();

@@ -66,6 +66,8 @@ static void collect(struct tracer *t, bool tick)
 	struct metrics_info mi = {
 		.lost_events = tracer_lost(t, false),
 		.hist_lost = tracer_lost(t, true),
+		.possible_misses = tracer_wire_count(t, TRACER_POSSIBLE_MISSES),
+		.quic_unopened = tracer_wire_count(t, TRACER_QUIC_UNOPENED),
 		.hooked_libs = libs_hooked(t->libs),
 		.version = AT_VERSION,
 		.with_pid = t->o->metrics_pid,

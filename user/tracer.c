@@ -172,6 +172,13 @@ __u64 tracer_lost(struct tracer *t, bool hist)
 	return n;
 }
 
+__u64 tracer_wire_count(struct tracer *t, enum tracer_count c)
+{
+	if (!t->tc)
+		return 0;
+	return c == TRACER_POSSIBLE_MISSES ? t->tc->bss->possible_miss : t->tc->bss->quic_limited;
+}
+
 void tracer_report_lost(struct tracer *t)
 {
 	__u64 lost = tracer_lost(t, false), hl = tracer_lost(t, true);
@@ -189,6 +196,12 @@ void tracer_report_lost(struct tracer *t)
 		      (unsigned long long)(t->tc->bss->quic_limited - t->quic_limited_reported),
 		      AT_QUIC_RATE);
 		t->quic_limited_reported = t->tc->bss->quic_limited;
+	}
+	if (t->tc && t->tc->bss->possible_miss != t->miss_reported) {
+		p_info("%llu TCP segments of TLS flows could not be read (out of order, or after a "
+		       "loss): an alert in them would be missed",
+		       (unsigned long long)(t->tc->bss->possible_miss - t->miss_reported));
+		t->miss_reported = t->tc->bss->possible_miss;
 	}
 	if (ew_lost(t->ew) != t->ew_lost_reported) {
 		p_err("discovery at exec missed %llu processes (its ring buffer was full): the "

@@ -43,6 +43,7 @@ struct tracer {
 	tracer_event_fn on_event;	/* NULL: print each event (output.c) */
 	void *on_event_ctx;
 	__u64 lost_reported, hist_lost_reported, ew_lost_reported, quic_limited_reported;
+	__u64 miss_reported;
 	__u64 loader_hist_lost;		/* loader-made events the histogram map refused */
 	__u64 alerts_seen;		/* alert events since the last poll */
 };
@@ -63,6 +64,9 @@ int tracer_start_libs(struct tracer *t, char *msg, size_t n);
 void tracer_rescan(struct tracer *t);
 /* Events the kernel could not deliver or count: cumulative; hist: the histogram's. */
 __u64 tracer_lost(struct tracer *t, bool hist);
+/* The wire source's other counts, cumulative (0 without it). */
+enum tracer_count { TRACER_POSSIBLE_MISSES, TRACER_QUIC_UNOPENED };
+__u64 tracer_wire_count(struct tracer *t, enum tracer_count c);
 /* Report what was lost since the last call. Never silent. */
 void tracer_report_lost(struct tracer *t);
 /* Detach and free everything; safe after any failed start. */

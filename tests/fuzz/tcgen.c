@@ -483,6 +483,13 @@ static void plan_flow(struct rng *r, struct flowgen *f, int budget)
 	}
 	if (chance(r, 5)) /* a FIN segment retransmitted */
 		push(f, off, 0, F_FIN | F_ACK, 1u << GK_FIN | 1u << GK_REPEAT);
+	else if (chance(r, 10) && f->nq && (f->q[f->nq - 1].flags & F_FIN)) {
+		/* the last data segment, which carried the FIN, sent again (its ACK lost) */
+		struct pending t = f->q[f->nq - 1];
+
+		push(f, t.off, t.n, t.flags, 1u << GK_FIN | 1u << GK_REPEAT);
+		f->q[f->nq - 1].garbage = t.garbage;
+	}
 }
 
 static void random_frame(struct rng *r, struct gen_pkt *p)

@@ -31,9 +31,17 @@
  *   only if it begins with a record header and, when the next header starts inside the segment
  *   too, that one is a header as well; the flow then follows from there. A byte sequence that
  *   is not a record header where one is due ends the flow (the reports before it in the segment
- *   stand). RST ends the flow and reads nothing; FIN ends it after its segment was read.
- *   README's caveats: no reassembly of out-of-order segments, a retransmitted FIN segment is
- *   read again.
+ *   stand). RST ends the flow and reads nothing; FIN ends it after its segment was read, and
+ *   a later segment of the same direction and 4-tuple that ends at or before where the FIN
+ *   segment ended (its retransmission) is not read, until a SYN starts the flow again.
+ * - Gaps (loss, reordering): when a flow in step is picked up past a gap, the range from its old
+ *   position to the segment's start is remembered (one range per flow; a newer gap replaces it
+ *   and the older one counts as a possible miss). A segment that begins inside the range, and
+ *   would otherwise not be read (it lies before the position), is read on its own if it begins
+ *   with records (the same rule as above), only the records that begin before the range's end,
+ *   and the flow's position does not change; one that begins at the range's start shrinks it.
+ *   Every segment with payload of a flow with state that begins past the position or inside the
+ *   range and is not read counts as a possible miss.
  */
 #include <string.h>
 #include "tcref.h"
@@ -167,18 +175,32 @@ static enum ref_parse_res parse_frame(const uint8_t *pkt, size_t n, struct tcp_s
 	return REF_NOT_IP;
 }
 
+static int same_ends(const struct ref_flow *f, const struct tcp_seg *s, uint8_t dir)
+{
+	return f->used && f->dir == dir && f->ipv == s->ipv && f->sport == s->sport &&
+	       f->dport == s->dport && !memcmp(f->saddr, s->saddr, 16) &&
+	       !memcmp(f->daddr, s->daddr, 16);
+}
+
+static void set_ends(struct ref_flow *f, const struct tcp_seg *s, uint8_t dir)
+{
+	memset(f, 0, sizeof(*f));
+	f->used = 1;
+	f->dir = dir;
+	f->ipv = s->ipv;
+	f->sport = s->sport;
+	f->dport = s->dport;
+	memcpy(f->saddr, s->saddr, 16);
+	memcpy(f->daddr, s->daddr, 16);
+}
+
 static struct ref_flow *find(struct ref_model *m, const struct tcp_seg *s, uint8_t dir)
 {
 	int i;
 
-	for (i = 0; i < REF_MAX_FLOWS; i++) {
-		struct ref_flow *f = &m->flows[i];
-
-		if (f->used && f->dir == dir && f->ipv == s->ipv && f->sport == s->sport &&
-		    f->dport == s->dport && !memcmp(f->saddr, s->saddr, 16) &&
-		    !memcmp(f->daddr, s->daddr, 16))
-			return f;
-	}
+	for (i = 0; i < REF_MAX_FLOWS; i++)
+		if (same_ends(&m->flows[i], s, dir))
+			return &m->flows[i];
 	return NULL;
 }
 
@@ -192,15 +214,32 @@ static struct ref_flow *add(struct ref_model *m, const struct tcp_seg *s, uint8_
 			f = &m->flows[i];
 	if (!f) /* the fuzzer uses few flows per sequence: reuse the first slot */
 		f = &m->flows[0];
-	memset(f, 0, sizeof(*f));
-	f->used = 1;
-	f->dir = dir;
-	f->ipv = s->ipv;
-	f->sport = s->sport;
-	f->dport = s->dport;
-	memcpy(f->saddr, s->saddr, 16);
-	memcpy(f->daddr, s->daddr, 16);
+	set_ends(f, s, dir);
 	return f;
+}
+
+static struct ref_fin *find_fin(struct ref_model *m, const struct tcp_seg *s, uint8_t dir)
+{
+	int i;
+
+	for (i = 0; i < REF_MAX_FLOWS; i++)
+		if (same_ends(&m->fins[i].f, s, dir))
+			return &m->fins[i];
+	return NULL;
+}
+
+static void add_fin(struct ref_model *m, const struct tcp_seg *s, uint8_t dir, uint32_t end)
+{
+	struct ref_fin *x = find_fin(m, s, dir);
+	int i;
+
+	for (i = 0; !x && i < REF_MAX_FLOWS; i++)
+		if (!m->fins[i].f.used)
+			x = &m->fins[i];
+	if (!x)
+		x = &m->fins[0];
+	set_ends(&x->f, s, dir);
+	x->end = end;
 }
 
 /* RFC 5246 6.2 / RFC 8446 5.1: does h (5 bytes) look like a TLSPlaintext/TLSCiphertext header? */
@@ -284,7 +323,9 @@ static int read_records(struct ref_model *m, const struct tcp_seg *s, uint8_t di
 void ref_reset(struct ref_model *m)
 {
 	memset(m->flows, 0, sizeof(m->flows));
+	memset(m->fins, 0, sizeof(m->fins));
 	m->nev = 0;
+	m->possible_miss = 0;
 }
 
 enum ref_parse_res ref_packet(struct ref_model *m, const uint8_t *pkt, size_t len, uint8_t dir)
@@ -292,9 +333,10 @@ enum ref_parse_res ref_packet(struct ref_model *m, const uint8_t *pkt, size_t le
 	struct tcp_seg s;
 	enum ref_parse_res r;
 	struct ref_flow *f;
+	struct ref_fin *fe;
 	uint32_t start;
 	uint8_t hdr[7];
-	int nhdr = 0, in_step = 0;
+	int nhdr = 0, in_step = 0, past = 0, late = 0;
 	uint64_t want;
 	size_t from = 0;
 
@@ -315,36 +357,81 @@ enum ref_parse_res ref_packet(struct ref_model *m, const uint8_t *pkt, size_t le
 		start = s.seq + 1;
 		f = add(m, &s, dir);
 		f->want = start;
+		fe = find_fin(m, &s, dir);
+		if (fe)
+			fe->f.used = 0;
 	}
 	if (f) {
 		int32_t ahead = (int32_t)(f->want - start); /* RFC 1982 serial arithmetic */
 
 		if (ahead >= 0) {
-			in_step = 1;
-			if ((uint32_t)ahead >= s.len)
-				goto done; /* nothing new in this segment */
-			from = (uint32_t)ahead;
-			memcpy(hdr, f->hdr, sizeof(hdr));
-			nhdr = f->nhdr;
+			if ((uint32_t)ahead >= s.len) {
+				/* nothing new, unless it lies in the range a gap left */
+				if (!f->gap || quirk == REF_QUIRK_NO_GAP ||
+				    (int32_t)(start - f->gap_from) < 0 ||
+				    (int32_t)(f->gap_to - start) <= 0)
+					goto done;
+				late = 1;
+			} else {
+				in_step = 1;
+				from = (uint32_t)ahead;
+				memcpy(hdr, f->hdr, sizeof(hdr));
+				nhdr = f->nhdr;
+			}
+		} else {
+			past = 1;
 		}
 	}
-	if (!in_step && !starts_with_records(s.data, s.len))
+	if (!in_step && !starts_with_records(s.data, s.len)) {
+		if ((past || late) && s.len)
+			m->possible_miss++;
 		goto done;
+	}
+	if (!f && !s.syn && quirk != REF_QUIRK_FIN_AGAIN) {
+		fe = find_fin(m, &s, dir);
+		if (fe && (int32_t)(fe->end - (start + (uint32_t)s.len)) >= 0)
+			return r; /* the FIN segment again */
+	}
+	if (late) {
+		struct tcp_seg part = s;
+		uint32_t in = f->gap_to - start;
+
+		if (in < part.len)
+			part.len = in;
+		read_records(m, &part, dir, 0, hdr, &nhdr, &want);
+		if (start == f->gap_from) {
+			f->gap_from = start + (uint32_t)part.len;
+			if (f->gap_from == f->gap_to)
+				f->gap = 0;
+		}
+		goto done;
+	}
 	if (read_records(m, &s, dir, from, hdr, &nhdr, &want)) {
 		if (f)
 			f->used = 0;
 		return r;
 	}
 	if (!f) {
-		if (s.fin)
+		if (s.fin) {
+			add_fin(m, &s, dir, start + (uint32_t)s.len);
 			return r;
+		}
 		f = add(m, &s, dir);
+	}
+	if (past) {
+		if (f->gap)
+			m->possible_miss++;
+		f->gap = 1;
+		f->gap_from = f->want;
+		f->gap_to = start;
 	}
 	f->want = start + (uint32_t)want;
 	memcpy(f->hdr, hdr, sizeof(hdr));
 	f->nhdr = quirk == REF_QUIRK_NO_CARRY ? 0 : nhdr;
 done:
-	if (s.fin && f)
+	if (s.fin && f) {
 		f->used = 0;
+		add_fin(m, &s, dir, start + (uint32_t)s.len);
+	}
 	return r;
 }

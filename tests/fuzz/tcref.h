@@ -36,6 +36,15 @@ struct ref_flow {
 	/* bytes of a record header (and a 2-byte alert body) read so far, cut by a segment end */
 	uint8_t hdr[7];
 	int nhdr;
+	/* the range [gap_from, gap_to) the flow jumped over when it was picked up past a gap */
+	int gap;
+	uint32_t gap_from, gap_to;
+};
+
+/* A flow a FIN ended (f.used, its ends): the sequence number its stream ended at. */
+struct ref_fin {
+	struct ref_flow f;
+	uint32_t end;
 };
 
 /* Deliberate mistakes, for the fuzzer's check that it notices a wrong model. */
@@ -44,14 +53,18 @@ enum ref_quirk {
 	REF_QUIRK_NO_QINQ,  /* 802.1ad (0x88a8) tags not looked through */
 	REF_QUIRK_MAX_LEN,  /* a record of the largest length (2^14 + 2048) taken as not TLS */
 	REF_QUIRK_NO_CARRY, /* a header cut by a segment end forgotten */
+	REF_QUIRK_FIN_AGAIN, /* a retransmitted FIN segment read again */
+	REF_QUIRK_NO_GAP,   /* a late segment inside a gap not read */
 	REF_NQUIRKS,
 };
 
 struct ref_model {
 	enum ref_quirk quirk;
 	struct ref_flow flows[REF_MAX_FLOWS];
+	struct ref_fin fins[REF_MAX_FLOWS];
 	struct ref_ev ev[REF_MAX_EV];
 	int nev;
+	uint64_t possible_miss;	/* segments of followed flows that could not be read */
 };
 
 /* Why a packet was not read as a TCP segment (for the fuzzer's per-kind counts). */

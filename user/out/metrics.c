@@ -202,6 +202,14 @@ int metrics_render(FILE *f, const struct agg_table *totals, const struct metrics
 		"# HELP alerttrace_hist_lost_total Alerts not counted: histogram map full.\n"
 		"# TYPE alerttrace_hist_lost_total counter\n"
 		"alerttrace_hist_lost_total %llu\n"
+		"# HELP alerttrace_wire_possible_misses_total TCP segments of TLS flows not read "
+		"(out of order or after a loss): an alert in them is missed.\n"
+		"# TYPE alerttrace_wire_possible_misses_total counter\n"
+		"alerttrace_wire_possible_misses_total %llu\n"
+		"# HELP alerttrace_quic_unopened_total QUIC Initial packets not opened: over the "
+		"rate limit.\n"
+		"# TYPE alerttrace_quic_unopened_total counter\n"
+		"alerttrace_quic_unopened_total %llu\n"
 		"# HELP alerttrace_hooked_libraries TLS libraries with attached probes.\n"
 		"# TYPE alerttrace_hooked_libraries gauge\n"
 		"alerttrace_hooked_libraries %u\n"
@@ -209,6 +217,7 @@ int metrics_render(FILE *f, const struct agg_table *totals, const struct metrics
 		"# TYPE alerttrace_build_info gauge\n"
 		"alerttrace_build_info{version=",
 		(unsigned long long)info->lost_events, (unsigned long long)info->hist_lost,
+		(unsigned long long)info->possible_misses, (unsigned long long)info->quic_unopened,
 		info->hooked_libs);
 	prom_label(f, info->version ? info->version : "unknown");
 	fputs("} 1\n", f);

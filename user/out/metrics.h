@@ -6,6 +6,8 @@
  *   alerttrace_alerts_total{source,direction,level,alert,comm[,pid]}  counter
  *   alerttrace_lost_events_total                                      counter (ring buffer full)
  *   alerttrace_hist_lost_total                                        counter (histogram map full)
+ *   alerttrace_wire_possible_misses_total                             counter (segments unread)
+ *   alerttrace_quic_unopened_total                                    counter (rate limit)
  *   alerttrace_hooked_libraries                                       gauge
  *   alerttrace_build_info{version}                                    gauge, always 1
  *
@@ -27,6 +29,8 @@
 struct metrics_info {
 	__u64 lost_events;	/* ring-buffer reserve failures, cumulative */
 	__u64 hist_lost;	/* histogram updates dropped because the map was full, cumulative */
+	__u64 possible_misses;	/* TCP segments of followed TLS flows the classifier could not read */
+	__u64 quic_unopened;	/* QUIC Initial packets the rate limit left */
 	__u32 hooked_libs;	/* libraries with attached probes now */
 	const char *version;	/* build_info version label; NULL: "unknown" */
 	bool with_pid;		/* --metrics-pid: add a pid label instead of summing over pids */
