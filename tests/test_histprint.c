@@ -179,14 +179,6 @@ static char *summary(const char *text)
 	return out;
 }
 
-static void check_text(const char *name, const char *got, const char *exp)
-{
-	if (got && !strcmp(got, exp))
-		PASS(name);
-	else
-		FAILF(name, "expected:\n%s\ngot:\n%s", exp, got ? got : "(null)");
-}
-
 /* Written out by hand: widths from the longest values (openssl, warning,
  * certificate_unknown(46), COUNT), so the bar gets 80 - 55 = 25 columns. */
 static void test_exact_text(void)
@@ -214,7 +206,7 @@ static void test_exact_text(void)
 	add(&t, 42, "curl", OSSL, SENT, WARN, 0, 0, 2);
 	add(&t, 1234, "nginx", OSSL, SENT, FATAL, 48, 0, 10);
 	out = render(&t, false, true);
-	check_text("text_small_interval_matches_hand_written_lines", out, exp);
+	tl_check_text("text_small_interval_matches_hand_written_lines", out, exp);
 	free(out);
 	agg_free(&t);
 }
@@ -225,16 +217,16 @@ static void test_empty(void)
 	char *out;
 
 	out = render(&t, false, true);
-	check_text("text_empty_interval_says_no_alerts", out,
+	tl_check_text("text_empty_interval_says_no_alerts", out,
 		   "\n" TS_TEXT "\nno alerts in this interval\n");
 	free(out);
 	out = render(&t, true, true);
-	check_text("json_empty_interval_prints_nothing", out, "");
+	tl_check_text("json_empty_interval_prints_nothing", out, "");
 	free(out);
 	/* Rows whose count is 0 are no alerts either. */
 	add(&t, 5, "idle", OSSL, SENT, FATAL, 48, 0, 0);
 	out = render(&t, false, false);
-	check_text("text_zero_count_rows_are_not_alerts", out,
+	tl_check_text("text_zero_count_rows_are_not_alerts", out,
 		   "\n" TS_TEXT "\nno alerts in this interval\n");
 	free(out);
 	agg_free(&t);
@@ -325,7 +317,7 @@ static void test_sorting(void)
 	add(&t, 3, "big", WIRE, SENT, FATAL, 50, 0, 100);
 	out = render(&t, false, true);
 	sum = summary(out);
-	check_text("sort_processes_by_total_rows_by_count_then_source_direction_code", sum, exp);
+	tl_check_text("sort_processes_by_total_rows_by_count_then_source_direction_code", sum, exp);
 	free(sum);
 	free(out);
 	agg_free(&t);
@@ -447,7 +439,7 @@ static void test_per_pid_vs_grouped(void)
 	add(&t, 11, "worker", OSSL, RECV, FATAL, 46, 0, 1);
 	out = render(&t, false, true);
 	sum = summary(out);
-	check_text("per_pid_one_block_per_pid", sum,
+	tl_check_text("per_pid_one_block_per_pid", sum,
 		   "pid 11 worker: sent 4, received 1\n"
 		   "  openssl sent fatal unknown_ca(48) 4\n"
 		   "  openssl recv fatal certificate_unknown(46) 1\n"
@@ -464,13 +456,13 @@ static void test_per_pid_vs_grouped(void)
 				      "  openssl recv fatal certificate_unknown(46) 1\n";
 	out = render(&g, false, false);
 	sum = summary(out);
-	check_text("grouped_one_block_per_comm", sum, grouped);
+	tl_check_text("grouped_one_block_per_comm", sum, grouped);
 	free(sum);
 	free(out);
 	/* Rows that still carry pids are summed per comm. */
 	out = render(&t, false, false);
 	sum = summary(out);
-	check_text("grouped_sums_rows_that_differ_only_in_pid", sum, grouped);
+	tl_check_text("grouped_sums_rows_that_differ_only_in_pid", sum, grouped);
 	free(sum);
 	free(out);
 	agg_free(&t);
@@ -533,10 +525,10 @@ static void test_json(void)
 	add(&t, 1234, "nginx", WIRE, RECV, 0, 0, 1, 1);
 	add(&t, 1234, "nginx", OSSL, SENT, FATAL, 48, 0, 10);
 	res = json_via_python(&t, true);
-	check_text("json_lines_parse_with_right_values_per_pid", res, exp_pid);
+	tl_check_text("json_lines_parse_with_right_values_per_pid", res, exp_pid);
 	free(res);
 	res = json_via_python(&t, false);
-	check_text("json_lines_parse_with_right_values_grouped", res, exp_grouped);
+	tl_check_text("json_lines_parse_with_right_values_grouped", res, exp_grouped);
 	free(res);
 	/* One object per line: as many lines as rows. */
 	out = render(&t, true, true);

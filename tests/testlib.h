@@ -32,6 +32,15 @@ static int tl_failed;
 		_ok;                                                                               \
 	})
 
+/* Whole texts: prints both on a mismatch. */
+static inline void tl_check_text(const char *name, const char *got, const char *exp)
+{
+	if (got && !strcmp(got, exp))
+		PASS(name);
+	else
+		FAILF(name, "expected:\n%s\ngot:\n%s", exp, got ? got : "(null)");
+}
+
 /* Root is needed for BPF; outside CI a non-root run skips with this reason. */
 static inline int tl_need_root(const char *name)
 {

@@ -16,8 +16,10 @@ static const char doc[] =
 	"Trace TLS alerts on this host: which process sent or received which alert.\n"
 	"\n"
 	"USAGE: alerttrace [-i IFACE,..] [-p PID,..] [-c COMM] [--port PORT,..] [-T]\n"
-	"         [-j] [-v] [-H [-P] [interval [count]]] [--prometheus [ADDR:]PORT]\n"
-	"         [--textfile PATH] [--lib PATH].. [--sent|--received] [--fatal]\n"
+	"         [-j] [-v] [-H [-P] [--by container,sni] [interval [count]]]\n"
+	"         [--prometheus [ADDR:]PORT] [--textfile PATH]\n"
+	"         [--metrics-pid] [--metrics-label container]\n"
+	"         [--lib PATH].. [--sent|--received] [--fatal]\n"
 	"\n"
 	"Sources: 'wire' (a TC classifier on the interfaces sees TLS alert records,\n"
 	"plaintext or encrypted), 'openssl', 'gnutls' and 'go' (uprobes in every\n"
@@ -34,8 +36,11 @@ static const char doc[] =
 	"  alerttrace --port 443 --sent   # alerts sent on connections with port 443\n"
 	"  alerttrace -H               # per-process histogram, printed at Ctrl-C\n"
 	"  alerttrace -H -P 5 3        # per-pid histogram every 5 s, 3 times\n"
+	"  alerttrace -H --by container   # per process and container (docker, k8s)\n"
+	"  alerttrace -H --by sni -c nginx  # nginx's alerts per TLS server name\n"
 	"  alerttrace -H --prometheus 9800      # /metrics on 127.0.0.1:9800\n"
 	"  alerttrace -H 15 --textfile /var/lib/node_exporter/alerttrace.prom\n"
+	"  alerttrace --prometheus 9800 --metrics-label container # per container\n"
 	"  alerttrace --no-wire        # library hooks only\n"
 	"  alerttrace --lib /opt/app/lib/libssl.so.3   # also hook this file\n"
 	"  alerttrace --no-wire -v     # library hooks, what each library got, timings\n"
@@ -58,6 +63,8 @@ enum {
 	OPT_PROMETHEUS,
 	OPT_TEXTFILE,
 	OPT_METRICS_PID,
+	OPT_METRICS_LABEL,
+	OPT_BY,
 	OPT_SELFTEST,
 	OPT_HANG,
 };
@@ -78,11 +85,17 @@ static const struct argp_option options[] = {
 	{"hist", 'H', NULL, 0,
 	 "Histogram: count alerts per process in the kernel instead of streaming them", 0},
 	{"per-pid", 'P', NULL, 0, "With -H: one histogram per pid (default: per comm)", 0},
+	{"by", OPT_BY, "KEY[,KEY]", 0,
+	 "With -H: also count per KEY: 'container' (the container id and pod from the cgroup, a "
+	 "CONTAINER column) and/or 'sni' (the TLS server name, an SNI column)", 0},
 	{"prometheus", OPT_PROMETHEUS, "[ADDR:]PORT", 0,
 	 "Serve Prometheus metrics on http://ADDR:PORT/metrics (ADDR default 127.0.0.1)", 0},
 	{"textfile", OPT_TEXTFILE, "PATH", 0,
 	 "Write Prometheus metrics to PATH every interval (node_exporter textfile collector)", 0},
 	{"metrics-pid", OPT_METRICS_PID, NULL, 0, "Add a pid label to the metrics", 0},
+	{"metrics-label", OPT_METRICS_LABEL, "container", 0,
+	 "Add container_id and pod_uid labels to the metrics (one series per container and "
+	 "alert: mind the cardinality on hosts with many short-lived containers)", 0},
 	{"timestamp", 'T', NULL, 0, "Include a time column", 0},
 	{"json", 'j', NULL, 0, "One JSON object per line", 0},
 	{"verbose", 'v', NULL, 0, "Verbose: libbpf's log and the verifier's output", 0},
@@ -105,6 +118,36 @@ static const struct argp_option options[] = {
 };
 
 static bool json_usage; /* -j anywhere on the command line */
+
+/*
+ * A comma-separated list of known words, "container,sni": the varargs are pairs of a word and
+ * the bool it sets, NULL-terminated. 0, or -EINVAL for an empty item or a word not in the list.
+ */
+static int parse_keys(const char *arg, ...)
+{
+	const char *p = arg, *name;
+	va_list ap;
+	size_t n;
+	bool *flag, found;
+
+	do {
+		n = strcspn(p, ",");
+		found = false;
+		va_start(ap, arg);
+		while (n && (name = va_arg(ap, const char *))) {
+			flag = va_arg(ap, bool *);
+			if (strlen(name) == n && !strncmp(p, name, n)) {
+				*flag = found = true;
+				break;
+			}
+		}
+		va_end(ap);
+		if (!found)
+			return -EINVAL;
+		p += n;
+	} while (*p++ == ',');
+	return 0;
+}
 
 /*
  * A usage error through the sink, so -j makes it JSON too; without -j argp's own message (and
@@ -260,6 +303,15 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 	case OPT_METRICS_PID:
 		o->metrics_pid = true;
 		break;
+	case OPT_METRICS_LABEL:
+		if (parse_keys(arg, "container", &o->metrics_container, NULL))
+			usage_err(state, "invalid metrics label '%s': give 'container'", arg);
+		break;
+	case OPT_BY:
+		if (parse_keys(arg, "container", &o->by_container, "sni", &o->by_sni, NULL))
+			usage_err(state, "invalid --by '%s': give container, sni or container,sni",
+				   arg);
+		break;
 	case 'j':
 		o->json = true;
 		break;
@@ -323,6 +375,10 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 			usage_err(state, "an interval needs -H or --textfile");
 		if (o->per_pid && !o->hist)
 			usage_err(state, "-P needs -H");
+		if ((o->by_container || o->by_sni) && !o->hist)
+			usage_err(state, "--by needs -H");
+		if (o->metrics_container && !o->prometheus && !o->textfile)
+			usage_err(state, "--metrics-label needs --prometheus or --textfile");
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;

@@ -42,6 +42,8 @@ struct at_opts {
 	const char *prometheus;		/* --prometheus [ADDR:]PORT */
 	const char *textfile;		/* --textfile PATH */
 	bool metrics_pid;		/* --metrics-pid */
+	bool metrics_container;		/* --metrics-label container */
+	bool by_container, by_sni;	/* -H --by container,sni */
 };
 
 /* Parses argv into o and sets the log sink's JSON mode (-j anywhere on the line). Returns 0, or

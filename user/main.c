@@ -71,6 +71,7 @@ static void collect(struct tracer *t, bool tick)
 		.hooked_libs = libs_hooked(t->libs),
 		.version = AT_VERSION,
 		.with_pid = t->o->metrics_pid,
+		.with_container = t->o->metrics_container,
 	};
 	/* The last textfile error: said once, not at every write, until a write works again. */
 	static char failing[256];
@@ -111,7 +112,12 @@ static int check_start(const struct at_opts *o, char *msg, size_t n)
 
 static void print_interval(struct tracer *t)
 {
-	struct hist_print_opts po = {.json = t->o->json, .per_pid = t->o->per_pid};
+	struct hist_print_opts po = {
+		.json = t->o->json,
+		.per_pid = t->o->per_pid,
+		.by_container = t->o->by_container,
+		.by_sni = t->o->by_sni,
+	};
 
 	hist_print(stdout, &t->hist.interval, epoch_ns_now(), &po);
 	fflush(stdout);

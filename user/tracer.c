@@ -231,6 +231,13 @@ static struct at_filter make_filter(const struct at_opts *o, bool metrics)
 	f.stream = !o->hist;
 	/* The exporters keep pid only with --metrics-pid; the printout only with -P. */
 	f.hist_per_pid = o->per_pid || o->metrics_pid;
+	/* The printout groups by container with --by container, the exporters with
+	 * --metrics-label container: the kernel keeps the cgroup for either, each sums over it
+	 * when it does not group by it. */
+	if (o->by_container || o->metrics_container)
+		f.hist_by |= AT_BY_CONTAINER;
+	if (o->by_sni)
+		f.hist_by |= AT_BY_SNI;
 	f.netns = netns_cookie_of(0);
 	return f;
 }

@@ -33,10 +33,10 @@ static struct agg_slot *slots(const struct agg_table *t)
 	return (struct agg_slot *)(t->rows + t->cap);
 }
 
-/* The key as stored: comm cut at its NUL (at most 15 characters) and zero-filled after it. */
+/* The key as stored: comm and sni cut at their NUL and zero-filled after it. */
 static void norm_key(struct agg_row *k, const struct agg_row *r)
 {
-	size_t len = strnlen(r->comm, sizeof(r->comm) - 1);
+	size_t len = strnlen(r->comm, sizeof(r->comm) - 1), slen = strnlen(r->sni, sizeof(r->sni) - 1);
 
 	memset(k, 0, sizeof(*k));
 	k->pid = r->pid;
@@ -46,6 +46,8 @@ static void norm_key(struct agg_row *k, const struct agg_row *r)
 	k->level = r->level;
 	k->code = r->code;
 	k->encrypted = r->encrypted;
+	k->cgroup_id = r->cgroup_id;
+	memcpy(k->sni, r->sni, slen);
 }
 
 static __u32 key_hash(const struct agg_row *k)
@@ -53,7 +55,7 @@ static __u32 key_hash(const struct agg_row *k)
 	/* FNV-1a over the key bytes; comm is compared up to its NUL, so hash only that far. */
 	__u64 h = 0xcbf29ce484222325ULL;
 	const unsigned char *p;
-	unsigned char fixed[9];
+	unsigned char fixed[17];
 	size_t i, len;
 
 	fixed[0] = k->pid;
@@ -65,10 +67,18 @@ static __u32 key_hash(const struct agg_row *k)
 	fixed[6] = k->level;
 	fixed[7] = k->code;
 	fixed[8] = k->encrypted;
+	for (i = 0; i < 8; i++)
+		fixed[9 + i] = k->cgroup_id >> (8 * i);
 	for (i = 0; i < sizeof(fixed); i++)
 		h = (h ^ fixed[i]) * 0x100000001b3ULL;
 	p = (const unsigned char *)k->comm;
 	len = strnlen(k->comm, sizeof(k->comm));
+	for (i = 0; i < len; i++)
+		h = (h ^ p[i]) * 0x100000001b3ULL;
+	/* A separator, so comm "ab" + sni "c" and comm "a" + sni "bc" hash apart. */
+	h = (h ^ 0xff) * 0x100000001b3ULL;
+	p = (const unsigned char *)k->sni;
+	len = strnlen(k->sni, sizeof(k->sni));
 	for (i = 0; i < len; i++)
 		h = (h ^ p[i]) * 0x100000001b3ULL;
 	return (__u32)(h ^ (h >> 32));
@@ -78,7 +88,8 @@ static int key_eq(const struct agg_row *a, const struct agg_row *b)
 {
 	return a->pid == b->pid && a->source == b->source && a->direction == b->direction &&
 	       a->level == b->level && a->code == b->code && a->encrypted == b->encrypted &&
-	       strncmp(a->comm, b->comm, sizeof(a->comm)) == 0;
+	       a->cgroup_id == b->cgroup_id && strncmp(a->comm, b->comm, sizeof(a->comm)) == 0 &&
+	       strncmp(a->sni, b->sni, sizeof(a->sni)) == 0;
 }
 
 static void index_insert(struct agg_table *t, size_t idx, __u32 hash)

@@ -17,6 +17,8 @@ struct agg_row {
 	__u8 level;		/* 0 when encrypted */
 	__u8 code;
 	__u8 encrypted;
+	__u64 cgroup_id;	/* 0 unless grouped by container (--by container, a metrics label) */
+	char sni[64];		/* AT_SNI_LEN, NUL-terminated; "" unless grouped by server name */
 	__u64 count;
 };
 

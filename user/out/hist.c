@@ -3,7 +3,10 @@
 #include <string.h>
 #include <bpf/bpf.h>
 #include "alerttrace.h"
+#include "container.h"
 #include "hist.h"
+
+_Static_assert(sizeof(((struct agg_row *)0)->sni) == AT_SNI_LEN, "agg_row.sni is AT_SNI_LEN");
 
 static void key_to_row(const struct at_hist_key *k, __u64 count, struct agg_row *r)
 {
@@ -16,6 +19,9 @@ static void key_to_row(const struct at_hist_key *k, __u64 count, struct agg_row 
 	r->level = k->level;
 	r->code = k->code;
 	r->encrypted = k->encrypted;
+	r->cgroup_id = k->cgroup_id;
+	memcpy(r->sni, k->sni, sizeof(r->sni));
+	r->sni[sizeof(r->sni) - 1] = 0;
 	r->count = count;
 }
 
@@ -39,6 +45,10 @@ int hist_collect(struct hist_state *h)
 		if (v <= seen)
 			continue;
 		r.count = v - seen;
+		/* Resolve the container while its cgroup exists: the printout and the exporters
+		 * may come long after the container is gone; resolved, it stays cached. */
+		if (r.cgroup_id && !seen)
+			ct_lookup(r.cgroup_id);
 		err = agg_add(&h->seen, &r);
 		if (!err)
 			err = agg_add(&h->totals, &r);

@@ -12,6 +12,7 @@
 
 #include "alerttrace.h"
 #include "alerts.h"
+#include "container.h"
 #include "jsonw.h"
 #include "log.h"
 #include "sources.h"
@@ -25,6 +26,9 @@
 struct item {
 	struct agg_row r; /* pid 0 without -P; level and code 0 when encrypted; merged count */
 	__u64 total;	  /* of the row's process, the first sort key */
+	/* --by container: the container and pod of r.cgroup_id; "" none, "?" not resolved */
+	char ctr[CT_ID_LEN + 1];
+	char pod[CT_UID_LEN + 1];
 };
 
 /* Text of one row, in the order of the columns. */
@@ -33,6 +37,8 @@ struct labels {
 	char dir[16];
 	char level[16];
 	char alert[64];
+	char ctr[16];
+	char sni[HP_SNI_MAX + 1];
 	char count[16];
 };
 
@@ -78,12 +84,26 @@ static int alert_cmp(const struct agg_row *a, const struct agg_row *b)
 	return cmp_u64(a->level, b->level);
 }
 
+/* Then the container and the server name (empty unless grouped by them). */
+static int where_cmp(const struct item *a, const struct item *b)
+{
+	int c = strcmp(a->ctr, b->ctr);
+
+	if (!c)
+		c = strcmp(a->pod, b->pod);
+	if (!c)
+		c = strncmp(a->r.sni, b->r.sni, sizeof(a->r.sni));
+	return c < 0 ? -1 : c > 0;
+}
+
 static int key_cmp(const void *pa, const void *pb)
 {
 	const struct item *a = pa, *b = pb;
 	int c = group_cmp(&a->r, &b->r);
 
-	return c ? c : alert_cmp(&a->r, &b->r);
+	if (!c)
+		c = alert_cmp(&a->r, &b->r);
+	return c ? c : where_cmp(a, b);
 }
 
 static int print_cmp(const void *pa, const void *pb)
@@ -97,11 +117,28 @@ static int print_cmp(const void *pa, const void *pb)
 	if (c)
 		return c;
 	c = -cmp_u64(a->r.count, b->r.count);
-	return c ? c : alert_cmp(&a->r, &b->r);
+	if (!c)
+		c = alert_cmp(&a->r, &b->r);
+	return c ? c : where_cmp(a, b);
+}
+
+/* The container of a row, as the printout groups it. */
+static void resolve(struct item *it)
+{
+	const struct ct_entry *e = ct_lookup(it->r.cgroup_id);
+
+	if (!it->r.cgroup_id)
+		return; /* a wire alert without owner */
+	if (!e || !e->path) {
+		snprintf(it->ctr, sizeof(it->ctr), "?");
+		return;
+	}
+	memcpy(it->ctr, e->info.id, sizeof(it->ctr));
+	memcpy(it->pod, e->info.pod_uid, sizeof(it->pod));
 }
 
 /* Copy, merge and sort t. Returns the number of items (*out malloc'ed) or -ENOMEM. */
-static long build(const struct agg_table *t, bool per_pid, struct item **out)
+static long build(const struct agg_table *t, const struct hist_print_opts *o, struct item **out)
 {
 	struct item *v;
 	size_t i, j, n = 0;
@@ -119,15 +156,21 @@ static long build(const struct agg_table *t, bool per_pid, struct item **out)
 			continue;
 		*r = t->rows[i];
 		r->comm[sizeof(r->comm) - 1] = '\0';
+		r->sni[sizeof(r->sni) - 1] = '\0';
 		r->encrypted = !!r->encrypted;
-		if (!per_pid)
+		if (!o->per_pid)
 			r->pid = 0;
+		if (o->by_container)
+			resolve(&v[n]);
+		r->cgroup_id = 0; /* grouped by ctr and pod, not by cgroup */
+		if (!o->by_sni)
+			memset(r->sni, 0, sizeof(r->sni));
 		if (r->encrypted)
 			r->level = r->code = 0;
 		n++;
 	}
 	qsort(v, n, sizeof(*v), key_cmp);
-	/* Merge equal keys: rows that differ only in pid (no -P), or after comm's NUL. */
+	/* Merge equal keys: rows that differ only in pid (no -P), in cgroup, or after a NUL. */
 	for (i = 0, j = 0; i < n; i++) {
 		if (j && key_cmp(&v[j - 1], &v[i]) == 0)
 			v[j - 1].r.count = sat_add(v[j - 1].r.count, v[i].r.count);
@@ -179,8 +222,27 @@ static const char *dir_name(int d, bool json, char *buf, size_t n)
 	return buf;
 }
 
-static void text_labels(const struct agg_row *r, struct labels *l)
+/* The server name escaped, cut with "..." to at most width bytes (>= 3). */
+static void sni_label(const char *s, int width, char *out, size_t n)
 {
+	char buf[4 * AT_SNI_LEN + 1];
+
+	/* Escape first, then cut on a unit boundary, as for comm. */
+	text_safe(s[0] ? s : "-", buf, sizeof(buf));
+	if (width > (int)n - 1)
+		width = n - 1;
+	if ((int)strlen(buf) > width) {
+		text_safe(s, out, width - 3 + 1);
+		strcat(out, "...");
+	} else {
+		memcpy(out, buf, strlen(buf) + 1);
+	}
+}
+
+/* sni_width: the SNI column's, HP_SNI_MAX when measuring. */
+static void text_labels(const struct item *it, int sni_width, struct labels *l)
+{
+	const struct agg_row *r = &it->r;
 	char name[40];
 
 	at_source_name(r->source, l->source, sizeof(l->source));
@@ -197,6 +259,13 @@ static void text_labels(const struct agg_row *r, struct labels *l)
 			snprintf(l->alert, sizeof(l->alert), "%s", name); /* "unknown(N)" */
 	}
 	count_str(r->count, l->count, sizeof(l->count));
+	if (it->ctr[0])
+		snprintf(l->ctr, sizeof(l->ctr), "%.12s", it->ctr);
+	else if (it->pod[0])
+		snprintf(l->ctr, sizeof(l->ctr), "pod-%.8s", it->pod);
+	else
+		snprintf(l->ctr, sizeof(l->ctr), "-");
+	sni_label(r->sni, sni_width, l->sni, sizeof(l->sni));
 }
 
 static int max_int(int a, int b)
@@ -205,10 +274,11 @@ static int max_int(int a, int b)
 }
 
 struct widths {
-	int source, dir, level, alert, count, bar;
+	int source, dir, level, alert, ctr, sni, count, bar; /* ctr, sni: 0 when not shown */
 };
 
-static void measure(const struct item *v, long n, struct widths *w)
+static void measure(const struct item *v, long n, const struct hist_print_opts *o,
+		    struct widths *w)
 {
 	struct labels l;
 	int used;
@@ -219,18 +289,32 @@ static void measure(const struct item *v, long n, struct widths *w)
 	w->dir = 3;
 	w->level = 5;
 	w->alert = 5;
+	w->ctr = o->by_container ? 9 : 0;
+	w->sni = o->by_sni ? 3 : 0;
 	w->count = 5;
 	for (i = 0; i < n; i++) {
-		text_labels(&v[i].r, &l);
+		text_labels(&v[i], HP_SNI_MAX, &l);
 		w->source = max_int(w->source, strlen(l.source));
 		w->dir = max_int(w->dir, strlen(l.dir));
 		w->level = max_int(w->level, strlen(l.level));
 		w->alert = max_int(w->alert, strlen(l.alert));
 		w->count = max_int(w->count, strlen(l.count));
+		if (w->ctr)
+			w->ctr = max_int(w->ctr, strlen(l.ctr));
+		if (w->sni)
+			w->sni = max_int(w->sni, strlen(l.sni));
 	}
-	/* indent, five columns with a space after each, then "|" bar "|" */
+	/* indent, five to seven columns with a space after each, then "|" bar "|" */
 	used = strlen(INDENT) + w->source + 1 + w->dir + 1 + w->level + 1 + w->alert + 1 +
-	       w->count + 1 + 2;
+	       (w->ctr ? w->ctr + 1 : 0) + (w->sni ? w->sni + 1 : 0) + w->count + 1 + 2;
+	/* The SNI column gives way to a bar of at least one star (names are cut with "..."). */
+	if (w->sni && used + 1 > HP_COLS) {
+		int cut = used + 1 - HP_COLS;
+
+		cut = cut > w->sni - 3 ? w->sni - 3 : cut;
+		w->sni -= cut;
+		used -= cut;
+	}
 	w->bar = HP_COLS - used;
 	if (w->bar > HP_BAR_MAX)
 		w->bar = HP_BAR_MAX;
@@ -287,7 +371,17 @@ static void print_process(FILE *f, const struct item *v, long from, long to, boo
 		fprintf(f, "comm %s: sent %s, received %s\n", comm, sent, recv);
 }
 
-static void print_text(FILE *f, const struct item *v, long n, __u64 ts_ns, bool per_pid)
+/* The optional columns, each followed by a space. */
+static void print_where(FILE *f, const struct widths *w, const char *ctr, const char *sni)
+{
+	if (w->ctr)
+		fprintf(f, "%-*s ", w->ctr, ctr);
+	if (w->sni)
+		fprintf(f, "%-*s ", w->sni, sni);
+}
+
+static void print_text(FILE *f, const struct item *v, long n, __u64 ts_ns,
+		       const struct hist_print_opts *o)
 {
 	time_t secs = ts_ns / 1000000000ULL;
 	char ts[16], bar[HP_BAR_MAX + 1];
@@ -305,12 +399,14 @@ static void print_text(FILE *f, const struct item *v, long n, __u64 ts_ns, bool 
 		fprintf(f, "no alerts in this interval\n");
 		return;
 	}
-	measure(v, n, &w);
+	measure(v, n, o, &w);
 	for (i = 0; i < n; i++)
 		if (v[i].r.count > max)
 			max = v[i].r.count;
-	fprintf(f, "%s%-*s %-*s %-*s %-*s %*s", INDENT, w.source, "SOURCE", w.dir, "DIR", w.level,
-		"LEVEL", w.alert, "ALERT", w.count, "COUNT");
+	fprintf(f, "%s%-*s %-*s %-*s %-*s ", INDENT, w.source, "SOURCE", w.dir, "DIR", w.level,
+		"LEVEL", w.alert, "ALERT");
+	print_where(f, &w, "CONTAINER", "SNI");
+	fprintf(f, "%*s", w.count, "COUNT");
 	/* The label sits over the bar's frame, and only when it fits there. */
 	if (w.bar + 2 >= (int)strlen("DISTRIBUTION"))
 		fprintf(f, " DISTRIBUTION");
@@ -318,21 +414,23 @@ static void print_text(FILE *f, const struct item *v, long n, __u64 ts_ns, bool 
 	for (i = 0; i < n; i = end) {
 		for (end = i; end < n && group_cmp(&v[i].r, &v[end].r) == 0; end++)
 			;
-		print_process(f, v, i, end, per_pid);
+		print_process(f, v, i, end, o->per_pid);
 		for (; i < end; i++) {
-			text_labels(&v[i].r, &l);
+			text_labels(&v[i], w.sni ? w.sni : HP_SNI_MAX, &l);
 			k = stars(v[i].r.count, max, w.bar);
 			memset(bar, '*', k);
 			memset(bar + k, ' ', w.bar - k);
 			bar[w.bar] = '\0';
-			fprintf(f, "%s%-*s %-*s %-*s %-*s %*s |%s|\n", INDENT, w.source, l.source,
-				w.dir, l.dir, w.level, l.level, w.alert, l.alert, w.count, l.count,
-				bar);
+			fprintf(f, "%s%-*s %-*s %-*s %-*s ", INDENT, w.source, l.source, w.dir, l.dir,
+				w.level, l.level, w.alert, l.alert);
+			print_where(f, &w, l.ctr, l.sni);
+			fprintf(f, "%*s |%s|\n", w.count, l.count, bar);
 		}
 	}
 }
 
-static void print_json(FILE *f, const struct item *v, long n, __u64 ts_ns, bool per_pid)
+static void print_json(FILE *f, const struct item *v, long n, __u64 ts_ns,
+		       const struct hist_print_opts *o)
 {
 	char b1[AT_SOURCE_NAME_MAX], b2[24], name[48];
 	struct jsonw w;
@@ -345,7 +443,7 @@ static void print_json(FILE *f, const struct item *v, long n, __u64 ts_ns, bool 
 
 		jsonw_start_object(&w);
 		jsonw_uint_field(&w, "ts", ts_ns);
-		if (per_pid && !unknown)
+		if (o->per_pid && !unknown)
 			jsonw_uint_field(&w, "pid", r->pid);
 		else
 			jsonw_null_field(&w, "pid");
@@ -361,6 +459,14 @@ static void print_json(FILE *f, const struct item *v, long n, __u64 ts_ns, bool 
 			jsonw_uint_field(&w, "code", r->code);
 			jsonw_string_field(&w, "alert", at_alert_name(r->code, name, sizeof(name)));
 		}
+		if (o->by_container) {
+			/* null outside containers and for a cgroup not resolved ("?") */
+			jsonw_string_field(&w, "container_id",
+					   strlen(v[i].ctr) == CT_ID_LEN ? v[i].ctr : NULL);
+			jsonw_string_field(&w, "pod_uid", v[i].pod[0] ? v[i].pod : NULL);
+		}
+		if (o->by_sni)
+			jsonw_string_field(&w, "sni", r->sni[0] ? r->sni : NULL);
 		jsonw_uint_field(&w, "count", r->count);
 		jsonw_end_object(&w);
 	}
@@ -374,15 +480,15 @@ void hist_print(FILE *f, const struct agg_table *t, __u64 ts_ns, const struct hi
 
 	if (!o)
 		o = &none;
-	n = build(t, o->per_pid, &v);
+	n = build(t, o, &v);
 	if (n < 0) {
 		p_err("cannot print the histogram: out of memory");
 		return;
 	}
 	if (o->json)
-		print_json(f, v, n, ts_ns, o->per_pid);
+		print_json(f, v, n, ts_ns, o);
 	else
-		print_text(f, v, n, ts_ns, o->per_pid);
+		print_text(f, v, n, ts_ns, o);
 	free(v);
 	fflush(f);
 }

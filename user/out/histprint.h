@@ -22,9 +22,17 @@
  * least one star). Counts of 10^7 and more are shown as "12345k", "1234M", ... so no line
  * overflows. comm goes through text_safe and is cut (with "...") at HP_COMM_MAX bytes.
  *
+ * --by container adds a CONTAINER column after ALERT: the container id's first 12 digits, "-"
+ * outside containers, "?" for a cgroup that could not be resolved, "pod-" and 8 digits of the
+ * pod UID for a process in a pod's own cgroup. Rows are grouped by container id, not by cgroup:
+ * the cgroups of one container, and every cgroup outside containers, sum into one row. --by sni
+ * adds an SNI column (text_safe, cut with "..." at HP_SNI_MAX bytes; "-" for no name).
+ *
  * JSON (-j): one object per row per line, no header line and nothing for an empty interval:
  *   {"ts":NS,"pid":N|null,"comm":"..."|null,"source":"wire"|"openssl",
- *    "direction":"sent"|"received","level":N|null,"code":N|null,"alert":"unknown_ca","count":N}
+ *    "direction":"sent"|"received","level":N|null,"code":N|null,"alert":"unknown_ca",
+ *    ["container_id":"<64 hex>"|null,"pod_uid":"..."|null,] ["sni":"..."|null,] "count":N}
+ * (container_id and pod_uid with --by container, sni with --by sni).
  * pid is null without -P and for the unknown owner; comm is null for the unknown owner; level
  * and code are null for an encrypted alert, whose alert is "encrypted". An unassigned code is
  * "unknown(N)" in both formats.
@@ -46,10 +54,13 @@
 #define HP_COLS 80     /* no text line is longer */
 #define HP_BAR_MAX 40  /* stars of the largest count, when the line has room (bcc's width) */
 #define HP_COMM_MAX 30 /* bytes of escaped comm in a process header */
+#define HP_SNI_MAX 24  /* bytes of escaped server name in the SNI column */
 
 struct hist_print_opts {
 	bool json;
 	bool per_pid; /* -P: one block per pid; otherwise rows were grouped by comm (pid 0) */
+	bool by_container; /* --by container: a CONTAINER column; else rows are summed over it */
+	bool by_sni;	   /* --by sni: an SNI column; else rows are summed over it */
 };
 
 /*

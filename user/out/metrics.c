@@ -14,6 +14,7 @@
 
 #include "alerttrace.h"
 #include "alerts.h"
+#include "container.h"
 #include "metrics.h"
 #include "metrics_local.h"
 #include "sources.h"
@@ -29,6 +30,9 @@ struct series {
 	__u32 pid;
 	__u8 source, direction, level, code, encrypted;
 	char comm[COMM_LABEL_MAX];
+	/* --metrics-label container: hex digits and dashes only, no escaping needed */
+	char ctr[CT_ID_LEN + 1];
+	char pod[CT_UID_LEN + 1];
 };
 
 void seterr(char *err, size_t errlen, const char *fmt, ...)
@@ -104,7 +108,10 @@ static int series_cmp(const void *pa, const void *pb)
 		return c < 0 ? -1 : 1;
 	if (a->pid != b->pid)
 		return a->pid < b->pid ? -1 : 1;
-	return 0;
+	c = strcmp(a->ctr, b->ctr);
+	if (!c)
+		c = strcmp(a->pod, b->pod);
+	return c < 0 ? -1 : c > 0;
 }
 
 static const char *direction_name(int d, char *buf, size_t n)
@@ -117,7 +124,7 @@ static const char *direction_name(int d, char *buf, size_t n)
 	return buf;
 }
 
-static void write_series(FILE *f, const struct series *s, bool with_pid)
+static void write_series(FILE *f, const struct series *s, const struct metrics_info *info)
 {
 	char b1[AT_SOURCE_NAME_MAX], b2[24], b3[24], b4[24];
 
@@ -131,13 +138,17 @@ static void write_series(FILE *f, const struct series *s, bool with_pid)
 	prom_label(f, s->encrypted ? "encrypted" : at_alert_name(s->code, b4, sizeof(b4)));
 	/* Already escaped by comm_label. */
 	fprintf(f, ",comm=\"%s\"", s->comm);
-	if (with_pid)
+	if (info->with_pid)
 		fprintf(f, ",pid=\"%u\"", s->pid);
+	/* "" outside containers (Prometheus reads an empty label as no label) */
+	if (info->with_container)
+		fprintf(f, ",container_id=\"%s\",pod_uid=\"%s\"", s->ctr, s->pod);
 	fprintf(f, "} %llu\n", (unsigned long long)s->count);
 }
 
 /* Sorted, merged series for t; *out is malloc'ed (NULL when there are none). Count or -errno. */
-static long build_series(const struct agg_table *t, bool with_pid, struct series **out)
+static long build_series(const struct agg_table *t, const struct metrics_info *info,
+			 struct series **out)
 {
 	struct series *v;
 	size_t i, n = 0;
@@ -154,7 +165,15 @@ static long build_series(const struct agg_table *t, bool with_pid, struct series
 		struct series *s = &v[i];
 
 		s->count = r->count;
-		s->pid = with_pid ? r->pid : 0;
+		s->pid = info->with_pid ? r->pid : 0;
+		if (info->with_container) {
+			const struct ct_entry *e = ct_lookup(r->cgroup_id);
+
+			if (e && e->path) {
+				memcpy(s->ctr, e->info.id, sizeof(s->ctr));
+				memcpy(s->pod, e->info.pod_uid, sizeof(s->pod));
+			}
+		}
 		s->source = r->source;
 		s->direction = r->direction;
 		s->encrypted = !!r->encrypted;
@@ -186,14 +205,14 @@ int metrics_render(FILE *f, const struct agg_table *totals, const struct metrics
 
 	if (!info)
 		info = &none;
-	n = build_series(totals, info->with_pid, &v);
+	n = build_series(totals, info, &v);
 	if (n < 0)
 		return n;
 	fputs("# HELP alerttrace_alerts_total TLS alerts seen since start, by source, direction, "
 	      "level, alert and process.\n"
 	      "# TYPE alerttrace_alerts_total counter\n", f);
 	for (i = 0; i < n; i++)
-		write_series(f, &v[i], info->with_pid);
+		write_series(f, &v[i], info);
 	free(v);
 	fprintf(f,
 		"# HELP alerttrace_lost_events_total Events dropped: the ring buffer was full.\n"

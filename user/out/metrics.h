@@ -3,7 +3,8 @@
  * Prometheus metrics: the cumulative alert totals in the text exposition format 0.0.4, served over
  * HTTP (GET /metrics, libevent's evhttp) and/or written to a node_exporter textfile (*.prom).
  *
- *   alerttrace_alerts_total{source,direction,level,alert,comm[,pid]}  counter
+ *   alerttrace_alerts_total{source,direction,level,alert,comm[,pid][,container_id,pod_uid]}
+ *                                                                      counter
  *   alerttrace_lost_events_total                                      counter (ring buffer full)
  *   alerttrace_hist_lost_total                                        counter (histogram map full)
  *   alerttrace_wire_possible_misses_total                             counter (segments unread)
@@ -34,6 +35,8 @@ struct metrics_info {
 	__u32 hooked_libs;	/* libraries with attached probes now */
 	const char *version;	/* build_info version label; NULL: "unknown" */
 	bool with_pid;		/* --metrics-pid: add a pid label instead of summing over pids */
+	bool with_container;	/* --metrics-label container: container_id and pod_uid labels
+				 * (container.h; "" outside containers) instead of summing */
 };
 
 /* Write the exposition text to f. 0, -ENOMEM, or -EIO when f reports a write error. */

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 #include "alerts.h"
+#include "container.h"
 #include "jsonw.h"
 #include "sources.h"
 #include "strutil.h"
@@ -113,6 +114,7 @@ static void print_json(FILE *f, const struct at_event *e, const char *lib, bool 
 		       const char *alert, const char *ver, __u64 id, __u64 same_as)
 {
 	char s[INET6_ADDRSTRLEN], d[INET6_ADDRSTRLEN], src[AT_SOURCE_NAME_MAX], session[24];
+	const struct ct_entry *ct;
 	struct jsonw w;
 
 	jsonw_init(&w, f);
@@ -160,6 +162,16 @@ static void print_json(FILE *f, const struct at_event *e, const char *lib, bool 
 		jsonw_null_field(&w, "tid");
 		jsonw_null_field(&w, "comm");
 	}
+	/* Which container (container.c): null outside containers; every key null when the owner
+	 * or its cgroup is not known. */
+	ct = e->flags & AT_F_HAS_TASK ? ct_lookup(e->cgroup_id) : NULL;
+	if (ct && !ct->path)
+		ct = NULL;
+	jsonw_string_field(&w, "cgroup_path", ct ? ct->path : NULL);
+	jsonw_string_field(&w, "container_id", ct && ct->info.id[0] ? ct->info.id : NULL);
+	jsonw_string_field(&w, "container_runtime", ct ? ct->info.runtime : NULL);
+	jsonw_string_field(&w, "pod_uid", ct && ct->info.pod_uid[0] ? ct->info.pod_uid : NULL);
+	jsonw_string_field(&w, "pod_qos", ct ? ct->info.qos : NULL);
 	if (!at_source_on_wire(e->source)) {
 		/* "ssl" is the name OpenSSL events always had; "session" the one every library
 		 * source shares. */
