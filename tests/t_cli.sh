@@ -26,6 +26,11 @@ check rejects_argp_hang_abbreviation "64 unknown option '--H'" "$? $(grep -o "un
 expect_err rejects_unknown_option --frobnicate
 expect_err rejects_stray_argument foo bar baz
 expect_err rejects_no_sources --no-wire --no-lib
+expect_err rejects_by_without_hist --by container
+expect_err rejects_unknown_by_key -H --by pod
+expect_err rejects_empty_by_item -H --by container,
+expect_err rejects_unknown_metrics_label --textfile /tmp/x.prom --metrics-label pid
+expect_err rejects_metrics_label_without_exporter --metrics-label container
 expect_err rejects_unknown_alert --explain nosuch
 expect_err rejects_out_of_range_alert --explain 256
 if [ "$(id -u)" = 0 ]; then
