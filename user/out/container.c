@@ -393,6 +393,8 @@ const struct ct_entry *ct_lookup(__u64 id)
 			return cache_put(id, rel);
 		if (err == -ESTALE)
 			return cache_put(id, NULL);
+		if (err == -EMFILE || err == -ENFILE || err == -ENOMEM)
+			return NULL;	/* passing: ask again next time */
 		ct.no_handles = true;	/* no CAP_DAC_READ_SEARCH, or another namespace's view */
 	}
 	now = now_ns();
