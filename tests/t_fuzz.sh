@@ -13,14 +13,14 @@ CACHE=/var/tmp/alerttrace-fuzz
 ART=${FUZZ_ARTIFACTS:-$CACHE/artifacts}
 LIBDIR=/usr/lib/x86_64-linux-gnu
 mkdir -p "$CACHE" "$ART"
-for t in bin analyse x86 event cli; do
+for t in bin analyse x86 event cli container; do
 	[ -x "$FZ/fuzz_$t" ] || { fail "fuzz_${t}_build" "no $FZ/fuzz_$t: run make fuzz-build"; exit 1; }
 done
 command -v go >/dev/null || { fail fuzz_tools "go not found: run make deps"; exit 1; }
 
 # --- seed corpora ---
 S=$T/seeds
-mkdir -p "$S"/{elf,small,x86,event,cli}
+mkdir -p "$S"/{elf,small,x86,event,cli,container}
 for f in libssl.so.3 libcrypto.so.3 libgnutls.so.30; do
 	[ -e "$LIBDIR/$f" ] || { fail fuzz_seeds "$LIBDIR/$f missing: run make deps"; exit 1; }
 	cp -L "$LIBDIR/$f" "$S/elf/$f"
@@ -135,6 +135,18 @@ done <<'EOF'
 -jH --received --port=443
 EOF
 
+# cgroup paths named as the runtimes name theirs (container.h)
+id=4a1c9e0d2f3b8a7c6d5e4f30291817161514131211100f0e0d0c0b0a09080706
+uid=8f3e2d1c-0b9a-4c8d-9e7f-6a5b4c3d2e1f
+i=0
+for p in /system.slice/docker-$id.scope /docker/$id /machine.slice/libpod-conmon-$id.scope \
+	/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod${uid//-/_}.slice/cri-containerd-$id.scope \
+	/kubepods.slice/kubepods-pod${uid//-/_}.slice/crio-$id.scope/container \
+	/kubepods/besteffort/pod$uid/$id /kubepods/pod$uid/crio-$id /user.slice/user-0.slice/session-1.scope; do
+	i=$((i + 1))
+	printf '%s' "$p" >"$S/container/$i"
+done
+
 # run NAME MAXLEN EXTRA-OPTIONS...: replay the regressions (once per target), then fuzz from the
 # seeds in $S/$SEEDS for $TIME seconds.
 run() {
@@ -183,6 +195,7 @@ done
 TIME=$full
 SEEDS=x86 run x86 4096
 SEEDS=event run event 4096
+SEEDS=container run container 1024
 # argp's parser state is left allocated when a usage error returns through longjmp: no leak check.
 ASAN_OPTIONS=detect_leaks=0 SEEDS=cli run cli 1024
 [ "$nfail" -eq 0 ]

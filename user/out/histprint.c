@@ -125,10 +125,11 @@ static int print_cmp(const void *pa, const void *pb)
 /* The container of a row, as the printout groups it. */
 static void resolve(struct item *it)
 {
-	const struct ct_entry *e = ct_lookup(it->r.cgroup_id);
+	const struct ct_entry *e;
 
 	if (!it->r.cgroup_id)
 		return; /* a wire alert without owner */
+	e = ct_lookup(it->r.cgroup_id);
 	if (!e || !e->path) {
 		snprintf(it->ctr, sizeof(it->ctr), "?");
 		return;
