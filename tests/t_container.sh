@@ -52,6 +52,9 @@ res("daemonset_drops_all_else", c["securityContext"]["capabilities"].get("drop")
 mounts = {m["mountPath"]: m for m in c["volumeMounts"]}
 res("daemonset_btf_read_only", mounts.get("/sys/kernel/btf", {}).get("readOnly") is True, str(mounts))
 res("daemonset_run_alerttrace", "/run/alerttrace" in mounts, str(mounts))
+vols = {v["name"]: v for v in spec["volumes"]}
+cgm = [m for m in c["volumeMounts"] if vols.get(m["name"], {}).get("hostPath", {}).get("path") == "/sys/fs/cgroup"]
+res("daemonset_host_cgroup_read_only", len(cgm) == 1 and cgm[0].get("readOnly") is True, str(mounts))
 ports = [p["containerPort"] for p in c["ports"]]
 res("daemonset_metrics_port", ports == [9800] and "0.0.0.0:9800" in c["args"], str(ports))
 rp = c.get("readinessProbe", {}).get("httpGet", {})

@@ -12,7 +12,7 @@
 # peer was (/proc/PID/cgroup, read after the move) and the peers' own account of their alerts
 # (s_client -msg: ">>> ... Alert ..., fatal unknown_ca"; s_server: "SSL alert number 48").
 #  - stream (-j), also by the walk of the hierarchy (a tracer without CAP_DAC_READ_SEARCH,
-#    which open_by_handle_at wants): every event of a client names its case's container_id, container_runtime,
+#    which open_by_handle_at wants) and in a cgroup namespace of its own: every event of a client names its case's container_id, container_runtime,
 #    pod_uid, pod_qos and cgroup_path; the server's and the session client's say null;
 #  - -H --by container (JSON and text): the count per container equals the alerts its client
 #    made, per source; --textfile with --metrics-label container: the series per container_id;
@@ -94,7 +94,14 @@ bg "${NSX[@]}" "$AT" -i lo -H -P --by sni -j >"$T/hs.out" 2>"$T/hs.err"; A4=$!
 # Without CAP_DAC_READ_SEARCH the kernel refuses cgroups by file handle: the walk instead.
 bg setpriv --bounding-set=-dac_read_search --inh-caps=-dac_read_search "$AT" --no-wire -j \
 	>"$T/walk.out" 2>"$T/walk.err"; A5=$!
-for f in stream hj ht hs walk; do
+# A tracer in a cgroup namespace of its own (rooted at its cgroup, three levels down) whose own
+# cgroup2 mount shows only that subtree, the whole hierarchy still mounted where it was (as a
+# DaemonSet's hostPath volume of /sys/fs/cgroup would be): it must pick the whole one.
+mkdir -p "$BASE/system.slice/alerttrace.service" "$T/cgmnt"
+bg sh -c 'echo $$ >"$1/cgroup.procs" && shift && exec "$@"' sh "$BASE/system.slice/alerttrace.service" \
+	unshare --cgroup --mount --propagation private sh -c 'mount -t cgroup2 none "$1" && shift &&
+	exec "$@"' sh "$T/cgmnt" "$AT" --no-wire -j >"$T/cgns.out" 2>"$T/cgns.err"; A6=$!
+for f in stream hj ht hs walk cgns; do
 	wait_for "$T/$f.err" "Tracing TLS alerts" 30 ||
 		{ fail "container_id_${f}_start" "no 'Tracing' line: $(tail -3 "$T/$f.err")"; exit 1; }
 done
@@ -123,8 +130,8 @@ for c in $CASES; do
 done
 sleep 1.5	# the textfile is written every second
 kill $SPID; wait $SPID 2>/dev/null
-for a in $A1 $A2 $A3 $A4 $A5; do kill -INT $a; done
-for a in stream:$A1 hj:$A2 ht:$A3 hs:$A4 walk:$A5; do
+for a in $A1 $A2 $A3 $A4 $A5 $A6; do kill -INT $a; done
+for a in stream:$A1 hj:$A2 ht:$A3 hs:$A4 walk:$A5 cgns:$A6; do
 	wait ${a#*:}; rc=$?
 	[ $rc = 0 ] || fail "container_id_${a%%:*}_exit" "expected status 0 after SIGINT, got $rc: $(tail -2 "$T/${a%%:*}.err")"
 done

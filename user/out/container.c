@@ -263,27 +263,47 @@ static void unescape(char *s)
 	*d = '\0';
 }
 
-/* The cgroup2 mount, one whose root is the hierarchy's root preferred (a container's own
- * /sys/fs/cgroup may show only its subtree). */
+/*
+ * How much of the hierarchy a mount shows, from the root field of mountinfo, which the kernel
+ * writes relative to our cgroup namespace's root: "/" that root, "/../.." an ancestor of it (the
+ * host's hierarchy bind-mounted into a container with a cgroup namespace of its own: more "..",
+ * more of the tree), "/a/b" a subtree of it.
+ */
+static int mount_rank(const char *root)
+{
+	int up = 0, down = 0;
+	const char *p;
+
+	for (p = root; !strncmp(p, "/..", 3) && (p[3] == '/' || !p[3]); p += 3)
+		up++;
+	for (; *p; p++)
+		down += *p == '/';
+	return up ? up : -down;
+}
+
+/* The cgroup2 mount that shows the most of the hierarchy. */
 static void find_mount(void)
 {
-	char line[4096], root[4096], mnt[4096], *dash;
+	char line[4096], root[4096], mnt[4096];
 	FILE *f = fopen("/proc/self/mountinfo", "re");
+	int rank, best = 0;
 
 	if (!f)
 		return;
 	while (fgets(line, sizeof(line), f)) {
-		dash = strstr(line, " - cgroup2 ");
-		if (!dash || sscanf(line, "%*s %*s %*s %4095s %4095s", root, mnt) != 2)
+		if (!strstr(line, " - cgroup2 ") ||
+		    sscanf(line, "%*s %*s %*s %4095s %4095s", root, mnt) != 2)
 			continue;
 		unescape(root);
 		unescape(mnt);
-		if (ct.mnt && (!ct.mnt_root[0] || strcmp(root, "/")))
+		rank = mount_rank(root);
+		if (ct.mnt && rank <= best)
 			continue;
 		free(ct.mnt);
 		free(ct.mnt_root);
 		ct.mnt = strdup(mnt);
 		ct.mnt_root = strdup(strcmp(root, "/") ? root : "");
+		best = rank;
 	}
 	fclose(f);
 }

@@ -45,8 +45,10 @@ struct ct_entry {
 /*
  * The cgroup of id: cached; a miss asks the kernel for the directory by file handle (the cgroup
  * id is its kernfs node id: open_by_handle_at, CAP_DAC_READ_SEARCH) or, where that is refused,
- * walks the v2 hierarchy (at most once a second). NULL for id 0 or when no cgroup v2 hierarchy
- * is mounted; an entry with path NULL when the cgroup is gone. The pointer is valid until the
+ * walks the v2 hierarchy (at most once a second). The cgroup2 mount used is the one that shows
+ * most of the hierarchy; paths are as our cgroup namespace sees them (as /proc/PID/cgroup here
+ * shows them: "/../../kubepods.slice/..." for a cgroup outside it). NULL for id 0 or when no
+ * cgroup v2 hierarchy is mounted; an entry with path NULL when the cgroup is gone. The pointer is valid until the
  * next call. Not thread-safe: the main thread's.
  */
 const struct ct_entry *ct_lookup(__u64 cgroup_id);
