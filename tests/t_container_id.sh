@@ -15,7 +15,8 @@
 #    which open_by_handle_at wants) and in a cgroup namespace of its own: every event of a client names its case's container_id, container_runtime,
 #    pod_uid, pod_qos and cgroup_path; the server's and the session client's say null;
 #  - -H --by container (JSON and text): the count per container equals the alerts its client
-#    made, per source; --textfile with --metrics-label container: the series per container_id;
+#    made, per source; --textfile and --prometheus with --metrics-label container: the series
+#    per container_id;
 #  - -H --by sni: the clients ask for a server name of their case's (-servername): per name, the
 #    count equals that case's alerts. The library events' server name is other work of issue 9:
 #    until the openssl source fills it, the library rows carry none and the check says SKIP.
@@ -23,7 +24,7 @@
 # its own over /sys, which hides the cgroup hierarchy.
 . "$(dirname "$0")/lib/common.sh"
 need_root container_id
-test_prologue container_id openssl python3 nsenter
+test_prologue container_id openssl python3 nsenter curl
 PY=/usr/bin/python3
 [ -x $PY ] || PY=$(command -v python3)
 CG=$(awk '$9 == "cgroup2" && $4 == "/" { print $5; exit }' /proc/self/mountinfo)
@@ -85,8 +86,9 @@ mkdir -p "$T/tf"
 # The library hooks see the whole host, where other processes named openssl may make alerts too:
 # the judge takes our peers' pids only (-P, --metrics-pid).
 NSX=(nsenter --net=/run/netns/$NS)
-bg "${NSX[@]}" "$AT" -i lo -j --textfile "$TF" --metrics-label container --metrics-pid \
-	>"$T/stream.out" 2>"$T/stream.err"
+MP=$((P + 1))
+bg "${NSX[@]}" "$AT" -i lo -j --textfile "$TF" --prometheus 127.0.0.1:$MP --metrics-label container \
+	--metrics-pid >"$T/stream.out" 2>"$T/stream.err"
 A1=$!
 bg "${NSX[@]}" "$AT" -i lo -H -P --by container -j >"$T/hj.out" 2>"$T/hj.err"; A2=$!
 bg "${NSX[@]}" "$AT" -i lo -H -P --by container,sni >"$T/ht.out" 2>"$T/ht.err"; A3=$!
@@ -128,7 +130,9 @@ client() {
 for c in $CASES; do
 	for k in $(seq 1 ${N[$c]}); do client $c $k; done
 done
-sleep 1.5	# the textfile is written every second
+sleep 1.5	# the metrics are published every second
+"${NSX[@]}" curl -sf http://127.0.0.1:$MP/metrics >"$T/scrape.prom" ||
+	fail container_id_scrape "curl could not read /metrics"
 kill $SPID; wait $SPID 2>/dev/null
 for a in $A1 $A2 $A3 $A4 $A5 $A6; do kill -INT $a; done
 for a in stream:$A1 hj:$A2 ht:$A3 hs:$A4 walk:$A5 cgns:$A6; do
