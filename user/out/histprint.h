@@ -26,7 +26,10 @@
  * outside containers, "?" for a cgroup that could not be resolved, "pod-" and 8 digits of the
  * pod UID for a process in a pod's own cgroup. Rows are grouped by container id, not by cgroup:
  * the cgroups of one container, and every cgroup outside containers, sum into one row. --by sni
- * adds an SNI column (text_safe, cut with "..." at HP_SNI_MAX bytes; "-" for no name).
+ * adds an SNI column (text_safe, cut with "..." at HP_SNI_MAX bytes, or shorter, down to 3, where
+ * the line would pass HP_COLS; "-" for no name). The one exception to HP_COLS: with --by
+ * container, a row that holds the longest alert name (36), the warning level and a 7-digit count
+ * at once is up to 4 bytes longer.
  *
  * JSON (-j): one object per row per line, no header line and nothing for an empty interval:
  *   {"ts":NS,"pid":N|null,"comm":"..."|null,"source":"wire"|"openssl",
