@@ -277,6 +277,35 @@ static void test_sni_column(void)
 	agg_free(&t);
 }
 
+/* The exception histprint.h names: the longest alert, warning and 7 digits with a container. */
+static void test_widest_container_row(void)
+{
+	struct hist_print_opts o = {.by_container = true};
+	struct agg_table t = {};
+	struct agg_row r = {};
+	char *out, *p, *e;
+	size_t max = 0, l;
+
+	snprintf(r.comm, sizeof(r.comm), "x");
+	r.source = AT_SRC_OPENSSL;
+	r.direction = AT_DIR_RECEIVED;
+	r.level = 1;
+	r.code = 113; /* bad_certificate_status_response */
+	r.cgroup_id = cg_docker;
+	r.count = 9999999;
+	agg_add(&t, &r);
+	out = render(&t, &o);
+	for (p = out; p && *p; p = e ? e + 1 : NULL) {
+		e = strchr(p, '\n');
+		l = e ? (size_t)(e - p) : strlen(p);
+		max = l > max ? l : max;
+	}
+	CHECK_EQ("widest_container_row_is_84", HP_COLS + 4, max) &&
+		(PASS("widest_container_row_is_84"), 1);
+	free(out);
+	agg_free(&t);
+}
+
 static void test_metrics_labels(void)
 {
 	struct metrics_info mi = {.with_container = true};
@@ -322,6 +351,7 @@ int main(void)
 	test_json();
 	test_sni_column();
 	test_metrics_labels();
+	test_widest_container_row();
 	teardown();
 	return tl_failed;
 }
