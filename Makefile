@@ -13,16 +13,17 @@ VERSION := $(shell git describe --always --dirty 2>/dev/null || echo 0.1)
 USER_DIRS := user user/bin user/tls user/wire user/out
 # -iquote, not -I: user/bin/elf.h must not shadow the C library's <elf.h> that libelf includes.
 CFLAGS ?= -g -O2
-CFLAGS += -Wall -Wextra -Wno-unused-parameter -std=gnu11 -D_GNU_SOURCE \
+CFLAGS += -Wall -Wextra -Wno-unused-parameter -std=gnu11 -D_GNU_SOURCE -I/usr/include/libnl3 \
 	  -I$(OUTPUT) -Ibpf $(addprefix -iquote ,$(USER_DIRS)) -DAT_VERSION='"$(VERSION)"'
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Ibpf -I$(OUTPUT) \
 	      -I/usr/include/$(shell $(CC) -dumpmachine)
 # Lazy: pkg-config may only exist once 'make deps' ran.
 # libevent_extra holds evhttp (the /metrics server), libevent_core the event loop it runs on.
-LIBS = $(shell $(PKG_CONFIG) --libs libbpf libelf zlib libevent_core libevent_extra 2>/dev/null || \
-	 echo -lbpf -lelf -lz -levent_core -levent_extra) -lcapstone -lcrypto
+# libnl-3 (rtnetlink, user/wire/ifwatch.c), not libmnl: Debian ships libnl-3.a, no libmnl.a.
+LIBS = $(shell $(PKG_CONFIG) --libs libbpf libelf zlib libevent_core libevent_extra libnl-3.0 \
+	 2>/dev/null || echo -lbpf -lelf -lz -levent_core -levent_extra -lnl-3) -lcapstone -lcrypto
 STATIC_LIBS = -static -lbpf -lelf -lz -lzstd -lcapstone -levent_extra -levent_core -lcrypto \
-	      -lpthread
+	      -lnl-3 -lpthread
 
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
 BPF_OBJS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.bpf.o,$(BPF_SRCS))

@@ -116,6 +116,24 @@ __u64 possible_miss = 0;
  */
 __u32 tracked[1 << AT_TRACK_BITS];
 
+/* Devices without a link-layer header (tc.h): set by the loader before it attaches to one. */
+__u8 l3_ifs[AT_L3_IFS / 8];
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, AT_L3_HIGH_MAX);
+	__type(key, __u32);
+	__type(value, __u8);
+} l3_ifs_high SEC(".maps");
+
+/* A bit of .bss for nearly every device: no call on the path of an Ethernet packet. */
+static __always_inline int l3_dev(__u32 ifindex)
+{
+	if (ifindex < AT_L3_IFS)
+		return l3_ifs[ifindex / 8] & (1 << (ifindex & 7));
+	return bpf_map_lookup_elem(&l3_ifs_high, &ifindex) != NULL;
+}
+
 /* Where the walk stopped. */
 enum walk_stop {
 	WALK_BOUND = 0,	/* AT_MAX_RECORDS reached with payload left */
@@ -641,8 +659,9 @@ static __always_inline __u64 ip6_fold(struct ipv6hdr *ip6)
 }
 
 /*
- * Parse Ethernet, VLAN, IPv4/IPv6 and TCP headers in place. Every header is checked against
- * data_end; one that lies past it makes P_SHORT, for the caller to make it linear.
+ * Parse Ethernet (none on a device marked in l3_ifs), VLAN, IPv4/IPv6 and TCP headers in place.
+ * Every header is checked against data_end; one that lies past it makes P_SHORT, for the caller
+ * to make it linear.
  *
  * Ethernet + IPv4 without options or IPv6 without extension headers + TCP, nearly every packet,
  * first: their TCP header sits at a fixed offset, so the CPU reads it without waiting for the
@@ -657,6 +676,16 @@ static __always_inline int parse(struct __sk_buff *skb, struct pkt *p, __u32 dir
 	__u64 addrs;
 	int i;
 
+	if (l3_dev(skb->ifindex)) {
+		/* No link-layer header: the version nibble says which IP, as tun itself reads it
+		 * (drivers/net/tun.c, IFF_NO_PI); the IPv4 branch checks it is 4. */
+		if (data + 1 > data_end)
+			return P_SHORT;
+		proto = (*(__u8 *)data >> 4) == 6 ? bpf_htons(ETH_P_IPV6) : bpf_htons(ETH_P_IP);
+		off = 0;
+		p->fast = 0;
+		goto l3;
+	}
 	if (data + ETH_HLEN > data_end)
 		return P_SHORT;
 	proto = *(__be16 *)(data + 12); /* one load: struct ethhdr is packed */
@@ -720,6 +749,7 @@ static __always_inline int parse(struct __sk_buff *skb, struct pkt *p, __u32 dir
 		off += sizeof(*vt);
 	}
 
+l3:
 	p->l3 = off;
 	if (proto == bpf_htons(ETH_P_IP)) {
 		struct iphdr *iph = data + off;

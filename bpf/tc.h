@@ -29,6 +29,15 @@
 /* log2 of the buckets of the counting filter in front of the flow map (array `tracked`). */
 #define AT_TRACK_BITS 18
 
+/*
+ * Devices whose packets start at the IP header (tun, wireguard, ipip, sit, ip6tnl, PPP, rawip: no
+ * header_ops, so TC sees no link-layer header on ingress or egress) are marked by the loader: a
+ * bit per ifindex below AT_L3_IFS in the classifier's .bss array l3_ifs, or an entry of the hash
+ * map l3_ifs_high for a larger ifindex.
+ */
+#define AT_L3_IFS (1 << 16)
+#define AT_L3_HIGH_MAX 1024
+
 /* One direction of one TCP connection on one interface, as the packet shows it. */
 struct at_flow_key {
 	__u8 saddr[16];		/* IPv4 in the first 4 bytes, rest zero */

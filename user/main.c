@@ -4,8 +4,9 @@
  *
  * Data path (each step a module with its header):
  *   cli.c        options -> struct at_opts -> the filter rodata of every BPF object (shared.c)
- *   bpf/tc.bpf.c     wire: TLS alert records on the interfaces of ifaces.c, attached by
- *                    tc_attach.c; owners of their sockets from bpf/sock.bpf.c and owners_seed.c
+ *   bpf/tc.bpf.c     wire: TLS alert records on the interfaces of ifaces.c, followed by
+ *                    ifwatch.c, attached by tc_attach.c and tc_link.c; owners of their
+ *                    sockets from bpf/sock.bpf.c and owners_seed.c
  *   bpf/ossl.bpf.c   library: uprobes on every libssl found and analysed by tls/libpath.c, tls/ossl_hooks.c
  *   bpf/emit.bpf.h   both: filter, count in the histogram map, stream into the ring buffer
  *   tracer.c         the above set up and torn down, the same for --selftest (selftest.c);
@@ -208,7 +209,7 @@ static int run(struct at_opts *o)
 			gather_ms = next_gather(gather_ms, t.alerts_seen);
 		} else if (err >= 0) {
 			gather_ms = AT_GATHER_MIN_MS;
-			err = ring_buffer__poll(t.rb, 100);
+			err = tracer_poll(&t, 100);
 		}
 		/* One write per batch of events, before the poll sleeps again. */
 		if (fflush(stdout) || ferror(stdout)) {
@@ -226,6 +227,7 @@ static int run(struct at_opts *o)
 		if (t.alerts_seen) {
 			t.alerts_seen = 0;
 			ew_wait(t.ew, gather_ms);
+			tracer_follow_ifaces(&t);
 		}
 		tracer_report_lost(&t);
 		/* New processes may map a libssl not hooked yet (a new container): rescan. */

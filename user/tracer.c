@@ -7,15 +7,17 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/epoll.h>
 #include <sys/syscall.h>
 #include <linux/capability.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "alerttrace.h"
+#include "tc.h"
 #include "tc.skel.h"
 #include "sock.skel.h"
 #include "execwatch.h"
-#include "ifaces.h"
+#include "ifwatch.h"
 #include "libpath.h"
 #include "log.h"
 #include "match.h"
@@ -266,6 +268,7 @@ void tracer_init(struct tracer *t, struct at_opts *o)
 	memset(t, 0, sizeof(*t));
 	t->o = o;
 	t->sh.events_fd = t->sh.hist_fd = t->sh.owners_fd = -1;
+	t->epfd = -1;
 	t->metrics = o->prometheus || o->textfile;
 }
 
@@ -291,9 +294,67 @@ int tracer_start_core(struct tracer *t)
 	return 0;
 }
 
+/* Mark a device without a link-layer header for the classifier (bpf/tc.h), or unmark it. */
+static void mark_l3(struct tracer *t, int ifindex, bool on)
+{
+	__u8 one = 1;
+
+	if (ifindex < AT_L3_IFS && on)
+		t->tc->bss->l3_ifs[ifindex / 8] |= 1 << (ifindex & 7);
+	else if (ifindex < AT_L3_IFS)
+		t->tc->bss->l3_ifs[ifindex / 8] &= ~(1 << (ifindex & 7));
+	else if (on)
+		bpf_map_update_elem(bpf_map__fd(t->tc->maps.l3_ifs_high), &ifindex, &one, BPF_ANY);
+	else
+		bpf_map_delete_elem(bpf_map__fd(t->tc->maps.l3_ifs_high), &ifindex);
+}
+
+/* ifwatch.c's hands: the mark before the filters, so the first packet is parsed right. */
+static int wire_attach(void *ctx, int ifindex, bool l3, char *err, size_t n)
+{
+	struct tracer *t = ctx;
+	int ret;
+
+	mark_l3(t, ifindex, l3);
+	ret = tc_attach_link(&t->links, ifindex, bpf_program__fd(t->tc->progs.at_tc_ingress),
+			     bpf_program__fd(t->tc->progs.at_tc_egress), err, n);
+	if (ret && l3)
+		mark_l3(t, ifindex, false);
+	return ret;
+}
+
+static void wire_detach(void *ctx, int ifindex, bool l3)
+{
+	struct tracer *t = ctx;
+
+	tc_detach_link(&t->links, ifindex);
+	if (l3)
+		mark_l3(t, ifindex, false);
+}
+
+/* The poll loop's epoll: the ring buffers' own epoll fd and the interface notifications. */
+static int poll_add(struct tracer *t, int fd, char *msg, size_t n)
+{
+	struct epoll_event ev = {.events = EPOLLIN};
+	int rfd = ring_buffer__epoll_fd(t->rb);
+
+	if (t->epfd < 0) {
+		t->epfd = epoll_create1(EPOLL_CLOEXEC);
+		ev.data.fd = rfd;
+		if (t->epfd < 0 || epoll_ctl(t->epfd, EPOLL_CTL_ADD, rfd, &ev))
+			goto fail;
+	}
+	ev.data.fd = fd;
+	if (!epoll_ctl(t->epfd, EPOLL_CTL_ADD, fd, &ev))
+		return 0;
+fail:
+	snprintf(msg, n, "cannot poll the interface notifications: %s", strerror(errno));
+	return -errno;
+}
+
 int tracer_start_wire(struct tracer *t, char *msg, size_t n)
 {
-	int ifindexes[AT_MAX_IFACES], nif, err;
+	int err;
 
 	t->tc = tc_bpf__open();
 	t->sock = sock_bpf__open();
@@ -326,16 +387,43 @@ int tracer_start_wire(struct tracer *t, char *msg, size_t n)
 		      strerror(-err));
 	else
 		seed_owners(t);
-	nif = ifaces_resolve(t->o->ifaces, ifindexes, AT_MAX_IFACES, msg, n);
-	if (nif < 0)
-		return nif;
 	err = quic_src_open(&t->quic, t->rb, bpf_map__fd(t->tc->maps.quic_pkts), loader_event, t);
 	if (err) {
 		snprintf(msg, n, "cannot read the QUIC ring buffer: %s", strerror(-err));
 		return err;
 	}
-	return tc_attach_all(&t->links, ifindexes, nif, bpf_program__fd(t->tc->progs.at_tc_ingress),
-			     bpf_program__fd(t->tc->progs.at_tc_egress), msg, n);
+	err = ifw_open(&t->ifw, t->o->ifaces, &(struct ifw_ops){wire_attach, wire_detach, t},
+		       t->o->json, t->quiet, msg, n);
+	/* The record and our priority first, then each interface as tc_link.c adds them. */
+	if (!err)
+		err = tc_attach_all(&t->links, NULL, 0, bpf_program__fd(t->tc->progs.at_tc_ingress),
+				    bpf_program__fd(t->tc->progs.at_tc_egress), msg, n);
+	if (!err)
+		err = ifw_start(t->ifw, msg, n);
+	if (!err && ifw_fd(t->ifw) >= 0)
+		err = poll_add(t, ifw_fd(t->ifw), msg, n);
+	return err;
+}
+
+int tracer_poll(struct tracer *t, int ms)
+{
+	struct epoll_event ev[2];
+	int i, n;
+
+	if (t->epfd < 0)
+		return ring_buffer__poll(t->rb, ms);
+	n = epoll_wait(t->epfd, ev, 2, ms);
+	if (n < 0)
+		return -errno;
+	for (i = 0; i < n; i++)
+		if (ev[i].data.fd != ring_buffer__epoll_fd(t->rb))
+			ifw_handle(t->ifw);
+	return ring_buffer__consume(t->rb);
+}
+
+void tracer_follow_ifaces(struct tracer *t)
+{
+	ifw_handle(t->ifw);
 }
 
 static void report(struct tracer *t)
@@ -409,6 +497,11 @@ void tracer_stop(struct tracer *t)
 	quic_src_close(t->quic);
 	t->quic = NULL;
 	tc_detach_all(&t->links, t->o->verbose);
+	ifw_close(t->ifw);
+	if (t->epfd >= 0)
+		close(t->epfd);
+	t->epfd = -1;
+	t->ifw = NULL;
 	tc_bpf__destroy(t->tc);
 	sock_bpf__destroy(t->sock);
 	libs_close(t->libs);

@@ -6,7 +6,7 @@
  *
  *	tracer_init(&t, o);
  *	tracer_start_core(&t) -> tracer_start_wire(&t, msg, n) -> tracer_start_libs(&t, msg, n)
- *	... ring_buffer__poll(t.rb, ms), tracer_rescan(&t), tracer_report_lost(&t) ...
+ *	... tracer_poll(&t, ms), tracer_rescan(&t), tracer_report_lost(&t) ...
  *	tracer_stop(&t);
  */
 #ifndef AT_TRACER_H
@@ -33,6 +33,8 @@ struct tracer {
 	struct sock_bpf *sock;
 	struct quic_src *quic;		/* QUIC Initials from the classifier; NULL: none */
 	struct tc_set links;
+	struct ifwatch *ifw;		/* the interfaces of -i, followed (ifwatch.h) */
+	int epfd;			/* the ring buffers and ifw's socket; -1: the ring alone */
 	struct lib_tracer *libs;
 	struct execwatch *ew;		/* discovery at exec; NULL: the rescan alone */
 	struct ring_buffer *rb;
@@ -60,6 +62,11 @@ int tracer_start_core(struct tracer *t);
 int tracer_start_wire(struct tracer *t, char *msg, size_t n);
 /* The library source: load, discovery at exec, the first scan. 0 or -errno with one line in msg. */
 int tracer_start_libs(struct tracer *t, char *msg, size_t n);
+/* Wait up to ms for events or interface notifications, handle both: what ring_buffer__poll
+ * returns. */
+int tracer_poll(struct tracer *t, int ms);
+/* Interface notifications waiting, handled without waiting (while alerts are gathered). */
+void tracer_follow_ifaces(struct tracer *t);
 /* Look for new TLS libraries in every process (the rescan every second). */
 void tracer_rescan(struct tracer *t);
 /* Events the kernel could not deliver or count: cumulative; hist: the histogram's. */

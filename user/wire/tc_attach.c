@@ -20,6 +20,7 @@
 #include <bpf/libbpf.h>
 #include "log.h"
 #include "tc_attach.h"
+#include "tc_attach_local.h"
 
 struct tc_filter {
 	__u32 prio;
@@ -171,7 +172,7 @@ static int count_filters(int ifindex)
 	return a + b;
 }
 
-static int detach_one(int ifindex, bool ingress, __u32 prio)
+int detach_one(int ifindex, bool ingress, __u32 prio)
 {
 	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
 			    .attach_point = ingress ? BPF_TC_INGRESS : BPF_TC_EGRESS);
@@ -209,7 +210,7 @@ static bool pid_alive(int pid)
 	return access(p, F_OK) == 0;
 }
 
-static int write_state(const struct tc_set *ts)
+int write_state(const struct tc_set *ts)
 {
 	char tmp[160];
 	FILE *f;
@@ -233,7 +234,7 @@ static int write_state(const struct tc_set *ts)
  * Every step that reads or changes what tracers recorded runs under one lock, so that tracers
  * starting and stopping together agree. Flock locks belong to an open file: never take it twice.
  */
-static int state_lock(void)
+int state_lock(void)
 {
 	int fd;
 
@@ -251,7 +252,7 @@ static int state_lock(void)
 	return fd;
 }
 
-static void state_unlock(int fd)
+void state_unlock(int fd)
 {
 	if (fd >= 0)
 		close(fd);
@@ -308,7 +309,7 @@ static int has_clsact(int ifindex)
  * between the qdisc's creation and a marker written after it would leave an unmarked qdisc that
  * no clean-up may remove. A marker left without a qdisc is dropped by the clean-up.
  */
-static int create_clsact(int ifindex)
+int create_clsact(int ifindex)
 {
 	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = BPF_TC_INGRESS);
 	int ret = has_clsact(ifindex);
@@ -329,7 +330,7 @@ static int create_clsact(int ifindex)
 }
 
 /* Remove the qdisc if an alerttrace created it and it is empty now. Returns 1 when removed. */
-static int release_qdisc(int ifindex, const char *ifname, bool report)
+int release_qdisc(int ifindex, const char *ifname, bool report)
 {
 	char p[128], name[IF_NAMESIZE];
 	int ret;
@@ -492,7 +493,7 @@ int tc_cleanup_stale(bool report)
 	return removed;
 }
 
-static int attach_hook(struct tc_link *l, bool ingress, int prog_fd, int prio)
+int attach_hook(struct tc_link *l, bool ingress, int prog_fd, int prio)
 {
 	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = l->ifindex,
 			    .attach_point = ingress ? BPF_TC_INGRESS : BPF_TC_EGRESS);
@@ -503,7 +504,7 @@ static int attach_hook(struct tc_link *l, bool ingress, int prog_fd, int prio)
 }
 
 /* Changing qdiscs and filters is CAP_NET_ADMIN's, which CAP_SYS_ADMIN does not include. */
-static const char *perm_hint(int err)
+const char *perm_hint(int err)
 {
 	return err == -EPERM ? " (needs CAP_NET_ADMIN: run with sudo)" : "";
 }
@@ -543,34 +544,9 @@ int tc_attach_all(struct tc_set *ts, const int *ifindexes, int n, int prog_in, i
 	}
 
 	for (i = 0; i < n; i++) {
-		struct tc_link *l = &ts->links[ts->n++];
-
-		l->ifindex = ifindexes[i];
-		if (!if_indextoname(l->ifindex, l->ifname))
-			snprintf(l->ifname, sizeof(l->ifname), "if%d", l->ifindex);
-		ret = create_clsact(l->ifindex);
-		if (ret) {
-			snprintf(err, errlen, "cannot create a clsact qdisc on %s: %s%s", l->ifname,
-				 strerror(-ret), perm_hint(ret));
+		ret = link_up(ts, &ts->links[ts->n++], ifindexes[i], prog_in, prog_out, err, errlen);
+		if (ret)
 			goto fail;
-		}
-		/* Record before attaching: a SIGKILL between the two steps must leave a record. */
-		ret = write_state(ts);
-		if (ret) {
-			snprintf(err, errlen, "cannot write %s: %s", ts->state_path, strerror(-ret));
-			goto fail;
-		}
-		ret = attach_hook(l, true, prog_in, ts->prio);
-		if (!ret) {
-			l->ingress = true;
-			ret = attach_hook(l, false, prog_out, ts->prio);
-		}
-		if (ret) {
-			snprintf(err, errlen, "cannot attach the TC classifier to %s: %s%s",
-				 l->ifname, strerror(-ret), perm_hint(ret));
-			goto fail;
-		}
-		l->egress = true;
 	}
 	state_unlock(lock);
 	return 0;
@@ -584,15 +560,8 @@ void tc_detach_all(struct tc_set *ts, bool verbose)
 {
 	int i, lock = state_lock();
 
-	for (i = 0; i < ts->n; i++) {
-		struct tc_link *l = &ts->links[i];
-
-		if (l->ingress)
-			detach_one(l->ifindex, true, ts->prio);
-		if (l->egress)
-			detach_one(l->ifindex, false, ts->prio);
-		release_qdisc(l->ifindex, l->ifname, true);
-	}
+	for (i = 0; i < ts->n; i++)
+		link_down(ts, &ts->links[i]);
 	if (ts->state_path[0])
 		unlink(ts->state_path);
 	state_unlock(lock);

@@ -38,6 +38,12 @@ int tc_attach_all(struct tc_set *ts, const int *ifindexes, int n, int prog_in, i
 /* Detach what tc_attach_all attached; remove the qdiscs alerttrace created that are now empty.
  * Accepts an empty set. */
 void tc_detach_all(struct tc_set *ts, bool verbose);
+/* One more interface for a started set (tc_link.c), or one less: its filters, the qdisc if an
+ * alerttrace created it and it is empty, its line in the record. A device already gone is only
+ * forgotten. 0 or -errno (attach: with one line in err; the set is as before). */
+int tc_attach_link(struct tc_set *ts, int ifindex, int prog_in, int prog_out, char *err,
+		   size_t errlen);
+int tc_detach_link(struct tc_set *ts, int ifindex);
 /* Remove what tracers that are no longer alive left in this network namespace. Returns the
  * number of filters removed, prints one line per removal on stderr when report is set. */
 int tc_cleanup_stale(bool report);
