@@ -393,6 +393,30 @@ static void t_headers(void)
 	}
 }
 
+/* A device without a link-layer header (tun): the loader marks its ifindex, the packet starts at
+ * the IP header. test_run runs on lo (ifindex 1); unmarked, the same bytes are no event. */
+static void t_l3(void)
+{
+	int ipv, marked;
+
+	for (marked = 1; marked >= 0; marked--)
+		for (ipv = 4; ipv <= 6; ipv += 2) {
+			struct spec s = {.ipv = ipv, .sport = (__u16)(40200 + ipv + marked),
+					 .dport = 443, .seq = 1000};
+			struct want w = WANT_ALERT(AT_DIR_RECEIVED, ipv, s.sport, 443, 2, 40);
+			const char *name = marked ? (ipv == 4 ? "l3_ipv4_alert" : "l3_ipv6_alert") :
+					   (ipv == 4 ? "l3_unmarked_ipv4_no_event" :
+						       "l3_unmarked_ipv6_no_event");
+			size_t n = alert(pl, 0, 0x0303, 2, 40), len = build(pkt, &s, pl, n);
+
+			skel->bss->l3_ifs[0] = marked ? 1 << 1 : 0;
+			reset_events();
+			if (!run_raw(name, fd_in, pkt + ETH_HLEN, len - ETH_HLEN))
+				expect(name, &w, marked);
+		}
+	skel->bss->l3_ifs[0] = 0;
+}
+
 static void t_records(void)
 {
 	struct spec s = {.ipv = 4, .sport = 40100, .dport = 443, .seq = 5000, .flags = TH_SYN};
@@ -1197,6 +1221,7 @@ int main(void)
 	}
 
 	t_headers();
+	t_l3();
 	t_records();
 	t_encrypted();
 	t_mid_segment();

@@ -29,6 +29,7 @@ struct ifw_link {
 	unsigned short type;		/* ARPHRD_* */
 	char name[IF_NAMESIZE];
 	char attached_as[IF_NAMESIZE];	/* its name when attached */
+	unsigned short attached_type;	/* and its link type */
 	bool present;			/* in the last dump or notification */
 	bool pinned;			/* a plain name of -i, resolved at start */
 	enum link_state st;
@@ -222,6 +223,14 @@ static int sync_links(struct ifwatch *w, bool strict, char *err, size_t errlen)
 		enum if_hdr h = if_hdr_of(l->type);
 		bool want = wanted(w, l, why, sizeof(why));
 
+		/* A tun's type may change while it is down (TUNSETLINK): judged again. */
+		if (l->st == L_ATTACHED && l->present && l->type != l->attached_type) {
+			w->ops.detach(w->ops.ctx, l->ifindex, if_hdr_of(l->attached_type) == IF_HDR_IP);
+			snprintf(msg, sizeof(msg), "its link type changed from %u to %u",
+				 l->attached_type, l->type);
+			report(w, l, "detached", msg);
+			l->st = L_IDLE;
+		}
 		if (want && l->st == L_IDLE && h == IF_HDR_NONE) {
 			snprintf(msg, sizeof(msg), "%s, but its link type %u carries neither an "
 				 "Ethernet nor an IP header", why, l->type);
@@ -241,10 +250,11 @@ static int sync_links(struct ifwatch *w, bool strict, char *err, size_t errlen)
 				continue;
 			}
 			snprintf(l->attached_as, sizeof(l->attached_as), "%s", l->name);
+			l->attached_type = l->type;
 			report(w, l, "attached", why);
 			l->st = L_ATTACHED;
 		} else if (!want && l->st == L_ATTACHED) {
-			w->ops.detach(w->ops.ctx, l->ifindex, h == IF_HDR_IP);
+			w->ops.detach(w->ops.ctx, l->ifindex, if_hdr_of(l->attached_type) == IF_HDR_IP);
 			gone_why(w, l, why, sizeof(why));
 			report(w, l, "detached", why);
 			l->st = L_IDLE;
