@@ -19,27 +19,11 @@
 #            client's pid, as the bytes read from the tun and received by the client say.
 . "$(dirname "$0")/lib/common.sh"
 . "$TOP/tests/fixtures/lib_path.sh"
+. "$TOP/tests/lib/wire.sh"
 need_root ifaces
 test_prologue ifaces openssl python3 tc ip
 TUNPEER="$TOP/tests/fixtures/tun_peer.py"
 
-our() {
-	local ns=$1 d
-	shift
-	for d in "$@"; do
-		tc -n "$ns" filter show dev "$d" ingress 2>/dev/null
-		tc -n "$ns" filter show dev "$d" egress 2>/dev/null
-	done | grep -c 'at_tc_'
-}
-clsacts() { tc -n "$1" qdisc show dev "$2" 2>/dev/null | grep -c clsact; }
-nsstart() {
-	local name=$1 ns=$2
-	shift 2
-	bg ip netns exec "$ns" "$AT" "$@" >"$T/$name.at" 2>"$T/$name.at.err"
-	ATPID=$!
-	wait_for "$T/$name.at.err" "Tracing TLS alerts" 20 ||
-		{ fail "${name}_tracer_start" "$(tail -3 "$T/$name.at.err")"; return 1; }
-}
 # within NAME SECONDS WANT CMD...: CMD prints WANT within SECONDS (polled every 50 ms).
 within() {
 	local name=$1 secs=$2 want=$3 got i
@@ -77,19 +61,6 @@ for l in open(sys.argv[1]):
               (len(sys.argv) < 7 or (":" in e.get("saddr", "")) == (sys.argv[6] == "v6")))
 print(n)
 EOF
-}
-round() {
-	local name=$1
-	sleep 30 | ip netns exec "$2" openssl s_server -accept "$4:$5" -cert "$C/server.pem" \
-		-key "$C/server.key" -tls1_3 >"$T/$name.srv" 2>&1 &
-	local spid=$! keep
-	keep=$(jobs -p %%)
-	AT_PIDS+=("$spid" "$keep")
-	wait_for "$T/$name.srv" ACCEPT 10 || { fail "${name}_server" "$(tail -2 "$T/$name.srv")"; return 1; }
-	sleep 0.3 | ip netns exec "$3" openssl s_client -connect "$4:$5" -tls1_2 >"$T/$name.cli" 2>&1
-	peer_said "$name" cli "alert number 70"
-	kill "$spid" "$keep" 2>/dev/null
-	wait "$spid" "$keep" 2>/dev/null
 }
 links_of() { grep -c '^link ' "/run/alerttrace/$1" 2>/dev/null; }
 nsino() { ip netns exec "$1" stat -L -c %i /proc/self/ns/net; }

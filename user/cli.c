@@ -29,7 +29,8 @@ static const char doc[] =
 	"EXAMPLES:\n"
 	"  alerttrace                  # lo + default-route interfaces, every TLS library\n"
 	"  alerttrace -i eth0,lo -T    # these interfaces, with a time column\n"
-	"  alerttrace -i all           # every interface that is up\n"
+	"  alerttrace -i all           # every interface, those that appear later too\n"
+	"  alerttrace -i 'veth*,eth0'  # eth0 and every veth, now and later\n"
 	"  alerttrace -j               # JSON lines (schema in README.md)\n"
 	"  alerttrace -p 1234          # alerts of PID 1234 only\n"
 	"  alerttrace -c nginx --fatal # fatal alerts of processes named nginx\n"
@@ -71,7 +72,8 @@ enum {
 
 static const struct argp_option options[] = {
 	{"interface", 'i', "IFACE[,IFACE]", 0,
-	 "Interfaces for the wire source; 'all' for every interface that is up "
+	 "Interfaces for the wire source: names and shell patterns ('veth*'); 'all' for every "
+	 "interface; patterns, 'all' and the default follow interfaces that come and go "
 	 "(default: lo and every interface with a default route)", 0},
 	{"pid", 'p', "PID[,PID]", 0,
 	 "Alerts of these processes only (wire events: the socket's owner)", 0},

@@ -42,7 +42,7 @@ struct ifwatch {
 	struct ifw_link *links;
 	int n, cap;
 	int dflt[MAX_DEFAULT], ndflt;	/* default-route interfaces */
-	bool json, quiet, resync;
+	bool json, quiet, resync, dirty;
 };
 
 static struct ifw_link *find(struct ifwatch *w, int ifindex)
@@ -88,6 +88,7 @@ static int on_msg(struct nl_msg *msg, void *arg)
 	struct nlmsghdr *nh = nlmsg_hdr(msg);
 	struct ifwatch *w = arg;
 
+	w->dirty = true;
 	if (nh->nlmsg_type == RTM_NEWLINK || nh->nlmsg_type == RTM_DELLINK) {
 		struct nlattr *tb[IFLA_MAX + 1];
 		struct ifinfomsg *ifi = nlmsg_data(nh);
@@ -408,8 +409,11 @@ void ifw_handle(struct ifwatch *w)
 	if (r == -NLE_NOMEM || w->resync) {
 		w->resync = dump_links(w) != 0;
 		w->ndflt = -1;
+		w->dirty = true;
 	}
-	sync_links(w, false, err, sizeof(err));
+	if (w->dirty)
+		sync_links(w, false, err, sizeof(err));
+	w->dirty = false;
 }
 
 int ifw_attached(const struct ifwatch *w)
