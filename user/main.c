@@ -197,6 +197,7 @@ static int run(struct at_opts *o)
 		}
 	}
 
+	tracer_report_start(&t);
 	if (!o->hist)
 		out_header(stdout);
 	p_info("Tracing TLS alerts... Hit Ctrl-C to end.");

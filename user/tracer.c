@@ -426,6 +426,11 @@ void tracer_follow_ifaces(struct tracer *t)
 	ifw_handle(t->ifw);
 }
 
+void tracer_report_start(struct tracer *t)
+{
+	ifw_report_start(t->ifw);
+}
+
 static void report(struct tracer *t)
 {
 	if (!t->quiet)

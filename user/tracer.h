@@ -67,6 +67,8 @@ int tracer_start_libs(struct tracer *t, char *msg, size_t n);
 int tracer_poll(struct tracer *t, int ms);
 /* Interface notifications waiting, handled without waiting (while alerts are gathered). */
 void tracer_follow_ifaces(struct tracer *t);
+/* The interfaces attached at start, said once every source started. */
+void tracer_report_start(struct tracer *t);
 /* Look for new TLS libraries in every process (the rescan every second). */
 void tracer_rescan(struct tracer *t);
 /* Events the kernel could not deliver or count: cumulative; hist: the histogram's. */

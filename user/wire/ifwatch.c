@@ -43,6 +43,9 @@ struct ifwatch {
 	int n, cap;
 	int dflt[MAX_DEFAULT], ndflt;	/* default-route interfaces */
 	bool json, quiet, resync, dirty;
+	FILE *held;			/* the start's report, until ifw_report_start() */
+	char *held_buf;
+	size_t held_len;
 };
 
 static struct ifw_link *find(struct ifwatch *w, int ifindex)
@@ -134,6 +137,7 @@ static int dump_links(struct ifwatch *w)
 static void report(struct ifwatch *w, const struct ifw_link *l, const char *event,
 		   const char *reason)
 {
+	FILE *f = w->held ? w->held : stderr;
 	char b1[80], b2[600];
 	struct timespec ts;
 	struct jsonw j;
@@ -141,12 +145,12 @@ static void report(struct ifwatch *w, const struct ifw_link *l, const char *even
 	if (w->quiet)
 		return;
 	if (!w->json) {
-		fprintf(stderr, "interface %s (ifindex %d): %s: %s\n", text_safe(l->name, b1, sizeof(b1)),
+		fprintf(f, "interface %s (ifindex %d): %s: %s\n", text_safe(l->name, b1, sizeof(b1)),
 			l->ifindex, event, text_safe(reason, b2, sizeof(b2)));
 		return;
 	}
 	clock_gettime(CLOCK_REALTIME, &ts);
-	jsonw_init(&j, stderr);
+	jsonw_init(&j, f);
 	jsonw_start_object(&j);
 	jsonw_string_field(&j, "type", "interface");
 	jsonw_uint_field(&j, "ts", ts.tv_sec * 1000000000ULL + ts.tv_nsec);
@@ -157,7 +161,7 @@ static void report(struct ifwatch *w, const struct ifw_link *l, const char *even
 	jsonw_string_field(&j, "header", if_hdr_name(if_hdr_of(l->type)));
 	jsonw_string_field(&j, "reason", reason);
 	jsonw_end_object(&j);
-	fflush(stderr);
+	fflush(f);
 }
 
 static bool is_default(struct ifwatch *w, int ifindex)
@@ -374,15 +378,26 @@ static bool matches_any(const struct ifwatch *w, const char *pat)
 
 int ifw_start(struct ifwatch *w, char *err, size_t errlen)
 {
-	int ret = sync_links(w, true, err, errlen), i;
+	w->held = open_memstream(&w->held_buf, &w->held_len);
+	return sync_links(w, true, err, errlen);
+}
 
-	if (ret)
-		return ret;
+void ifw_report_start(struct ifwatch *w)
+{
+	int i;
+
+	if (!w || !w->held)
+		return;
+	fclose(w->held);
+	w->held = NULL;
+	fwrite(w->held_buf, 1, w->held_len, stderr);
+	fflush(stderr);
+	free(w->held_buf);
+	w->held_buf = NULL;
 	for (i = 0; i < w->spec.ntoks; i++)
 		if (if_is_pattern(w->spec.toks[i]) && !matches_any(w, w->spec.toks[i]) && !w->quiet)
 			p_info("-i: no interface matches '%s' yet: interfaces that appear and "
 			       "match will be attached", w->spec.toks[i]);
-	return 0;
 }
 
 int ifw_fd(const struct ifwatch *w)
@@ -431,6 +446,9 @@ void ifw_close(struct ifwatch *w)
 		return;
 	if (w->sk)
 		nl_socket_free(w->sk);
+	if (w->held)
+		fclose(w->held);
+	free(w->held_buf);
 	if_spec_free(&w->spec);
 	free(w->links);
 	free(w);

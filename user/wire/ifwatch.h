@@ -8,6 +8,7 @@
  *
  *	ifw_open(&w, spec, &ops, json, quiet, err, n);	the spec checked, the first dump
  *	ifw_start(w, err, n);				attach what matches now
+ *	ifw_report_start(w);				and say so
  *	epoll on ifw_fd(w) -> ifw_handle(w);		the changes
  *	ifw_close(w);
  */
@@ -31,8 +32,11 @@ struct ifw_ops {
  * Ethernet nor an IP header, is an error. 0 or -errno with one line in err. */
 int ifw_open(struct ifwatch **w, const char *spec, const struct ifw_ops *ops, bool json,
 	     bool quiet, char *err, size_t errlen);
-/* Attach every interface that matches now; a failure is an error at start. */
+/* Attach every interface that matches now; a failure is an error at start. What it attached is
+ * said by ifw_report_start(), once the whole start went well (an error at start is its one
+ * line). */
 int ifw_start(struct ifwatch *w, char *err, size_t errlen);
+void ifw_report_start(struct ifwatch *w);
 /* The netlink socket to poll, or -1 when nothing is followed (plain names only). */
 int ifw_fd(const struct ifwatch *w);
 /* Read the notifications waiting and follow them. */
