@@ -14,6 +14,7 @@
 #            attaches it within a second, its removal lets it go.
 #  sigkill:  a following tracer SIGKILLed with three late veths attached: the next start removes
 #            every filter, qdisc and record it left.
+#  burst:    100 veth pairs made and deleted in one batch each: all 200 attached and let go.
 #  tun:      -i 'tun*' on a tun made after start (IFF_TUN, no link-layer header): the alert a
 #            local client sends and the one written back to it, IPv4 and IPv6, reported with the
 #            client's pid, as the bytes read from the tun and received by the client say.
@@ -163,6 +164,22 @@ check sk_next_start_removed_all "0 0 0 0" \
 check sk_record_removed "" "$(ls /run/alerttrace/$KP 2>/dev/null)"
 at_stop sk
 check sk_nothing_left "0 0" "$(our $K lo) $(ls /run/alerttrace/ | grep -c "^qdisc\.$(nsino $K)\.")"
+
+# ---- burst ----
+# 100 veth pairs made in one batch (a container host starting many at once): every one attached,
+# none lost to the notification socket's buffer, and all let go when deleted in one batch.
+Q=at_ifq_$$
+ip netns add $Q && AT_NETNS+=($Q) && ip -n $Q link set lo up
+nsstart burst $Q --no-lib -i 'q*' || exit 1
+for i in $(seq 1 100); do echo "link add qa$i type veth peer name qb$i"; done >"$T/add.batch"
+ip -n $Q -batch "$T/add.batch"
+within burst_all_200_recorded 20 200 links_of $ATPID
+check burst_first_and_last_attached 4 "$(our $Q qa1 qb100)"
+sed 's/^link add \(qa[0-9]*\).*/link del \1/' "$T/add.batch" >"$T/del.batch"
+ip -n $Q -batch "$T/del.batch"
+within burst_all_let_go 30 0 links_of $ATPID
+check burst_said_each 200 "$(grep -c ': attached: ' "$T/burst.at.err")"
+at_stop burst
 
 # ---- tun ----
 U=at_ifu_$$
