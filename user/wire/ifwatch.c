@@ -220,7 +220,7 @@ static void gone_why(struct ifwatch *w, const struct ifw_link *l, char *why, siz
  * that are gone. At start (strict) a failure to attach is an error. */
 static int sync_links(struct ifwatch *w, bool strict, char *err, size_t errlen)
 {
-	char why[160], msg[256];
+	char why[160], msg[256], out[448];
 	int i, ret;
 
 	for (i = 0; i < w->n; i++) {
@@ -237,9 +237,9 @@ static int sync_links(struct ifwatch *w, bool strict, char *err, size_t errlen)
 			l->st = L_IDLE;
 		}
 		if (want && l->st == L_IDLE && h == IF_HDR_NONE) {
-			snprintf(msg, sizeof(msg), "%s, but its link type %u carries neither an "
+			snprintf(out, sizeof(out), "%s, but its link type %u carries neither an "
 				 "Ethernet nor an IP header", why, l->type);
-			report(w, l, "skipped", msg);
+			report(w, l, "skipped", out);
 			l->st = L_SKIPPED;
 		} else if (want && l->st == L_IDLE) {
 			msg[0] = 0;
@@ -249,8 +249,8 @@ static int sync_links(struct ifwatch *w, bool strict, char *err, size_t errlen)
 				return ret;
 			}
 			if (ret) {
-				snprintf(why + strlen(why), sizeof(why) - strlen(why), ", but %s", msg);
-				report(w, l, "skipped", why);
+				snprintf(out, sizeof(out), "%s, but %s", why, msg);
+				report(w, l, "skipped", out);
 				l->st = L_SKIPPED;
 				continue;
 			}
