@@ -127,7 +127,8 @@ int if_default_routes(int *out, int cap)
 {
 	char line[512], name[IF_NAMESIZE + 1], dst[40];
 	unsigned long d, mask;
-	int plen, n = 0;
+	unsigned int plen;
+	int n = 0;
 	FILE *f = fopen("/proc/net/route", "r");
 
 	while (f && fgets(line, sizeof(line), f))
