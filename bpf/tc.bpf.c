@@ -116,8 +116,10 @@ __u64 possible_miss = 0;
  */
 __u32 tracked[1 << AT_TRACK_BITS];
 
-/* Devices without a link-layer header (tc.h): set by the loader before it attaches to one. */
+/* Devices without a link-layer header (tc.h): set by the loader before it attaches to one;
+ * l3_any counts them, so a host without one pays a single load per packet. */
 __u8 l3_ifs[AT_L3_IFS / 8];
+__u32 l3_any;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -676,7 +678,7 @@ static __always_inline int parse(struct __sk_buff *skb, struct pkt *p, __u32 dir
 	__u64 addrs;
 	int i;
 
-	if (l3_dev(skb->ifindex)) {
+	if (l3_any && l3_dev(skb->ifindex)) {
 		/* No link-layer header: the version nibble says which IP, as tun itself reads it
 		 * (drivers/net/tun.c, IFF_NO_PI); the IPv4 branch checks it is 4. */
 		if (data + 1 > data_end)

@@ -33,7 +33,7 @@
  * Devices whose packets start at the IP header (tun, wireguard, ipip, sit, ip6tnl, PPP, rawip: no
  * header_ops, so TC sees no link-layer header on ingress or egress) are marked by the loader: a
  * bit per ifindex below AT_L3_IFS in the classifier's .bss array l3_ifs, or an entry of the hash
- * map l3_ifs_high for a larger ifindex.
+ * map l3_ifs_high for a larger ifindex; l3_any is how many are marked.
  */
 #define AT_L3_IFS (1 << 16)
 #define AT_L3_HIGH_MAX 1024

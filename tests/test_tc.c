@@ -410,11 +410,13 @@ static void t_l3(void)
 			size_t n = alert(pl, 0, 0x0303, 2, 40), len = build(pkt, &s, pl, n);
 
 			skel->bss->l3_ifs[0] = marked ? 1 << 1 : 0;
+			skel->bss->l3_any = marked;
 			reset_events();
 			if (!run_raw(name, fd_in, pkt + ETH_HLEN, len - ETH_HLEN))
 				expect(name, &w, marked);
 		}
 	skel->bss->l3_ifs[0] = 0;
+	skel->bss->l3_any = 0;
 }
 
 static void t_records(void)

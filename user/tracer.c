@@ -299,6 +299,7 @@ static void mark_l3(struct tracer *t, int ifindex, bool on)
 {
 	__u8 one = 1;
 
+	t->tc->bss->l3_any += on ? 1 : -1;
 	if (ifindex < AT_L3_IFS && on)
 		t->tc->bss->l3_ifs[ifindex / 8] |= 1 << (ifindex & 7);
 	else if (ifindex < AT_L3_IFS)
@@ -315,7 +316,8 @@ static int wire_attach(void *ctx, int ifindex, bool l3, char *err, size_t n)
 	struct tracer *t = ctx;
 	int ret;
 
-	mark_l3(t, ifindex, l3);
+	if (l3)
+		mark_l3(t, ifindex, true);
 	ret = tc_attach_link(&t->links, ifindex, bpf_program__fd(t->tc->progs.at_tc_ingress),
 			     bpf_program__fd(t->tc->progs.at_tc_egress), err, n);
 	if (ret && l3)
