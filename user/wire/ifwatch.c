@@ -421,6 +421,9 @@ void ifw_handle(struct ifwatch *w)
 	}
 	nl_cb_put(cb);
 	/* The socket overflowed (ENOBUFS): notifications were lost, ask for everything again. */
+	if (r == -NLE_NOMEM && !w->quiet)
+		p_info("interface notifications overflowed the netlink socket: listing the "
+		       "interfaces again");
 	if (r == -NLE_NOMEM || w->resync) {
 		w->resync = dump_links(w) != 0;
 		w->ndflt = -1;
