@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 #include <net/if.h>
+#include <sys/socket.h>
 #include <linux/rtnetlink.h>
 #include <netlink/netlink.h>
 #include <netlink/msg.h>
@@ -19,6 +20,7 @@
 #include "strutil.h"
 
 #define MAX_DEFAULT 64
+#define AT_IFW_RCVBUF (1 << 20)
 /* Notification batches read per ifw_handle(): the rest wait for the next poll. */
 #define MAX_BATCHES 256
 
@@ -290,9 +292,11 @@ static int subscribe(struct ifwatch *w)
 		err = nl_socket_add_memberships(w->sk, RTNLGRP_IPV4_ROUTE, RTNLGRP_IPV6_ROUTE, 0);
 	if (!err)
 		err = nl_socket_set_nonblocking(w->sk);
-	/* A burst of a thousand container veths fits; an overflow (ENOBUFS) dumps again. */
-	if (!err)
-		nl_socket_set_buffer_size(w->sk, 1 << 20, 0);
+	/* A burst of container veths fits; an overflow (ENOBUFS) dumps again. FORCE (CAP_NET_ADMIN,
+	 * which the wire source has) passes net.core.rmem_max, 208 KiB by default. */
+	if (!err && setsockopt(nl_socket_get_fd(w->sk), SOL_SOCKET, SO_RCVBUFFORCE,
+			       &(int){AT_IFW_RCVBUF}, sizeof(int)))
+		nl_socket_set_buffer_size(w->sk, AT_IFW_RCVBUF, 0);
 	return err;
 }
 
