@@ -338,7 +338,7 @@ static void wire_detach(void *ctx, int ifindex, bool l3)
 static int poll_add(struct tracer *t, int fd, char *msg, size_t n)
 {
 	struct epoll_event ev = {.events = EPOLLIN};
-	int rfd = ring_buffer__epoll_fd(t->rb);
+	int rfd = ring_buffer__epoll_fd(t->rb), err;
 
 	if (t->epfd < 0) {
 		t->epfd = epoll_create1(EPOLL_CLOEXEC);
@@ -350,8 +350,9 @@ static int poll_add(struct tracer *t, int fd, char *msg, size_t n)
 	if (!epoll_ctl(t->epfd, EPOLL_CTL_ADD, fd, &ev))
 		return 0;
 fail:
-	snprintf(msg, n, "cannot poll the interface notifications: %s", strerror(errno));
-	return -errno;
+	err = -errno;
+	snprintf(msg, n, "cannot poll the interface notifications: %s", strerror(-err));
+	return err;
 }
 
 int tracer_start_wire(struct tracer *t, char *msg, size_t n)
