@@ -127,7 +127,7 @@ alerttrace-static: $(USER_OBJS)
 	$(call msg,STATIC,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(STATIC_LIBS) -o $@
 
-$(OUTPUT)/tests/%: tests/%.c $(LIB_OBJS) $(wildcard tests/*.h) | $(OUTPUT)/tests
+$(OUTPUT)/tests/%: tests/%.c $(LIB_OBJS) $(SKELS) $(wildcard tests/*.h) | $(OUTPUT)/tests
 	$(call msg,TEST,$@)
 	$(Q)$(CC) $(CFLAGS) -Itests $< $(LIB_OBJS) $(LIBS) -o $@
 
@@ -139,7 +139,7 @@ $(OUTPUT)/tests/test_tc_fuzz: tests/test_tc_fuzz.c $(TC_FUZZ_SRCS) $(wildcard te
 	$(call msg,TEST,$@)
 	$(Q)$(CC) $(CFLAGS) -Itests $< $(TC_FUZZ_SRCS) $(LIBS) -o $@
 
-$(OUTPUT)/bench/%: bench/%.c $(LIB_OBJS) | $(OUTPUT)/bench
+$(OUTPUT)/bench/%: bench/%.c $(LIB_OBJS) $(SKELS) | $(OUTPUT)/bench
 	$(call msg,BENCH,$@)
 	$(Q)$(CC) $(CFLAGS) -Itests $< $(LIB_OBJS) $(LIBS) -o $@
 
