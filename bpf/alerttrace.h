@@ -49,6 +49,8 @@ enum at_hook {
 #define AT_X_SNI	(1u << 2)	/* sni holds the connection's server name */
 #define AT_X_SNI_CUT	(1u << 3)	/* ... cut to AT_SNI_LEN - 1 bytes */
 #define AT_X_ACCEPTED	(1u << 4)	/* wire: the owner is the task that accepted the connection */
+#define AT_X_PEER_NS	(1u << 5)	/* wire: on a link to another namespace, the direction and
+					 * owner are that namespace's (a container's veth) */
 
 /* Server names are kept to this many bytes, NUL included. */
 #define AT_SNI_LEN 64

@@ -80,6 +80,18 @@ struct {
 } flows SEC(".maps");
 
 /*
+ * Links whose far end is another network namespace, set by the loader (user/wire/peerns.c): the
+ * namespace cookie the owners of their connections are keyed by. ifpeer_any counts them.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, AT_MAX_IFACES_PEER);
+	__type(key, __u32);
+	__type(value, struct at_ifpeer);
+} ifpeer SEC(".maps");
+__u32 ifpeer_any;
+
+/*
  * Out-of-order and lost segments: a flow that resyncs past a gap keeps the range it jumped over
  * here, so that a late segment inside it is still read (on its own: the flow's position stays).
  */
@@ -249,7 +261,21 @@ __noinline int emit(struct at_flow_key *k, __u64 w)
 	e->ifindex = k->ifindex;
 	__builtin_memcpy(e->saddr, k->saddr, sizeof(e->saddr));
 	__builtin_memcpy(e->daddr, k->daddr, sizeof(e->daddr));
-	/* Every interface this program is attached to lives in the tracer's network namespace. */
+	/* Every interface this program is attached to lives in the tracer's network namespace;
+	 * the connections on one whose far end is another namespace (a container's veth, seen
+	 * from the host) have their sockets there: what leaves the host side, that namespace
+	 * receives. */
+	if (ifpeer_any) {
+		struct at_ifpeer *pe = bpf_map_lookup_elem(&ifpeer, &k->ifindex);
+
+		if (pe) {
+			e->direction = e->direction == AT_DIR_SENT ? AT_DIR_RECEIVED : AT_DIR_SENT;
+			e->xflags |= AT_X_PEER_NS;
+			at_owner_fill(e, pe->netns);
+			at_emit(e);
+			return 0;
+		}
+	}
 	at_owner_fill(e, at_filt.netns);
 	at_emit(e);
 	return 0;

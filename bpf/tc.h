@@ -74,4 +74,10 @@ struct at_gap {
 #define AT_MAX_GAPS 16384
 #define AT_MAX_FINNED 16384
 
+/* A link whose far end is another network namespace (map `ifpeer`, by ifindex). */
+struct at_ifpeer {
+	__u64 netns;		/* that namespace's cookie */
+};
+#define AT_MAX_IFACES_PEER 4096
+
 #endif /* AT_TC_H */

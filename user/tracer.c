@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <net/if.h>
 #include <sys/epoll.h>
 #include <sys/syscall.h>
 #include <linux/capability.h>
@@ -23,6 +24,8 @@
 #include "match.h"
 #include "output.h"
 #include "owners_seed.h"
+#include "peerns.h"
+#include "tc.h"
 #include "quic_pkt.h"
 #include "quic_src.h"
 #include "sources.h"
@@ -310,18 +313,55 @@ static void mark_l3(struct tracer *t, int ifindex, bool on)
 		bpf_map_delete_elem(bpf_map__fd(t->tc->maps.l3_ifs_high), &ifindex);
 }
 
+/*
+ * A link whose far end is another network namespace (a container's veth seen from the host):
+ * its events take that namespace's owners. Without a cookie for it (no CAP_SYS_ADMIN for setns,
+ * or no process left in it) they keep the tracer's namespace, and the line says so.
+ */
+static void mark_peer(struct tracer *t, int ifindex, bool on)
+{
+	int fd = bpf_map__fd(t->tc->maps.ifpeer), nsid, err;
+	struct at_ifpeer p = {};
+	__u32 k = ifindex;
+
+	if (!on) {
+		if (!bpf_map_delete_elem(fd, &k))
+			t->tc->bss->ifpeer_any--;
+		return;
+	}
+	nsid = peerns_link_nsid(ifindex);
+	if (nsid < 0 || !t->sh.filt.netns)
+		return;
+	err = peerns_cookie(nsid, &p.netns);
+	if (err) {
+		char name[IF_NAMESIZE];
+
+		if (!if_indextoname(ifindex, name))
+			snprintf(name, sizeof(name), "if%d", ifindex);
+		p_info("%s: its far end is another network namespace (id %d), whose sockets' "
+		       "owners stay unknown: %s", name, nsid,
+		       err == -EPERM ? "entering it needs CAP_SYS_ADMIN" : "no process in it found");
+		return;
+	}
+	if (!bpf_map_update_elem(fd, &k, &p, BPF_NOEXIST))
+		t->tc->bss->ifpeer_any++;
+}
+
 /* ifwatch.c's hands: the mark before the filters, so the first packet is parsed right. */
 static int wire_attach(void *ctx, int ifindex, bool l3, char *err, size_t n)
 {
 	struct tracer *t = ctx;
 	int ret;
 
+	mark_peer(t, ifindex, true);
 	if (l3)
 		mark_l3(t, ifindex, true);
 	ret = tc_attach_link(&t->links, ifindex, bpf_program__fd(t->tc->progs.at_tc_ingress),
 			     bpf_program__fd(t->tc->progs.at_tc_egress), err, n);
 	if (ret && l3)
 		mark_l3(t, ifindex, false);
+	if (ret)
+		mark_peer(t, ifindex, false);
 	return ret;
 }
 
@@ -332,6 +372,7 @@ static void wire_detach(void *ctx, int ifindex, bool l3)
 	tc_detach_link(&t->links, ifindex);
 	if (l3)
 		mark_l3(t, ifindex, false);
+	mark_peer(t, ifindex, false);
 }
 
 /* The poll loop's epoll: the ring buffers' own epoll fd and the interface notifications. */
