@@ -263,20 +263,24 @@ __noinline int emit(struct at_flow_key *k, __u64 w)
 	__builtin_memcpy(e->daddr, k->daddr, sizeof(e->daddr));
 	/* Every interface this program is attached to lives in the tracer's network namespace;
 	 * the connections on one whose far end is another namespace (a container's veth, seen
-	 * from the host) have their sockets there: what leaves the host side, that namespace
-	 * receives. */
+	 * from the host) may have their sockets there: what leaves the host side, that namespace
+	 * receives. An owner in our own namespace comes first (the namespace at the far end of a
+	 * veth our own connections use), then the far namespace's. */
 	if (ifpeer_any) {
 		struct at_ifpeer *pe = bpf_map_lookup_elem(&ifpeer, &k->ifindex);
 
-		if (pe) {
+		if (pe && !at_owner_find(e, at_filt.netns, false)) {
 			e->direction = e->direction == AT_DIR_SENT ? AT_DIR_RECEIVED : AT_DIR_SENT;
-			e->xflags |= AT_X_PEER_NS;
-			at_owner_fill(e, pe->netns);
-			at_emit(e);
-			return 0;
+			if (at_owner_find(e, pe->netns, false)) {
+				e->xflags |= AT_X_PEER_NS;
+				at_emit(e);
+				return 0;
+			}
+			e->direction = e->direction == AT_DIR_SENT ? AT_DIR_RECEIVED : AT_DIR_SENT;
 		}
 	}
-	at_owner_fill(e, at_filt.netns);
+	if (!(e->flags & AT_F_HAS_TASK))
+		at_owner_fill(e, at_filt.netns);
 	at_emit(e);
 	return 0;
 }
