@@ -1,5 +1,5 @@
 #!/bin/bash
-# Why and where of an OpenSSL alert: the server name (sni), the certificate verification result
+# Why and where of an alert: the server name (sni), the certificate verification result
 # (verify_error, verify_reason) and the library's reason (reason), judged by the peers' own words.
 #   verify cases  curl and Python clients against `openssl s_server` with an expired certificate,
 #                 one from a CA the client does not trust, a self-signed one, and one for another
@@ -16,13 +16,16 @@
 #   versions      the same verify and reason cases with s_client and s_server of OpenSSL 1.1.1w
 #                 (bullseye) and 3.5 (trixie), chrooted into the roots tools/mkroot-trixie.sh
 #                 makes (it is idempotent: made here when missing, reused by tests/versions).
+#   gnutls        a gnutls-cli that does not trust s_server's CA and a gnutls-serv whose CA
+#                 s_client does not trust: both GnuTLS events carry the name the client was given
+#                 (s_server's callback printed it too); no verification result, no reason.
 #   text          the SNI and WHY columns of the text output, cut to their width, and in full
 #                 with -w.
 # Every peer runs as a program named atwhy (a symlink), so `-c atwhy` keeps other processes'
 # alerts out; servers listen on 127.0.0.1 in a network namespace of this test.
 . "$(dirname "$0")/lib/common.sh"
 need_root why
-test_prologue why openssl curl python3
+test_prologue why openssl curl python3 gnutls-cli gnutls-serv
 . "$TOP/tests/fixtures/lib_path.sh"
 FIXW=$TOP/tests/fixtures
 NAME=good.test
@@ -43,8 +46,9 @@ leaf() {
 # expired: valid in January 2020 only (openssl ca takes explicit dates).
 expired() {
 	mkdir -p "$C/db" && : >"$C/db/index.txt" && echo 01 >"$C/db/serial" &&
-	printf '[ca]\ndefault_ca=d\n[d]\ndir=%s\ndatabase=$dir/db/index.txt\nserial=$dir/db/serial\nnew_certs_dir=$dir/db\ndefault_md=sha256\npolicy=p\ncopy_extensions=copy\n[p]\ncommonName=supplied\n' \
-		"$C" >"$C/ca.cnf" &&
+	printf '%s\n' '[ca]' 'default_ca=d' '[d]' "dir=$C" 'database=$dir/db/index.txt' \
+		'serial=$dir/db/serial' 'new_certs_dir=$dir/db' 'default_md=sha256' 'policy=p' \
+		'copy_extensions=copy' '[p]' 'commonName=supplied' >"$C/ca.cnf" &&
 	openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=$NAME" \
 		-addext "subjectAltName=DNS:$NAME" -keyout "$C/expired.key" -out "$C/expired.csr" \
 		2>/dev/null &&
@@ -60,7 +64,7 @@ ip netns add "$NS" && AT_NETNS+=("$NS") && ip -n "$NS" link set lo up ||
 	{ fail why_netns "expected a network namespace, got an error"; exit 1; }
 # Python's own binary, not a wrapper (pyenv's shim finds no "atwhy").
 for p in curl:/usr/bin/curl py:"$(python3 -c 'import sys; print(sys.executable)')" \
-	ossl:/usr/bin/openssl; do
+	ossl:/usr/bin/openssl gcli:/usr/bin/gnutls-cli gserv:/usr/bin/gnutls-serv; do
 	mkdir -p "$T/bin/${p%%:*}" && ln -s "${p#*:}" "$T/bin/${p%%:*}/atwhy"
 done
 
@@ -120,12 +124,17 @@ SRV="$T/bin/ossl/atwhy s_server"
 CURL="$T/bin/curl/atwhy -sv --max-time 10 --cacert $C/ca.pem"
 PY="$T/bin/py/atwhy $FIXW/why_client.py"
 # verify_server CERT [SERVERNAME]: s_server with CERT, its servername callback on SERVERNAME.
-verify_server() { echo "$SRV -cert $C/$1.pem -key $C/$1.key -servername ${2:-$NAME} -cert2 $C/$1.pem -key2 $C/$1.key"; }
+# srv_args DIR CERT [SERVERNAME]: s_server's certificate (the same in the servername context).
+srv_args() {
+	echo "-cert $1/$2.pem -key $1/$2.key -servername ${3:-$NAME} -cert2 $1/$2.pem -key2 $1/$2.key"
+}
+verify_server() { echo "$SRV $(srv_args "$C" "$@")"; }
 n=0
 for cert in expired unknown self; do
 	run_case "curl_$cert" $((P + n)) "$(verify_server $cert)" \
 		"$CURL --resolve $NAME:$((P + n)):127.0.0.1 https://$NAME:$((P + n))/"
-	run_case "python_$cert" $((P + n + 1)) "$(verify_server $cert)" "$PY $NAME $C/ca.pem $((P + n + 1))"
+	run_case "python_$cert" $((P + n + 1)) "$(verify_server $cert)" \
+		"$PY $NAME $C/ca.pem $((P + n + 1))"
 	n=$((n + 2))
 done
 run_case curl_hostname $((P + n)) "$(verify_server good other.test)" \
@@ -134,9 +143,36 @@ run_case python_hostname $((P + n + 1)) "$(verify_server good other.test)" \
 	"$PY other.test $C/ca.pem $((P + n + 1))"
 n=$((n + 2))
 
+# GnuTLS: a client that does not trust s_server's CA (its bad_certificate carries the name it was
+# given with --sni-hostname); a gnutls-serv that receives s_client's unknown_ca for that name.
+GCLI="$T/bin/gcli/atwhy --x509cafile $C/other-ca.pem 127.0.0.1 --sni-hostname $NAME"
+run_case gnutls_client $((P + n)) "$(verify_server good)" "$GCLI -p $((P + n))"
+gnutls_server_case() {
+	local name=gnutls_server port=$((P + n + 1)) spid cpid
+	ip netns exec "$NS" "$T/bin/gserv/atwhy" -p "$port" --x509certfile "$C/good.pem" \
+		--x509keyfile "$C/good.key" >"$T/$name.srv" 2>&1 &
+	spid=$!
+	AT_PIDS+=("$spid")
+	wait_for "$T/$name.srv" "listening" 10 ||
+		{ fail "${name}_server_starts" "expected gnutls-serv to listen, got: $(
+			tail -3 "$T/$name.srv")"; return; }
+	# TLS 1.2: a TLS 1.3 OpenSSL client writes this alert in plaintext, which GnuTLS, expecting
+	# it encrypted, answers with bad_record_mac.
+	ip netns exec "$NS" "$T/bin/ossl/atwhy" s_client -tls1_2 -connect "127.0.0.1:$port" \
+		-servername $NAME -CAfile "$C/other-ca.pem" -verify_return_error >"$T/$name.cli" 2>&1 </dev/null &
+	cpid=$!
+	AT_PIDS+=("$cpid")
+	wait_exit "$cpid" 15 || fail "${name}_client_ends" "expected s_client to end within 15 s"
+	sleep 0.2
+	kill "$spid" 2>/dev/null
+	echo "$name $spid $cpid" >>"$T/cases"
+}
+gnutls_server_case
+n=$((n + 2))
+
 # reason_cases TAG "SERVER PREFIX" "CLIENT PREFIX" DIR: the three refusals of one OpenSSL build.
 reason_cases() {
-	local tag=$1 srv="$2 s_server -cert $4/good.pem -key $4/good.key -servername $NAME -cert2 $4/good.pem -key2 $4/good.key"
+	local tag=$1 srv="$2 s_server $(srv_args "$4" good)"
 	local cli="$3 s_client -servername $NAME"
 	run_case "${tag}_no_shared_cipher" $((P + n)) "$srv -ciphersuites TLS_AES_128_GCM_SHA256" \
 		"$cli -connect 127.0.0.1:$((P + n)) -ciphersuites TLS_AES_256_GCM_SHA384"
@@ -146,7 +182,8 @@ reason_cases() {
 	[ "$tag" = bullseye ] && { n=$((n + 3)); return; }
 	# s_server's second context (-cert2, for the servername callback) has no ALPN: here the
 	# client sends no name, which the alert must then not carry either.
-	run_case "${tag}_no_alpn" $((P + n + 2)) "$2 s_server -cert $4/good.pem -key $4/good.key -alpn foo" \
+	run_case "${tag}_no_alpn" $((P + n + 2)) \
+		"$2 s_server -cert $4/good.pem -key $4/good.key -alpn foo" \
 		"$3 s_client -noservername -connect 127.0.0.1:$((P + n + 2)) -alpn bar"
 	n=$((n + 3))
 }
@@ -157,8 +194,9 @@ for r in "${ROOTS[@]}"; do
 	reason_cases "$tag" "$pre" "$pre" "$3"
 	for cert in expired unknown self; do
 		run_case "${tag}_s_client_$cert" $((P + n)) \
-			"$pre s_server -cert $3/$cert.pem -key $3/$cert.key -servername $NAME -cert2 $3/$cert.pem -key2 $3/$cert.key" \
-			"$pre s_client -connect 127.0.0.1:$((P + n)) -servername $NAME -CAfile $3/ca.pem -verify_return_error"
+			"$pre s_server $(srv_args "$3" $cert)" \
+			"$pre s_client -connect 127.0.0.1:$((P + n)) -servername $NAME -CAfile $3/ca.pem \
+			-verify_return_error"
 		n=$((n + 1))
 	done
 done
@@ -259,6 +297,25 @@ for r in "${ROOTS[@]}"; do
 	for cert in expired unknown self; do verify_check "${r%% *}_s_client_$cert" $NAME s_client; done
 done
 
+# GnuTLS: the server name each side's session held, as its peer or its own command line says.
+read -r sp cp < <(pids gnutls_client)
+if [ -n "$cp" ]; then
+	echo "   gnutls_client: client pid $cp: $(grep -a -m1 -iE 'alert|verif|error' \
+		"$T/gnutls_client.cli")"
+	if fatal gnutls_client_sent_one_fatal_alert "$cp" sent; then
+		check gnutls_client_sni_is_the_name_asked $NAME "$(field 3)"
+		check gnutls_client_no_verify_error_or_reason "null null" "$(field 4) $(field 6)"
+	fi
+	check gnutls_client_server_saw_the_name $NAME "$(srv_sni gnutls_client)"
+fi
+read -r sp cp < <(pids gnutls_server)
+if [ -n "$cp" ]; then
+	got=$(sed -n 's/^verify error:num=\([0-9]*\):.*/\1/p' "$T/gnutls_server.cli" | head -1)
+	check gnutls_server_client_refused_the_ca 20 "$got"
+	fatal gnutls_server_received_one_fatal_alert "$sp" received &&
+		check gnutls_server_sni_is_what_the_client_asked "$NAME" "$(field 3)"
+fi
+
 # Text: the columns, cut to width; -w: the whole text.
 read -r sp cp < <(pids curl_expired)
 if [ -n "$cp" ]; then
@@ -270,7 +327,8 @@ if [ -n "$cp" ]; then
 	read -r sp cp < <(pids curl_expired)
 	line=$(awk -v p="$cp" '$6 == p && $3 == "sent"' "$T/atw.txt")
 	[[ "$line" == *" $NAME "*"certificate has expired"* ]] && pass text_wide_shows_the_whole_reason ||
-		fail text_wide_shows_the_whole_reason "expected '$NAME' and 'certificate has expired', got '$line'"
+		fail text_wide_shows_the_whole_reason \
+			"expected '$NAME' and 'certificate has expired', got '$line'"
 fi
 [ -n "${VERBOSE:-}" ] && cat "$T/at.json" "$T/at.txt"
 [ -n "${KEEP:-}" ] && cp -r "$T" /tmp/why-keep
