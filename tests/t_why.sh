@@ -19,6 +19,9 @@
 #   gnutls        a gnutls-cli that does not trust s_server's CA and a gnutls-serv whose CA
 #                 s_client does not trust: both GnuTLS events carry the name the client was given
 #                 (s_server's callback printed it too); no verification result, no reason.
+#   static        alerttrace-static (when made) loads no OpenSSL: its verify_reason for curl's
+#                 cases is curl's text, from its own table, and its reason for s_server's refusals
+#                 reason(N), N the reason bits of the error code s_server printed.
 #   text          the SNI and WHY columns of the text output, cut to their width, and in full
 #                 with -w.
 # Every peer runs as a program named atwhy (a symlink), so `-c atwhy` keeps other processes'
@@ -95,7 +98,15 @@ bg "$AT" --no-wire -c atwhy "${LIBS[@]}" >"$T/at.txt" 2>"$T/at.txt.err"
 ATT=$!
 bg "$AT" --no-wire -w -c atwhy "${LIBS[@]}" >"$T/atw.txt" 2>"$T/atw.txt.err"
 ATW=$!
-for f in at.err at.txt.err atw.txt.err; do
+# The static build, when made (make static): it loads no library, so its names are its own.
+STATIC=$TOP/alerttrace-static TRACERS="at.err at.txt.err atw.txt.err" ATS=
+if [ -x "$STATIC" ]; then
+	bg "$STATIC" --no-wire -j -c atwhy "${LIBS[@]}" >"$T/ats.json" 2>"$T/ats.err"
+	ATS=$! TRACERS="$TRACERS ats.err"
+else
+	echo "   no $STATIC: its names are not checked (make static)"
+fi
+for f in $TRACERS; do
 	wait_for "$T/$f" "Tracing TLS alerts" 40 ||
 		{ fail why_tracer_starts "expected the ready line in $f, got: $(tail -3 "$T/$f")"; exit 1; }
 done
@@ -202,8 +213,8 @@ for r in "${ROOTS[@]}"; do
 done
 
 sleep 0.5
-for p in $ATJ $ATT $ATW; do kill -INT "$p"; done
-for p in $ATJ $ATT $ATW; do
+for p in $ATJ $ATT $ATW $ATS; do kill -INT "$p"; done
+for p in $ATJ $ATT $ATW $ATS; do
 	wait "$p"; rc=$?
 	[ $rc = 0 ] || fail why_tracer_exits_0 "expected status 0 after SIGINT, got $rc (pid $p)"
 done
@@ -246,6 +257,11 @@ verify_check() {
 	fatal "${name}_client_sent_one_fatal_alert" "$cp" sent || return
 	[ "$num" = - ] || check "${name}_verify_error_is_the_clients" "$num" "$(field 4)"
 	[ "$text" = - ] || check "${name}_verify_reason_is_the_clients" "$text" "$(field 5)"
+	# alerttrace-static's own table says it as curl's libcrypto does
+	if [ -n "$ATS" ] && [ "$3" = curl ]; then
+		check "${name}_static_verify_reason_is_the_clients" "$text" \
+			"$(judge_why "$T/ats.json" "$cp" sent | awk -F'\t' '$1 == 2' | cut -f5)"
+	fi
 	check "${name}_sni_is_the_name_asked" "$asked" "$(field 3)"
 	check "${name}_server_saw_the_name" "$asked" "$(srv_sni "$name")"
 	fatal "${name}_server_received_one_fatal_alert" "$sp" received || return
@@ -254,7 +270,7 @@ verify_check() {
 }
 # reason_check NAME: s_server's ERR line names the reason of its sent alert.
 reason_check() {
-	local name=$1 sp cp want saw
+	local name=$1 sp cp want saw code
 	read -r sp cp < <(pids "$name")
 	[ -n "$sp" ] || return
 	# pid:error:code:library:function:REASON:file:line[:data]
@@ -264,6 +280,12 @@ reason_check() {
 	echo "   $name: server pid $sp says: $want"
 	fatal "${name}_server_sent_one_fatal_alert" "$sp" sent || return
 	check "${name}_reason_is_the_servers" "$want" "$(field 6)"
+	# alerttrace-static names it by number: the reason bits of s_server's packed code
+	if [ -n "$ATS" ] && [[ $name == host_* ]]; then
+		code=$(grep -a ':error:' "$T/$name.srv" | head -1 | cut -d: -f3)
+		check "${name}_static_reason_is_the_servers_number" "reason($((0x$code & 0x7fffff)))" \
+			"$(judge_why "$T/ats.json" "$sp" sent | awk -F'\t' '$1 == 2' | cut -f6)"
+	fi
 	check "${name}_no_verify_error" null "$(field 4)"
 	saw=$(srv_sni "$name")
 	check "${name}_sni_is_what_the_server_saw" "${saw:-null}" "$(field 3)"

@@ -7,8 +7,8 @@
  * libssl.so.1.1) by its soname through the dynamic loader's own search path, never a file a
  * traced process (or a container) could have put somewhere, with OPENSSL_init_ssl(load the error
  * strings, not the configuration), then ERR_reason_error_string and X509_verify_cert_error_string.
- * dlopen and dlsym are weak references: the static build (make static) has neither and falls back
- * to a short table of verification results written from RFC 5280 and OpenSSL's openssl-verify(1)
+ * The static build (make static) loads nothing (no _DYNAMIC; dlopen and dlsym are weak references)
+ * and falls back to a short table of verification results written from RFC 5280 and OpenSSL's openssl-verify(1)
  * documentation, and to "reason(N)".
  */
 #include <dlfcn.h>
@@ -18,6 +18,9 @@
 
 #pragma weak dlopen
 #pragma weak dlsym
+/* The linker defines _DYNAMIC in a dynamic executable only: the static build may still link
+ * glibc's dlopen (pulled in by its name service code), which must not load a second C library. */
+extern const char _DYNAMIC[] __attribute__((weak));
 
 #define INIT_LOAD_CRYPTO_STRINGS 0x00000002L /* include/openssl/crypto.h */
 #define INIT_NO_LOAD_CONFIG 0x00000080L
@@ -40,7 +43,7 @@ static void ossl_load(void)
 	if (ossl.tried)
 		return;
 	ossl.tried = 1;
-	if (!dlopen || !dlsym)
+	if (!_DYNAMIC || !dlopen || !dlsym)
 		return;
 	for (i = 0; i < sizeof(sonames) / sizeof(sonames[0]) && !h; i++)
 		h = dlopen(sonames[i], RTLD_NOW | RTLD_LOCAL);
