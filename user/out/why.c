@@ -7,9 +7,9 @@
  * libssl.so.1.1) by its soname through the dynamic loader's own search path, never a file a
  * traced process (or a container) could have put somewhere, with OPENSSL_init_ssl(load the error
  * strings, not the configuration), then ERR_reason_error_string and X509_verify_cert_error_string.
- * The static build (make static) loads nothing (no _DYNAMIC; dlopen and dlsym are weak references)
- * and falls back to a short table of verification results written from RFC 5280 and OpenSSL's openssl-verify(1)
- * documentation, and to "reason(N)".
+ * The static build (make static) loads nothing (no _DYNAMIC; dlopen and dlsym are weak
+ * references) and falls back to a short table of verification results written from RFC 5280 and
+ * OpenSSL's openssl-verify(1) documentation, and to "reason(N)".
  */
 #include <dlfcn.h>
 #include <stdio.h>
