@@ -19,9 +19,9 @@
 #   gnutls        a gnutls-cli that does not trust s_server's CA and a gnutls-serv whose CA
 #                 s_client does not trust: both GnuTLS events carry the name the client was given
 #                 (s_server's callback printed it too); no verification result, no reason.
-#   static        alerttrace-static (when made) loads no OpenSSL: its verify_reason for curl's
-#                 cases is curl's text, from its own table, and its reason for s_server's refusals
-#                 reason(N), N the reason bits of the error code s_server printed.
+#   static        alerttrace-static (when made) loads no libssl: its verify_reason for curl's
+#                 cases is curl's text (its own libcrypto's), and its reason for s_server's
+#                 refusals reason(N), N the reason bits of the error code s_server printed.
 #   text          the SNI and WHY columns of the text output, cut to their width, and in full
 #                 with -w.
 # Every peer runs as a program named atwhy (a symlink), so `-c atwhy` keeps other processes'
@@ -257,7 +257,7 @@ verify_check() {
 	fatal "${name}_client_sent_one_fatal_alert" "$cp" sent || return
 	[ "$num" = - ] || check "${name}_verify_error_is_the_clients" "$num" "$(field 4)"
 	[ "$text" = - ] || check "${name}_verify_reason_is_the_clients" "$text" "$(field 5)"
-	# alerttrace-static's own table says it as curl's libcrypto does
+	# alerttrace-static's own libcrypto says it as curl's does
 	if [ -n "$ATS" ] && [ "$3" = curl ]; then
 		check "${name}_static_verify_reason_is_the_clients" "$text" \
 			"$(judge_why "$T/ats.json" "$cp" sent | awk -F'\t' '$1 == 2' | cut -f5)"

@@ -3,17 +3,20 @@
  * Names for the why of an alert: the X509_V_ERR code of a failed certificate verification and
  * OpenSSL's packed reason (ERR_GET_LIB << 23 | ERR_GET_REASON).
  *
- * The names come from the host's own OpenSSL where it can be loaded: libssl.so.3 (else
- * libssl.so.1.1) by its soname through the dynamic loader's own search path, never a file a
- * traced process (or a container) could have put somewhere, with OPENSSL_init_ssl(load the error
- * strings, not the configuration), then ERR_reason_error_string and X509_verify_cert_error_string.
- * The static build (make static) loads nothing (no _DYNAMIC; dlopen and dlsym are weak
- * references) and falls back to a short table of verification results written from RFC 5280 and
- * OpenSSL's openssl-verify(1) documentation, and to "reason(N)".
+ * alerttrace links the host's libcrypto (the QUIC decoder's): X509_verify_cert_error_string and
+ * ERR_reason_error_string come from it, the static build's included. The SSL library's reasons
+ * are libssl's strings: the dynamic build loads the host's libssl.so.3 by its soname through the
+ * dynamic loader's own search path, never a file a traced process (or a container) could have
+ * put somewhere, and registers them with OPENSSL_init_ssl (the error strings, not the
+ * configuration). The static build loads nothing (no _DYNAMIC; dlopen and dlsym are weak
+ * references): it names the SSL library's reasons "reason(N)".
  */
 #include <dlfcn.h>
 #include <stdio.h>
 #include <string.h>
+#include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/x509_vfy.h>
 #include "why.h"
 
 #pragma weak dlopen
@@ -22,72 +25,40 @@
  * glibc's dlopen (pulled in by its name service code), which must not load a second C library. */
 extern const char _DYNAMIC[] __attribute__((weak));
 
-#define INIT_LOAD_CRYPTO_STRINGS 0x00000002L /* include/openssl/crypto.h */
-#define INIT_NO_LOAD_CONFIG 0x00000080L
-#define INIT_LOAD_SSL_STRINGS 0x00200000L    /* include/openssl/ssl.h */
+#define INIT_LOAD_SSL_STRINGS 0x00200000L /* include/openssl/ssl.h */
 
-static struct {
-	int tried;
-	int v111; /* 1.1.1 packs ERR_PACK(lib, func, reason) as lib << 24 | reason */
-	const char *(*reason)(unsigned long e);
-	const char *(*x509)(long n);
-} ossl;
-
-static void ossl_load(void)
+static void strings_load(void)
 {
-	static const char *const sonames[] = {"libssl.so.3", "libssl.so.1.1"};
+	static int tried;
 	int (*init)(uint64_t opts, const void *settings);
-	void *h = NULL;
-	size_t i;
+	void *h;
 
-	if (ossl.tried)
+	if (tried)
 		return;
-	ossl.tried = 1;
+	tried = 1;
+	OPENSSL_init_crypto(OPENSSL_INIT_LOAD_CRYPTO_STRINGS | OPENSSL_INIT_NO_LOAD_CONFIG, NULL);
 	if (!_DYNAMIC || !dlopen || !dlsym)
 		return;
-	for (i = 0; i < sizeof(sonames) / sizeof(sonames[0]) && !h; i++)
-		h = dlopen(sonames[i], RTLD_NOW | RTLD_LOCAL);
-	if (!h)
-		return;
-	ossl.v111 = i == 2;
-	init = (int (*)(uint64_t, const void *))dlsym(h, "OPENSSL_init_ssl");
-	ossl.reason = (const char *(*)(unsigned long))dlsym(h, "ERR_reason_error_string");
-	ossl.x509 = (const char *(*)(long))dlsym(h, "X509_verify_cert_error_string");
-	if (!init || !init(INIT_LOAD_SSL_STRINGS | INIT_LOAD_CRYPTO_STRINGS | INIT_NO_LOAD_CONFIG,
-			   NULL))
-		ossl.reason = NULL;
+	h = dlopen("libssl.so.3", RTLD_NOW | RTLD_LOCAL);
+	init = h ? (int (*)(uint64_t, const void *))dlsym(h, "OPENSSL_init_ssl") : NULL;
+	if (init)
+		init(INIT_LOAD_SSL_STRINGS | OPENSSL_INIT_NO_LOAD_CONFIG, NULL);
 }
 
-/* The common verification results (X509_V_ERR_*): a short name for the text column and the
- * description. */
+/* Short names of the common verification results (X509_V_ERR_*, RFC 5280 6.1 and OpenSSL's
+ * openssl-verify(1)) for the text column. */
 static const struct {
 	int code;
-	const char *brief, *text;
+	const char *brief;
 } x509[] = {
-    {2, "no issuer cert", "unable to get issuer certificate"},
-    {4, "bad cert sig", "unable to decrypt certificate's signature"},
-    {7, "bad cert sig", "certificate signature failure"},
-    {9, "not yet valid", "certificate is not yet valid"},
-    {10, "expired", "certificate has expired"},
-    {13, "bad notBefore", "format error in certificate's notBefore field"},
-    {14, "bad notAfter", "format error in certificate's notAfter field"},
-    {18, "self-signed", "self-signed certificate"},
-    {19, "untrusted root", "self-signed certificate in certificate chain"},
-    {20, "no local issuer", "unable to get local issuer certificate"},
-    {21, "leaf unverifiable", "unable to verify the first certificate"},
-    {22, "chain too long", "certificate chain too long"},
-    {23, "revoked", "certificate revoked"},
-    {24, "invalid CA", "invalid CA certificate"},
-    {25, "path too long", "path length constraint exceeded"},
-    {26, "bad purpose", "unsupported certificate purpose"},
-    {27, "untrusted", "certificate not trusted"},
-    {28, "rejected", "certificate rejected"},
-    {62, "wrong hostname", "hostname mismatch"},
-    {63, "wrong email", "email address mismatch"},
-    {64, "wrong IP", "IP address mismatch"},
-    {66, "key too small", "EE certificate key too weak"},
-    {67, "CA key too small", "CA certificate key too weak"},
-    {68, "CA md too weak", "CA signature digest algorithm too weak"},
+    {2, "no issuer cert"},   {4, "bad cert sig"},	   {7, "bad cert sig"},
+    {9, "not yet valid"},    {10, "expired"},		   {13, "bad notBefore"},
+    {14, "bad notAfter"},    {18, "self-signed"},	   {19, "untrusted root"},
+    {20, "no local issuer"}, {21, "leaf unverifiable"}, {22, "chain too long"},
+    {23, "revoked"},	     {24, "invalid CA"},	   {25, "path too long"},
+    {26, "bad purpose"},     {27, "untrusted"},	   {28, "rejected"},
+    {62, "wrong hostname"},  {63, "wrong email"},	   {64, "wrong IP"},
+    {66, "key too small"},   {67, "CA key too small"},  {68, "CA md too weak"},
 };
 
 static int x509_idx(__s32 code)
@@ -100,17 +71,11 @@ static int x509_idx(__s32 code)
 
 const char *why_verify_reason(__s32 code, char *buf, size_t n)
 {
-	const char *s = NULL;
-	int i;
+	const char *s = X509_verify_cert_error_string(code);
 
-	ossl_load();
-	if (ossl.x509)
-		s = ossl.x509(code);
-	/* OpenSSL's answer for a code it does not know */
+	/* OpenSSL's answer for a code it does not know (3.x; 1.1.1 said "error number N") */
 	if (s && (!strncmp(s, "error number", 12) || !strncmp(s, "unknown certificate", 19)))
 		s = NULL;
-	if (!s && (i = x509_idx(code)) >= 0)
-		s = x509[i].text;
 	if (s)
 		snprintf(buf, n, "%s", s);
 	else
@@ -134,9 +99,9 @@ const char *why_reason(__u32 packed, char *buf, size_t n)
 	unsigned lib = packed >> 23, r = packed & 0x7fffff;
 	const char *s = NULL;
 
-	ossl_load();
-	if (ossl.reason && lib != WHY_LIB_SYS)
-		s = ossl.reason(ossl.v111 ? (unsigned long)lib << 24 | (r & 0xfff) : packed);
+	strings_load();
+	if (lib != WHY_LIB_SYS)
+		s = ERR_reason_error_string(packed);
 	if (s && s[0])
 		snprintf(buf, n, "%s", s);
 	else if (lib == WHY_LIB_SYS && r)

@@ -12,13 +12,13 @@
 #define WHY_LIB_SYS 2  /* ERR_LIB_SYS: the reason is an errno */
 #define WHY_LIB_SSL 20 /* ERR_LIB_SSL */
 
-/* "certificate has expired" for X509_V_ERR 10: the host's OpenSSL, else a table, else
- * "verify(N)". */
+/* "certificate has expired" for X509_V_ERR 10 (the linked libcrypto), else "verify(N)". */
 const char *why_verify_reason(__s32 code, char *buf, size_t n);
 /* A short form for the text column: "expired", "self-signed", "wrong hostname". */
 const char *why_verify_brief(__s32 code, char *buf, size_t n);
-/* "no shared cipher" for a packed reason (ERR_GET_LIB << 23 | ERR_GET_REASON): the host's
- * OpenSSL, else "reason(N)" (ERR_LIB_SSL) or "reason(LIB:N)". */
+/* "no shared cipher" for a packed reason (ERR_GET_LIB << 23 | ERR_GET_REASON): the linked
+ * libcrypto, with the host's libssl's strings; else "reason(N)" (ERR_LIB_SSL) or
+ * "reason(LIB:N)". */
 const char *why_reason(__u32 packed, char *buf, size_t n);
 /* The text column: the verification result (brief or full), else the reason, else "-". */
 const char *why_text(const struct at_event *e, bool brief, char *buf, size_t n);
