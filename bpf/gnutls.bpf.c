@@ -125,6 +125,52 @@ static __always_inline void gt_sni(const struct gnutls_cfg *cfg, __u64 s, struct
 	e->xflags |= AT_X_SNI;
 }
 
+/*
+ * The reason of a sent fatal alert (issue 9): the error code the application handed to
+ * gnutls_alert_send_appropriate(session, err) (lib/alert.c), which sends the alert through
+ * gnutls_alert_send: noted at its entry, per thread, taken by the alert it sends.
+ */
+struct gt_err {
+	__u64 ts_ns;
+	__s32 err;
+	__u32 pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 10240);
+	__type(key, __u32);
+	__type(value, struct gt_err);
+} gt_errs SEC(".maps");
+
+#define GT_REASON_WINDOW_NS 1000000000ULL
+
+static __always_inline void gt_reason(struct at_event *e)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct gt_err *ge = bpf_map_lookup_elem(&gt_errs, &tid);
+
+	if (!ge)
+		return;
+	if (e->level == 2 && e->ts_ns - ge->ts_ns < GT_REASON_WINDOW_NS && ge->err < 0) {
+		e->reason = (__u32)ge->err;
+		e->xflags |= AT_X_REASON;
+	}
+	bpf_map_delete_elem(&gt_errs, &tid);
+}
+
+SEC("uprobe")
+int alert_appropriate(struct pt_regs *ctx)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct gt_err ge = {.ts_ns = bpf_ktime_get_ns(), .err = (int)PT_REGS_PARM2(ctx)};
+
+	if (!at_pid_wanted(bpf_get_current_pid_tgid() >> 32))
+		return 0;
+	bpf_map_update_elem(&gt_errs, &tid, &ge, BPF_ANY);
+	return 0;
+}
+
 static __always_inline void gt_emit(const struct gnutls_cfg *cfg, __u32 lib_id, __u64 s,
 				    __u8 direction, __u8 hook, __u8 level, __u8 code,
 				    __u16 version, __u8 flags)
@@ -136,6 +182,8 @@ static __always_inline void gt_emit(const struct gnutls_cfg *cfg, __u32 lib_id, 
 		return;
 	if (cfg)
 		gt_sni(cfg, s, e);
+	if (direction == AT_DIR_SENT)
+		gt_reason(e);
 	at_emit(e);
 }
 

@@ -18,7 +18,10 @@
 #                 makes (it is idempotent: made here when missing, reused by tests/versions).
 #   gnutls        a gnutls-cli that does not trust s_server's CA and a gnutls-serv whose CA
 #                 s_client does not trust: both GnuTLS events carry the name the client was given
-#                 (s_server's callback printed it too); no verification result, no reason.
+#                 (s_server's callback printed it too), no verification result; the sent alerts
+#                 (gnutls-cli's, and a TLS 1.3-only gnutls-serv's refusing a TLS 1.2 client) the
+#                 reason the GnuTLS program itself printed ("*** Fatal error: ...", "Error in
+#                 handshake: ...").
 #   static        alerttrace-static (when made) loads no libssl: its verify_reason for curl's
 #                 cases is curl's text (its own libcrypto's), and its reason for s_server's
 #                 refusals reason(N), N the reason bits of the error code s_server printed.
@@ -86,6 +89,10 @@ for suite in bullseye trixie; do
 	[ -f "$lib" ] || { fail "why_${suite}_libssl" "expected a libssl in $root"; continue; }
 	d=$(mktemp -d "$root/tmp/alerttrace-why.XXXXXX")
 	cp "$C"/*.pem "$C"/*.key "$d/" && ln -s /usr/bin/openssl "$d/atwhy"
+	# Private copies of its libssl and libcrypto (the peers' LD_LIBRARY_PATH): the hooks of
+	# this run stay off the root's own files, which other tests read and trace.
+	mkdir "$d/lib" && cp "$lib" "$root"/usr/lib/x86_64-linux-gnu/libcrypto.so.* "$d/lib/"
+	lib=$d/lib/${lib##*/}
 	ROOTS+=("$suite $root ${d#"$root"} $(chroot "$root" openssl version | cut -d' ' -f2)")
 	LIBS+=(--lib "$lib")
 done
@@ -158,15 +165,22 @@ n=$((n + 2))
 # given with --sni-hostname); a gnutls-serv that receives s_client's unknown_ca for that name.
 GCLI="$T/bin/gcli/atwhy --x509cafile $C/other-ca.pem 127.0.0.1 --sni-hostname $NAME"
 run_case gnutls_client $((P + n)) "$(verify_server good)" "$GCLI -p $((P + n))"
+# gserv NAME PORT ARGS...: gnutls-serv with $C/good.pem on PORT, listening; its pid in GSPID.
+gserv() {
+	local name=$1 port=$2
+	shift 2
+	ip netns exec "$NS" "$T/bin/gserv/atwhy" -p "$port" --x509certfile "$C/good.pem" \
+		--x509keyfile "$C/good.key" "$@" >"$T/$name.srv" 2>&1 &
+	GSPID=$!
+	AT_PIDS+=("$GSPID")
+	wait_for "$T/$name.srv" "listening" 10 && return 0
+	fail "${name}_server_starts" "expected gnutls-serv to listen, got: $(tail -3 "$T/$name.srv")"
+	return 1
+}
 gnutls_server_case() {
 	local name=gnutls_server port=$((P + n + 1)) spid cpid
-	ip netns exec "$NS" "$T/bin/gserv/atwhy" -p "$port" --x509certfile "$C/good.pem" \
-		--x509keyfile "$C/good.key" >"$T/$name.srv" 2>&1 &
-	spid=$!
-	AT_PIDS+=("$spid")
-	wait_for "$T/$name.srv" "listening" 10 ||
-		{ fail "${name}_server_starts" "expected gnutls-serv to listen, got: $(
-			tail -3 "$T/$name.srv")"; return; }
+	gserv $name "$port" || return
+	spid=$GSPID
 	# TLS 1.2: a TLS 1.3 OpenSSL client writes this alert in plaintext, which GnuTLS, expecting
 	# it encrypted, answers with bad_record_mac.
 	ip netns exec "$NS" "$T/bin/ossl/atwhy" s_client -tls1_2 -connect "127.0.0.1:$port" \
@@ -179,7 +193,22 @@ gnutls_server_case() {
 	echo "$name $spid $cpid" >>"$T/cases"
 }
 gnutls_server_case
-n=$((n + 2))
+# A TLS 1.3-only gnutls-serv refuses a TLS 1.2-only s_client: its reason is what it prints.
+gnutls_refusal_case() {
+	local name=gnutls_refusal port=$((P + n + 2)) spid cpid
+	gserv $name "$port" --priority NORMAL:-VERS-ALL:+VERS-TLS1.3 || return
+	spid=$GSPID
+	ip netns exec "$NS" "$T/bin/ossl/atwhy" s_client -tls1_2 -connect "127.0.0.1:$port" \
+		-servername $NAME >"$T/$name.cli" 2>&1 </dev/null &
+	cpid=$!
+	AT_PIDS+=("$cpid")
+	wait_exit "$cpid" 15 || fail "${name}_client_ends" "expected s_client to end within 15 s"
+	wait_for "$T/$name.srv" "Error in handshake" 5
+	kill "$spid" 2>/dev/null
+	echo "$name $spid $cpid" >>"$T/cases"
+}
+gnutls_refusal_case
+n=$((n + 3))
 
 # reason_cases TAG "SERVER PREFIX" "CLIENT PREFIX" DIR: the three refusals of one OpenSSL build.
 reason_cases() {
@@ -201,7 +230,7 @@ reason_cases() {
 reason_cases host "$T/bin/ossl/atwhy" "$T/bin/ossl/atwhy" "$C"
 for r in "${ROOTS[@]}"; do
 	set -- $r
-	tag=$1 pre="chroot $2 $3/atwhy"
+	tag=$1 pre="chroot $2 env LD_LIBRARY_PATH=$3/lib $3/atwhy"
 	reason_cases "$tag" "$pre" "$pre" "$3"
 	for cert in expired unknown self; do
 		run_case "${tag}_s_client_$cert" $((P + n)) \
@@ -326,7 +355,10 @@ if [ -n "$cp" ]; then
 		"$T/gnutls_client.cli")"
 	if fatal gnutls_client_sent_one_fatal_alert "$cp" sent; then
 		check gnutls_client_sni_is_the_name_asked $NAME "$(field 3)"
-		check gnutls_client_no_verify_error_or_reason "null null" "$(field 4) $(field 6)"
+		check gnutls_client_no_verify_error null "$(field 4)"
+		check gnutls_client_reason_is_the_clients \
+			"$(sed -n 's/^\*\*\* Fatal error: //p' "$T/gnutls_client.cli" | head -1)" \
+			"$(field 6)"
 	fi
 	check gnutls_client_server_saw_the_name $NAME "$(srv_sni gnutls_client)"
 fi
@@ -336,6 +368,16 @@ if [ -n "$cp" ]; then
 	check gnutls_server_client_refused_the_ca 20 "$got"
 	fatal gnutls_server_received_one_fatal_alert "$sp" received &&
 		check gnutls_server_sni_is_what_the_client_asked "$NAME" "$(field 3)"
+fi
+
+read -r sp cp < <(pids gnutls_refusal)
+if [ -n "$sp" ]; then
+	want=$(sed -n 's/^Error in handshake: //p' "$T/gnutls_refusal.srv" | head -1)
+	echo "   gnutls_refusal: server pid $sp says: $want"
+	if fatal gnutls_refusal_server_sent_one_fatal_alert "$sp" sent; then
+		check gnutls_refusal_reason_is_the_servers "$want" "$(field 6)"
+		check gnutls_refusal_sni_is_what_the_client_asked "$NAME" "$(field 3)"
+	fi
 fi
 
 # Text: the columns, cut to width; -w: the whole text.

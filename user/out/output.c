@@ -210,7 +210,7 @@ static void print_json(FILE *f, const struct at_event *e, const char *lib, bool 
 			jsonw_null_field(&w, "verify_reason");
 		}
 		if (e->xflags & AT_X_REASON)
-			jsonw_string_field(&w, "reason", why_reason(e->reason, rs, sizeof(rs)));
+			jsonw_string_field(&w, "reason", why_reason(e->source, e->reason, rs, sizeof(rs)));
 		else
 			jsonw_null_field(&w, "reason");
 	}

@@ -69,36 +69,60 @@ static int x509_idx(__s32 code)
 	return -1;
 }
 
+/* s into buf, or "fmt(v)" when the library had no name (s NULL, or its text for unknown codes,
+ * which starts with unknown). */
+static const char *name_or(const char *s, const char *unknown, const char *fmt, int v, char *buf,
+			   size_t n)
+{
+	if (s && (!unknown || strncmp(s, unknown, strlen(unknown))))
+		snprintf(buf, n, "%s", s);
+	else
+		snprintf(buf, n, fmt, v);
+	return buf;
+}
+
 const char *why_verify_reason(__s32 code, char *buf, size_t n)
 {
 	const char *s = X509_verify_cert_error_string(code);
 
-	/* OpenSSL's answer for a code it does not know (3.x; 1.1.1 said "error number N") */
-	if (s && (!strncmp(s, "error number", 12) || !strncmp(s, "unknown certificate", 19)))
-		s = NULL;
-	if (s)
-		snprintf(buf, n, "%s", s);
-	else
-		snprintf(buf, n, "verify(%d)", code);
-	return buf;
+	/* OpenSSL 3's answer for a code it does not know */
+	return name_or(s, "unknown certificate", "verify(%d)", code, buf, n);
 }
 
 const char *why_verify_brief(__s32 code, char *buf, size_t n)
 {
 	int i = x509_idx(code);
 
-	if (i >= 0)
-		snprintf(buf, n, "%s", x509[i].brief);
-	else
-		snprintf(buf, n, "verify(%d)", code);
-	return buf;
+	return name_or(i >= 0 ? x509[i].brief : NULL, NULL, "verify(%d)", code, buf, n);
 }
 
-const char *why_reason(__u32 packed, char *buf, size_t n)
+/* GnuTLS's text of its error code, from the host's libgnutls.so.30 (by its soname; not in the
+ * static build), else "gnutls(N)". */
+static const char *gnutls_reason(int err, char *buf, size_t n)
+{
+	static const char *(*strerr)(int);
+	static int tried;
+	const char *s = NULL;
+	void *h;
+
+	if (!tried) {
+		tried = 1;
+		h = _DYNAMIC && dlopen && dlsym ? dlopen("libgnutls.so.30", RTLD_NOW | RTLD_LOCAL)
+						: NULL;
+		strerr = h ? (const char *(*)(int))dlsym(h, "gnutls_strerror") : NULL;
+	}
+	if (strerr)
+		s = strerr(err);
+	return name_or(s, "(unknown error code)", "gnutls(%d)", err, buf, n);
+}
+
+const char *why_reason(__u8 source, __u32 packed, char *buf, size_t n)
 {
 	unsigned lib = packed >> 23, r = packed & 0x7fffff;
 	const char *s = NULL;
 
+	if (source == AT_SRC_GNUTLS)
+		return gnutls_reason((int)packed, buf, n);
 	strings_load();
 	if (lib != WHY_LIB_SYS)
 		s = ERR_reason_error_string(packed);
@@ -119,7 +143,7 @@ const char *why_text(const struct at_event *e, bool brief, char *buf, size_t n)
 		return brief ? why_verify_brief(e->verify_error, buf, n)
 			     : why_verify_reason(e->verify_error, buf, n);
 	if (e->xflags & AT_X_REASON)
-		return why_reason(e->reason, buf, n);
+		return why_reason(e->source, e->reason, buf, n);
 	snprintf(buf, n, "-");
 	return buf;
 }

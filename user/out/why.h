@@ -16,10 +16,11 @@
 const char *why_verify_reason(__s32 code, char *buf, size_t n);
 /* A short form for the text column: "expired", "self-signed", "wrong hostname". */
 const char *why_verify_brief(__s32 code, char *buf, size_t n);
-/* "no shared cipher" for a packed reason (ERR_GET_LIB << 23 | ERR_GET_REASON): the linked
- * libcrypto, with the host's libssl's strings; else "reason(N)" (ERR_LIB_SSL) or
- * "reason(LIB:N)". */
-const char *why_reason(__u32 packed, char *buf, size_t n);
+/* The reason of an event of source: openssl: "no shared cipher" for a packed reason
+ * (ERR_GET_LIB << 23 | ERR_GET_REASON), from the linked libcrypto with the host's libssl's
+ * strings, else "reason(N)" (ERR_LIB_SSL) or "reason(LIB:N)"; gnutls: gnutls_strerror of the
+ * error code (a negative int), else "gnutls(N)". */
+const char *why_reason(__u8 source, __u32 reason, char *buf, size_t n);
 /* The text column: the verification result (brief or full), else the reason, else "-". */
 const char *why_text(const struct at_event *e, bool brief, char *buf, size_t n);
 

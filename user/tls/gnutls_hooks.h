@@ -38,6 +38,7 @@ struct gt_result {
 	int off_sni_priv;	/* its priv pointer: 2-byte big-endian length, then the name */
 	int off_sni_set;	/* its set flag (a byte) */
 	char sni_why[160];	/* why not found; "" found */
+	struct gt_probe appropriate; /* gnutls_alert_send_appropriate entry: the reason */
 };
 
 /* Analyse path. Returns r->rc; never crashes on bad input. */
