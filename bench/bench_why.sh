@@ -4,7 +4,7 @@
 # OpenSSL raises an error): the same end-to-end loops as bench_lib.sh (`openssl s_time -new`
 # handshakes, each ending with the server's decode_error alert; curl fetching 3 x 256 MiB from
 # `openssl s_server -WWW`) traced by `alerttrace --no-wire -j` built without them ("base": the
-# tree at BASE_REF, default fac8a3b, the commit this work started from; or the binary BASE_AT)
+# tree at BASE_REF, default 8c155b5, the main this work was last rebased on; or the binary BASE_AT)
 # and with them ("why": ./alerttrace), interleaved ROUNDS times in a rotating order, a tracer
 # started afresh for each run. Ratios why / base (the goal: >= 0.99); figures only, never
 # PASS/FAIL.
@@ -16,7 +16,7 @@ ROUNDS=${1:-5} SECS=${2:-5}
 bench_setup bench_why "uprobes" openssl curl python3 git
 BASE=${BASE_AT:-}
 if [ -z "$BASE" ]; then
-	ref=${BASE_REF:-fac8a3b}
+	ref=${BASE_REF:-8c155b5}
 	mkdir -p "$T/base"
 	git -C "$TOP" archive "$ref" | tar -x -C "$T/base" &&
 		nice -n 10 make -C "$T/base" -j2 alerttrace >"$T/base.log" 2>&1 ||
