@@ -18,9 +18,7 @@ ROUNDS=${1:-5}
 SECS=${2:-5}
 bench_setup bench_lib "uprobes, TC on lo" openssl curl python3
 . "$TOP/tests/fixtures/lib_path.sh"
-bench_ossl_server
-handshakes() { bench_ossl_handshakes "$SECS"; }
-bulk() { bench_ossl_bulk; }
+bench_ossl_loops "$SECS"
 
 echo "bench_lib: $ROUNDS rounds, ${SECS} s of handshakes and 3 x 256 MiB per run; s_server on" \
 	"127.0.0.1:$PORT; $(openssl version)"

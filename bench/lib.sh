@@ -226,6 +226,15 @@ bench_ossl_server() {
 		{ echo "$BENCH: s_server: $(tail -3 "$T/srv.log")" >&2; exit 1; }
 }
 
+# bench_ossl_loops SECONDS: bench_ossl_server, and the bench's `handshakes` (SECONDS of
+# bench_ossl_handshakes) and `bulk` (bench_ossl_bulk).
+bench_ossl_loops() {
+	OSSL_SECS=$1
+	bench_ossl_server
+	handshakes() { bench_ossl_handshakes "$OSSL_SECS"; }
+	bulk() { bench_ossl_bulk; }
+}
+
 # bench_ossl_handshakes SECONDS: "RATE CONNECTIONS" of one `openssl s_time -new` run against
 # bench_ossl_server (wall-clock rate, measured here: s_time's own is whole seconds). Every
 # connection ends with an alert from the server (s_time closes without a close_notify: the server

@@ -84,7 +84,8 @@ struct at_event {
 	/* Why and where, library events; each valid when its AT_X_ flag is set. For library
 	 * events with AT_F_HAS_ADDR, saddr/sport is the end that sent the alert, as on the wire. */
 	__s32 verify_error;	/* AT_X_VERIFY: X509_V_ERR_* code (OpenSSL), 0 = ok */
-	__u32 reason;		/* AT_X_REASON: OpenSSL: ERR_GET_LIB << 23 | ERR_GET_REASON */
+	__u32 reason;		/* AT_X_REASON: OpenSSL: ERR_GET_LIB << 23 | ERR_GET_REASON;
+				 * GnuTLS: the (negative) error code */
 	char sni[AT_SNI_LEN];	/* AT_X_SNI: the server name, NUL-terminated */
 };
 

@@ -96,10 +96,102 @@ int alert_send_entry(struct pt_regs *ctx)
 	return 0;
 }
 
+/*
+ * The server name (issue 9): session->internals.ext_data[GNUTLS_EXTENSION_SERVER_NAME], where a
+ * client keeps the name it asks for and a server the name it received (lib/ext/server_name.c):
+ * when its set flag is on, priv points to a 2-byte big-endian length and the name.
+ */
+static __always_inline void gt_sni(const struct gnutls_cfg *cfg, __u64 s, struct at_event *e)
+{
+	__u8 set = 0, len[2];
+	__u64 priv = 0;
+	__u32 n;
+
+	if (!s || cfg->off_sni_priv < 0 || cfg->off_sni_set < 0 ||
+	    bpf_probe_read_user(&set, 1, (void *)(s + cfg->off_sni_set)) || !set ||
+	    bpf_probe_read_user(&priv, sizeof(priv), (void *)(s + cfg->off_sni_priv)) || !priv ||
+	    bpf_probe_read_user(len, 2, (void *)priv))
+		return;
+	n = (__u32)len[0] << 8 | len[1];
+	if (!n)
+		return;
+	if (n > AT_SNI_LEN - 1) {
+		n = AT_SNI_LEN - 1;
+		e->xflags |= AT_X_SNI_CUT;
+	}
+	if (bpf_probe_read_user(e->sni, n & (AT_SNI_LEN - 1), (void *)(priv + 2)))
+		return;
+	e->sni[n & (AT_SNI_LEN - 1)] = 0;
+	e->xflags |= AT_X_SNI;
+}
+
+/*
+ * The reason of a sent fatal alert (issue 9): the error code the application handed to
+ * gnutls_alert_send_appropriate(session, err) (lib/alert.c), which sends the alert through
+ * gnutls_alert_send: noted at its entry, per thread, taken by the alert it sends.
+ */
+struct gt_err {
+	__u64 ts_ns;
+	__s32 err;
+	__u32 pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 10240);
+	__type(key, __u32);
+	__type(value, struct gt_err);
+} gt_errs SEC(".maps");
+
+#define GT_REASON_WINDOW_NS 1000000000ULL
+
+static __always_inline void gt_reason(struct at_event *e)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct gt_err *ge = bpf_map_lookup_elem(&gt_errs, &tid);
+
+	if (!ge)
+		return;
+	if (e->level == 2 && e->ts_ns - ge->ts_ns < GT_REASON_WINDOW_NS && ge->err < 0) {
+		e->reason = (__u32)ge->err;
+		e->xflags |= AT_X_REASON;
+	}
+	bpf_map_delete_elem(&gt_errs, &tid);
+}
+
+SEC("uprobe")
+int alert_appropriate(struct pt_regs *ctx)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct gt_err ge = {.ts_ns = bpf_ktime_get_ns(), .err = (int)PT_REGS_PARM2(ctx)};
+
+	if (!at_pid_wanted(bpf_get_current_pid_tgid() >> 32))
+		return 0;
+	bpf_map_update_elem(&gt_errs, &tid, &ge, BPF_ANY);
+	return 0;
+}
+
+static __always_inline void gt_emit(const struct gnutls_cfg *cfg, __u32 lib_id, __u64 s,
+				    __u8 direction, __u8 hook, __u8 level, __u8 code,
+				    __u16 version, __u8 flags)
+{
+	struct at_event *e = at_lib_event(AT_SRC_GNUTLS, lib_id, s, direction, hook, level, code,
+					  version, flags);
+
+	if (!e)
+		return;
+	if (cfg)
+		gt_sni(cfg, s, e);
+	if (direction == AT_DIR_SENT)
+		gt_reason(e);
+	at_emit(e);
+}
+
 SEC("uretprobe")
 int alert_send_return(struct pt_regs *ctx)
 {
 	__u64 ck = bpf_get_attach_cookie(ctx);
+	__u32 lib_id = GT_CK_LIB(ck);
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	int rc = (int)PT_REGS_RC(ctx);
 	struct pending *p;
@@ -117,8 +209,8 @@ int alert_send_return(struct pt_regs *ctx)
 		flags |= AT_F_WRITTEN;
 	if (p->dtls)
 		flags |= AT_F_DTLS;
-	at_lib_emit(AT_SRC_GNUTLS, GT_CK_LIB(ck), p->session, AT_DIR_SENT, AT_HOOK_ALERT_SEND,
-		    p->level, p->code, p->version, flags);
+	gt_emit(bpf_map_lookup_elem(&cfgs, &lib_id), lib_id, p->session, AT_DIR_SENT,
+		AT_HOOK_ALERT_SEND, p->level, p->code, p->version, flags);
 	bpf_map_delete_elem(&pending, &tid);
 	return 0;
 }
@@ -153,7 +245,7 @@ int record_alert(struct pt_regs *ctx)
 		s = regs[sreg];
 		version = session_version(cfg, s, &dtls);
 	}
-	at_lib_emit(AT_SRC_GNUTLS, lib_id, s, AT_DIR_RECEIVED, AT_HOOK_RECORD, alert[0], alert[1],
-		    version, dtls ? AT_F_DTLS : 0);
+	gt_emit(cfg, lib_id, s, AT_DIR_RECEIVED, AT_HOOK_RECORD, alert[0], alert[1], version,
+		dtls ? AT_F_DTLS : 0);
 	return 0;
 }

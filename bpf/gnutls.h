@@ -14,6 +14,9 @@ struct gnutls_cfg {
 	__s32 off_pversion;	/* session->security_parameters.pversion (const version_entry_st *);
 				 * -1: unknown */
 	__s32 off_ver_id;	/* version_entry_st.id (gnutls_protocol_t) */
+	/* the server name (user/tls/gnutls_sni.c), -1 unknown */
+	__s32 off_sni_priv;	/* session->internals.ext_data[SERVER_NAME].priv: be16 length, name */
+	__s32 off_sni_set;	/* ... its set flag (a byte) */
 };
 
 /*

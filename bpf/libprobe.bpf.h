@@ -42,16 +42,17 @@ static __always_inline bool at_pid_wanted(__u32 tgid)
 	return false;
 }
 
-/* One alert a library sent or received, from the current task. */
-static __always_inline void at_lib_emit(__u8 source, __u32 lib_id, __u64 session, __u8 direction,
-					__u8 hook, __u8 level, __u8 code, __u16 version,
-					__u8 flags)
+/* One alert a library sent or received, from the current task: the event, not yet emitted, for
+ * a provider that adds what it knows (the server name, the reason) before at_emit(). */
+static __always_inline struct at_event *at_lib_event(__u8 source, __u32 lib_id, __u64 session,
+						     __u8 direction, __u8 hook, __u8 level,
+						     __u8 code, __u16 version, __u8 flags)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	struct at_event *e = at_event_new();
 
 	if (!e)
-		return;
+		return NULL;
 	e->ts_ns = bpf_ktime_get_ns();
 	e->source = source;
 	e->direction = direction;
@@ -67,7 +68,18 @@ static __always_inline void at_lib_emit(__u8 source, __u32 lib_id, __u64 session
 	e->lib_id = lib_id;
 	e->session = session;
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
-	at_emit(e);
+	return e;
+}
+
+static __always_inline void at_lib_emit(__u8 source, __u32 lib_id, __u64 session, __u8 direction,
+					__u8 hook, __u8 level, __u8 code, __u16 version,
+					__u8 flags)
+{
+	struct at_event *e = at_lib_event(source, lib_id, session, direction, hook, level, code,
+					  version, flags);
+
+	if (e)
+		at_emit(e);
 }
 
 #endif /* AT_LIBPROBE_BPF_H */

@@ -12,6 +12,8 @@
  *      register.
  *  err_raise: ERR_vset_error / ERR_put_error in libcrypto, only for libraries whose read probe
  *      could not be placed: reason 1000 + desc of ERR_LIB_SSL is a received fatal alert.
+ *  err_reason: the same function otherwise: the last error each thread raised, which the next
+ *      fatal alert it dispatches carries as its reason (err_raise notes it too).
  *
  * No probe sits on the data path (SSL_read/SSL_write): these functions run only around alerts,
  * except the ERR fallback, which runs on every OpenSSL error.
@@ -76,6 +78,107 @@ static __always_inline __u16 ssl_version(const struct ossl_cfg *cfg, __u64 s, bo
 	return ver;
 }
 
+/* ---- Why and where (issue 9): the server name, the verification result, the reason ---- */
+
+#define SSL_R_CERTIFICATE_VERIFY_FAILED 134 /* include/openssl/sslerr.h, 1.1.1 and 3.x */
+#define OSSL_REASON_WINDOW_NS 1000000000ULL /* an error older than this is not the alert's */
+
+/* The last error a thread put on OpenSSL's ERR queue, until its next dispatched alert. */
+struct last_err {
+	__u64 ts_ns;
+	__u32 reason; /* ERR_GET_LIB << 23 | ERR_GET_REASON, as OpenSSL 3 packs it */
+	__u32 pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 10240);
+	__type(key, __u32);
+	__type(value, struct last_err);
+} last_errs SEC(".maps");
+
+static __always_inline void note_err(int lib, int reason)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct last_err le = {
+	    .ts_ns = bpf_ktime_get_ns(),
+	    .reason = ((__u32)lib & 0xff) << 23 | ((__u32)reason & 0x7fffff),
+	};
+
+	bpf_map_update_elem(&last_errs, &tid, &le, BPF_ANY);
+}
+
+/* A user pointer at s + off, 0 when unknown. */
+static __always_inline __u64 read_ptr(__u64 s, __s32 off)
+{
+	__u64 p = 0;
+
+	if (!s || off < 0 || bpf_probe_read_user(&p, sizeof(p), (void *)(s + off)))
+		return 0;
+	return p;
+}
+
+/*
+ * The server name as SSL_get_servername (ssl/ssl_lib.c) finds it: s->ext.hostname, which a client
+ * sets before its ClientHello and a server once it parsed one; else the session's
+ * s->session->ext.hostname (a resumed session's name).
+ */
+static __always_inline void ossl_sni(const struct ossl_cfg *cfg, __u64 s, struct at_event *e)
+{
+	__u64 name = read_ptr(s, cfg->off_hostname);
+	char c = 0;
+	long n;
+
+	if (!name && cfg->off_sess_hostname >= 0)
+		name = read_ptr(read_ptr(s, cfg->off_session), cfg->off_sess_hostname);
+	if (!name)
+		return;
+	n = bpf_probe_read_user_str(e->sni, sizeof(e->sni), (void *)name);
+	if (n <= 1) {
+		e->sni[0] = 0;
+		return;
+	}
+	e->xflags |= AT_X_SNI;
+	if (n == sizeof(e->sni) &&
+	    !bpf_probe_read_user(&c, 1, (void *)(name + sizeof(e->sni) - 1)) && c)
+		e->xflags |= AT_X_SNI_CUT;
+}
+
+static __always_inline bool cert_alert(__u8 code)
+{
+	/* RFC 8446 6.2: bad_certificate .. certificate_unknown, unknown_ca, access_denied,
+	 * certificate_required */
+	return (code >= 42 && code <= 46) || code == 48 || code == 49 || code == 116;
+}
+
+/* A sent fatal alert: the last error this thread raised, and for a certificate alert the
+ * session's verification result (SSL_get_verify_result), when it failed. */
+static __always_inline void ossl_why_sent(const struct ossl_cfg *cfg, __u64 s, struct at_event *e)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct last_err *le = bpf_map_lookup_elem(&last_errs, &tid);
+	bool verify_failed = false;
+	long vr = 0;
+
+	if (le) {
+		if (e->level == 2 && e->ts_ns - le->ts_ns < OSSL_REASON_WINDOW_NS) {
+			e->reason = le->reason;
+			e->xflags |= AT_X_REASON;
+			verify_failed = le->reason == (ERR_LIB_SSL << 23 | SSL_R_CERTIFICATE_VERIFY_FAILED);
+		}
+		bpf_map_delete_elem(&last_errs, &tid);
+	}
+	if (e->level != 2 || !s || cfg->off_verify_result < 0 ||
+	    !(cert_alert(e->code) || verify_failed))
+		return;
+	if (bpf_probe_read_user(&vr, sizeof(vr), (void *)(s + cfg->off_verify_result)) || !vr)
+		return;
+	e->verify_error = (__s32)vr;
+	e->xflags |= AT_X_VERIFY;
+}
+
+/* ---- end of why and where ---- */
+
 static __always_inline void emit(__u32 lib_id, __u64 ssl, __u8 direction, __u8 hook, __u8 level,
 				 __u8 code, __u16 version, __u8 flags)
 {
@@ -126,6 +229,9 @@ int dispatch_return(struct pt_regs *ctx)
 {
 	__u64 ck = bpf_get_attach_cookie(ctx);
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	__u32 lib_id = OSSL_CK_LIB(ck);
+	const struct ossl_cfg *cfg;
+	struct at_event *e;
 	struct pending *p;
 	__u8 flags = 0;
 
@@ -137,8 +243,15 @@ int dispatch_return(struct pt_regs *ctx)
 		flags |= AT_F_WRITTEN;
 	if (p->dtls)
 		flags |= AT_F_DTLS;
-	emit(OSSL_CK_LIB(ck), p->session, AT_DIR_SENT, AT_HOOK_DISPATCH, p->level, p->code, p->version,
-	     flags);
+	e = at_lib_event(AT_SRC_OPENSSL, lib_id, p->session, AT_DIR_SENT, AT_HOOK_DISPATCH,
+			 p->level, p->code, p->version, flags);
+	cfg = bpf_map_lookup_elem(&cfgs, &lib_id);
+	if (e && cfg) {
+		ossl_sni(cfg, p->session, e);
+		ossl_why_sent(cfg, p->session, e);
+	}
+	if (e)
+		at_emit(e);
 	bpf_map_delete_elem(&pending, &tid);
 	return 0;
 }
@@ -154,6 +267,7 @@ int read_alert(struct pt_regs *ctx)
 	__u64 regs[OSSL_NREGS];
 	__u64 a, s = 0;
 	__u16 version = 0;
+	struct at_event *e;
 	__u8 alert[2];
 
 	if (!at_pid_wanted(bpf_get_current_pid_tgid() >> 32))
@@ -179,8 +293,13 @@ int read_alert(struct pt_regs *ctx)
 		s = regs[sreg];
 		version = ssl_version(cfg, s, &dtls);
 	}
-	emit(lib_id, s, AT_DIR_RECEIVED, AT_HOOK_READ, alert[0], alert[1], version,
-	     dtls ? AT_F_DTLS : 0);
+	e = at_lib_event(AT_SRC_OPENSSL, lib_id, s, AT_DIR_RECEIVED, AT_HOOK_READ, alert[0],
+			 alert[1], version, dtls ? AT_F_DTLS : 0);
+	if (!e)
+		return 0;
+	if (s)
+		ossl_sni(cfg, s, e);
+	at_emit(e);
 	return 0;
 }
 
@@ -192,10 +311,8 @@ int err_raise(struct pt_regs *ctx)
 	const struct ossl_cfg *cfg;
 	int lib, reason, arg2, arg3;
 
-	/* Cheapest test first: this runs on every OpenSSL error in the process. */
+	/* This runs on every OpenSSL error in the process: no memory read before the pid test. */
 	lib = (int)PT_REGS_PARM1(ctx);
-	if (lib != ERR_LIB_SSL)
-		return 0;
 	/* Both loads at fixed offsets: a ctx load at a chosen offset is refused by the verifier. */
 	arg2 = (int)PT_REGS_PARM2(ctx);
 	arg3 = (int)PT_REGS_PARM3(ctx);
@@ -210,12 +327,40 @@ int err_raise(struct pt_regs *ctx)
 		reason = arg3;
 	else
 		return 0;
-	if (reason < SSL_AD_REASON_OFFSET || reason > SSL_AD_REASON_OFFSET + 255)
-		return 0;
 	if (!at_pid_wanted(bpf_get_current_pid_tgid() >> 32))
+		return 0;
+	note_err(lib, reason);
+	if (lib != ERR_LIB_SSL || reason < SSL_AD_REASON_OFFSET ||
+	    reason > SSL_AD_REASON_OFFSET + 255)
 		return 0;
 	/* ssl3_read_bytes raises 1000 + desc for a received fatal alert only. */
 	emit(lib_id, 0, AT_DIR_RECEIVED, AT_HOOK_ERR, 2, reason - SSL_AD_REASON_OFFSET, 0,
 	     (ck & OSSL_CK_DTLS) ? AT_F_DTLS : 0);
+	return 0;
+}
+
+/* The last error of each thread (see ossl_why_sent), where err_raise is not attached. */
+SEC("uprobe")
+int err_reason(struct pt_regs *ctx)
+{
+	__u64 ck = bpf_get_attach_cookie(ctx);
+	__u32 lib_id = OSSL_CK_LIB(ck);
+	const struct ossl_cfg *cfg;
+	int lib, arg2, arg3;
+
+	lib = (int)PT_REGS_PARM1(ctx);
+	arg2 = (int)PT_REGS_PARM2(ctx);
+	arg3 = (int)PT_REGS_PARM3(ctx);
+	barrier_var(arg2);
+	barrier_var(arg3);
+	if (!at_pid_wanted(bpf_get_current_pid_tgid() >> 32))
+		return 0;
+	cfg = bpf_map_lookup_elem(&cfgs, &lib_id);
+	if (!cfg)
+		return 0;
+	if (cfg->err_kind == 1) /* ERR_vset_error(lib, reason, fmt, args) */
+		note_err(lib, arg2);
+	else if (cfg->err_kind == 2) /* ERR_put_error(lib, func, reason, file, line) */
+		note_err(lib, arg3);
 	return 0;
 }

@@ -19,6 +19,11 @@ struct ossl_cfg {
 	__s32 off_send_alert;	  /* send_alert[2], from SSL or from *s3 */
 	__u32 err_kind;		  /* 1: ERR_vset_error(lib, reason, ...), 2: ERR_put_error(lib,
 				   * func, reason, ...); 0: no fallback */
+	/* Why and where (user/tls/ossl_why.c): -1 where not found */
+	__s32 off_hostname;	  /* SSL.ext.hostname (char *), from SSL_get_servername */
+	__s32 off_session;	  /* SSL.session (SSL_SESSION *) */
+	__s32 off_sess_hostname;  /* SSL_SESSION.ext.hostname (char *) */
+	__s32 off_verify_result;  /* SSL.verify_result (long), from SSL_get_verify_result */
 };
 
 /*

@@ -153,8 +153,10 @@ int main(int argc, char **argv)
 		struct gt_result r;
 
 		gt_analyze(argv[1], &r);
-		printf("rc=%d why=%s version=%s store=0x%llx off=0x%llx\n", r.rc, r.why, r.version,
-		       (unsigned long long)r.rec.vaddr, (unsigned long long)r.off_last_alert);
+		printf("rc=%d why=%s version=%s store=0x%llx off=0x%llx sni_priv=0x%x sni_set=0x%x "
+		       "sni_why=%s\n",
+		       r.rc, r.why, r.version, (unsigned long long)r.rec.vaddr,
+		       (unsigned long long)r.off_last_alert, r.off_sni_priv, r.off_sni_set, r.sni_why);
 		return r.rc ? 1 : 0;
 	}
 	check_lib("gnutls37", HOST_LIB, "gnutls-cli --version 2>&1");

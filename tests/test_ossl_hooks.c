@@ -66,6 +66,10 @@ static int dump(const char *path, const char *root)
 	       "ssl.off_shutdown=0x%x\n",
 	       r.ssl.ok, r.ssl.why, r.ssl.off_version, r.ssl.off_method, r.ssl.off_method_version,
 	       r.ssl.off_s3, r.ssl.off_send_alert, r.ssl.off_shutdown);
+	printf("why.off_hostname=0x%x\nwhy.off_session=0x%x\nwhy.off_sess_hostname=0x%x\n"
+	       "why.sni_why=%s\nwhy.off_verify_result=0x%x\nwhy.verify_why=%s\n",
+	       r.why_.off_hostname, r.why_.off_session, r.why_.off_sess_hostname, r.why_.sni_why,
+	       r.why_.off_verify_result, r.why_.verify_why);
 	printf("err_path=%s\nerr_kind=%d\n", r.err_path, r.err_kind);
 	print_probe("err", &r.err);
 	return 0;

@@ -15,7 +15,7 @@ const char *argp_program_bug_address = "https://github.com/alerttrace/alerttrace
 static const char doc[] =
 	"Trace TLS alerts on this host: which process sent or received which alert.\n"
 	"\n"
-	"USAGE: alerttrace [-i IFACE,..] [-p PID,..] [-c COMM] [--port PORT,..] [-T]\n"
+	"USAGE: alerttrace [-i IFACE,..] [-p PID,..] [-c COMM] [--port PORT,..] [-T] [-w]\n"
 	"         [-j] [-v] [-H [-P] [--by container,sni] [interval [count]]]\n"
 	"         [--prometheus [ADDR:]PORT] [--textfile PATH]\n"
 	"         [--metrics-pid] [--metrics-label container]\n"
@@ -32,6 +32,7 @@ static const char doc[] =
 	"  alerttrace -i all           # every interface, those that appear later too\n"
 	"  alerttrace -i 'veth*,eth0'  # eth0 and every veth, now and later\n"
 	"  alerttrace -j               # JSON lines (schema in README.md)\n"
+	"  alerttrace -w               # server names and reasons in full\n"
 	"  alerttrace -p 1234          # alerts of PID 1234 only\n"
 	"  alerttrace -c nginx --fatal # fatal alerts of processes named nginx\n"
 	"  alerttrace --port 443 --sent   # alerts sent on connections with port 443\n"
@@ -99,6 +100,9 @@ static const struct argp_option options[] = {
 	 "Add container_id and pod_uid labels to the metrics (one series per container and "
 	 "alert: mind the cardinality on hosts with many short-lived containers)", 0},
 	{"timestamp", 'T', NULL, 0, "Include a time column", 0},
+	{"wide", 'w', NULL, 0,
+	 "Wide text: the SNI and WHY columns in full (the verification result's and the reason's "
+	 "whole text)", 0},
 	{"json", 'j', NULL, 0, "One JSON object per line", 0},
 	{"verbose", 'v', NULL, 0, "Verbose: libbpf's log and the verifier's output", 0},
 	{"lib", OPT_LIB, "PATH", 0,
@@ -257,6 +261,9 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 	}
 	case 'T':
 		o->timestamps = true;
+		break;
+	case 'w':
+		o->wide = true;
 		break;
 	case 'c':
 		if (!*arg || strlen(arg) > 15)

@@ -23,6 +23,7 @@ struct at_opts {
 	const char *explain;
 	const char *ifaces;		/* -i, NULL: default */
 	bool timestamps;		/* -T */
+	bool wide;			/* -w: SNI and WHY in full */
 	bool verbose;			/* -v */
 	bool json;			/* -j */
 	bool no_wire, no_lib;

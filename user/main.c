@@ -272,7 +272,8 @@ int main(int argc, char **argv)
 	cli_parse(argc, argv, &o);
 	log_set_json(o.json);
 	log_set_verbose(o.verbose);
-	out_init(&(struct out_opts){.json = o.json, .timestamps = o.timestamps});
+	out_init(&(struct out_opts){.json = o.json, .timestamps = o.timestamps,
+				     .wide = o.wide});
 
 	switch (o.action) {
 	case AT_LIST_ALERTS:

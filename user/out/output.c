@@ -10,6 +10,11 @@
 #include "sources.h"
 #include "strutil.h"
 #include "output.h"
+#include "why.h"
+
+/* Text columns of the why and the where, cut with a '~' unless -w. */
+#define SNI_COL 16
+#define WHY_COL 20
 
 static struct out_opts opts;
 static __s64 mono_to_real_ns;
@@ -105,8 +110,8 @@ void out_header(FILE *f)
 		return;
 	if (opts.timestamps)
 		fprintf(f, "%-8s ", "TIME");
-	fprintf(f, "%-5s %-7s %-4s %-7s %-28s %-7s %-15s %s\n", "ID", "SOURCE", "DIR", "LEVEL", "ALERT",
-		"PID", "COMM", "WHERE");
+	fprintf(f, "%-5s %-7s %-4s %-7s %-28s %-7s %-15s %-*s %-*s %s\n", "ID", "SOURCE", "DIR",
+		"LEVEL", "ALERT", "PID", "COMM", SNI_COL, "SNI", WHY_COL, "WHY", "WHERE");
 	fflush(f);
 }
 
@@ -187,7 +192,49 @@ static void print_json(FILE *f, const struct at_event *e, const char *lib, bool 
 			if (e->source != AT_SRC_GO)
 				jsonw_bool_field(&w, "written", e->flags & AT_F_WRITTEN);
 	}
+	/* Why and where: what the library knew at the alert, null where it did not. */
+	{
+		char sni[AT_SNI_LEN + 1] = {}, vr[128], rs[160];
+
+		memcpy(sni, e->sni, AT_SNI_LEN);
+		if (e->xflags & AT_X_SNI)
+			jsonw_string_field(&w, "sni", sni);
+		else
+			jsonw_null_field(&w, "sni");
+		if (e->xflags & AT_X_VERIFY) {
+			jsonw_int_field(&w, "verify_error", e->verify_error);
+			jsonw_string_field(&w, "verify_reason",
+					   why_verify_reason(e->verify_error, vr, sizeof(vr)));
+		} else {
+			jsonw_null_field(&w, "verify_error");
+			jsonw_null_field(&w, "verify_reason");
+		}
+		if (e->xflags & AT_X_REASON)
+			jsonw_string_field(&w, "reason", why_reason(e->source, e->reason, rs, sizeof(rs)));
+		else
+			jsonw_null_field(&w, "reason");
+	}
 	jsonw_end_object(&w);
+}
+
+/* s for a text column of width w: control bytes escaped, cut to w with a '~' (unless -w);
+ * cut: the source already cut it. */
+static const char *col_text(const char *s, int w, bool cut, char *buf, size_t n)
+{
+	size_t l;
+
+	text_safe(s, buf, n);
+	l = strlen(buf);
+	if (!opts.wide && (int)l > w) {
+		text_safe(s, buf, (size_t)w < n ? (size_t)w : n);
+		cut = true;
+	}
+	l = strlen(buf);
+	if (cut && l + 1 < n) {
+		buf[l] = '~';
+		buf[l + 1] = 0;
+	}
+	return buf;
 }
 
 static void print_text(FILE *f, const struct at_event *e, const char *lib, const char *alert,
@@ -195,6 +242,7 @@ static void print_text(FILE *f, const struct at_event *e, const char *lib, const
 {
 	char s[INET6_ADDRSTRLEN], d[INET6_ADDRSTRLEN], where[320], pid[16], comm[64], conn[120];
 	char cbuf[AT_TASK_COMM_LEN + 1] = {}, src[AT_SOURCE_NAME_MAX];
+	char sraw[AT_SNI_LEN + 1] = {}, sni[4 * AT_SNI_LEN + 2], wraw[160], why[200];
 
 	if (opts.timestamps) {
 		time_t t = out_epoch_ns(e->ts_ns) / 1000000000ULL;
@@ -246,9 +294,16 @@ static void print_text(FILE *f, const struct at_event *e, const char *lib, const
 
 		snprintf(where + l, sizeof(where) - l, " (=#%llu)", (unsigned long long)same_as);
 	}
-	fprintf(f, "%-5llu %-7s %-4s %-7s %-28s %-7s %-15s %s\n", (unsigned long long)id,
+	memcpy(sraw, e->sni, AT_SNI_LEN);
+	if (e->xflags & AT_X_SNI)
+		col_text(sraw, SNI_COL, e->xflags & AT_X_SNI_CUT, sni, sizeof(sni));
+	else
+		snprintf(sni, sizeof(sni), "-");
+	col_text(why_text(e, !opts.wide, wraw, sizeof(wraw)), WHY_COL, false, why, sizeof(why));
+	fprintf(f, "%-5llu %-7s %-4s %-7s %-28s %-7s %-15s %-*s %-*s %s\n", (unsigned long long)id,
 		at_source_name(e->source, src, sizeof(src)),
-		e->direction == AT_DIR_SENT ? "sent" : "recv", level, alert, pid, comm, where);
+		e->direction == AT_DIR_SENT ? "sent" : "recv", level, alert, pid, comm, SNI_COL, sni,
+		WHY_COL, why, where);
 }
 
 void out_event(FILE *f, const struct at_event *e, const char *lib, __u64 id, __u64 same_as)

@@ -11,6 +11,7 @@
 struct out_opts {
 	bool json;
 	bool timestamps;	/* -T: a TIME column in text mode */
+	bool wide;		/* -w: SNI and WHY in full, not cut to their columns */
 };
 
 void out_init(const struct out_opts *o);

@@ -269,6 +269,7 @@ int gt_analyze(const char *path, struct gt_result *r)
 	memset(r, 0, sizeof(*r));
 	r->rc = -1;
 	r->off_last_alert = r->off_pversion = -1;
+	r->off_sni_priv = r->off_sni_set = -1;
 	r->alert_reg = r->session_reg = -1;
 	if (bin_elf_open(&c.e, path)) {
 		snprintf(r->why, sizeof(r->why), "%s", c.e.why);
@@ -299,6 +300,17 @@ int gt_analyze(const char *path, struct gt_result *r)
 	r->off_last_alert = off;
 	if (off >= 0)
 		find_store(&c, off);
+	gt_analyse_sni(&c.e, &c.fdes, &c.x, r);
+	/* the reason of a sent alert: the error code handed to gnutls_alert_send_appropriate */
+	s = func(&c, "gnutls_alert_send_appropriate");
+	if (!s)
+		snprintf(r->appropriate.why, sizeof(r->appropriate.why),
+			 "gnutls_alert_send_appropriate not defined");
+	else if (bin_elf_va2off(&c.e, s->value, 1, &r->appropriate.file_off, 1) == 0)
+		r->appropriate.ok = 1;
+	else
+		snprintf(r->appropriate.why, sizeof(r->appropriate.why),
+			 "gnutls_alert_send_appropriate not in the file");
 	bin_fdes_free(&c.fdes);
 	xf_close(&c.x);
 out_elf:
@@ -325,6 +337,8 @@ static int gt_plan(const char *path, const char *root, struct tp_plan *p)
 		return p->rc;
 	cfg.off_pversion = r.off_pversion;
 	cfg.off_ver_id = r.off_ver_id;
+	cfg.off_sni_priv = r.off_sni_priv;
+	cfg.off_sni_set = r.off_sni_set;
 	memcpy(p->cfg, &cfg, sizeof(cfg));
 	p->cfg_size = sizeof(cfg);
 	h = tp_hook_add(p, "sent", "sent");
@@ -340,6 +354,11 @@ static int gt_plan(const char *path, const char *root, struct tp_plan *p)
 			      gnutls_cookie(r.alert_reg, r.session_reg), false);
 	else
 		snprintf(h->why, sizeof(h->why), "%s", r.rec.why);
+	h = tp_hook_add(p, "reason", "reason");
+	if (r.appropriate.ok)
+		tp_hook_probe(h, "alert_appropriate", r.appropriate.file_off, 0, false);
+	else
+		snprintf(h->why, sizeof(h->why), "%s", r.appropriate.why);
 	if (r.off_pversion < 0)
 		snprintf(p->detail, sizeof(p->detail), ", protocol version unknown");
 	return 0;

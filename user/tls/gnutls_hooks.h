@@ -34,9 +34,21 @@ struct gt_result {
 	int alert_reg, session_reg; /* at rec: pt_regs words of P and of the session */
 	char alert_reg_name[8], session_reg_name[8];
 	int candidates;		/* stores of last_alert's offset looked at */
+	/* the server name (gnutls_sni.c): ext_data[GNUTLS_EXTENSION_SERVER_NAME] */
+	int off_sni_priv;	/* its priv pointer: 2-byte big-endian length, then the name */
+	int off_sni_set;	/* its set flag (a byte) */
+	char sni_why[160];	/* why not found; "" found */
+	struct gt_probe appropriate; /* gnutls_alert_send_appropriate entry: the reason */
 };
 
 /* Analyse path. Returns r->rc; never crashes on bad input. */
 int gt_analyze(const char *path, struct gt_result *r);
+
+struct bin_elf;
+struct bin_fdes;
+struct xf;
+/* Fill r's server name offsets (-1 with sni_why when not found). */
+void gt_analyse_sni(const struct bin_elf *e, const struct bin_fdes *fdes, struct xf *x,
+		    struct gt_result *r);
 
 #endif

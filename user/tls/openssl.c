@@ -15,7 +15,7 @@
 
 TP_SKEL_OPS(ossl)
 
-enum { H_SENT, H_RECV, H_DTLS_SENT, H_DTLS_RECV, H_ERR };
+enum { H_SENT, H_RECV, H_DTLS_SENT, H_DTLS_RECV, H_ERR, H_REASON };
 
 static bool ossl_named(const char *base)
 {
@@ -60,25 +60,37 @@ static void plan_read(struct tp_plan *p, const struct oh_read_probe *pr, const c
 		      ossl_cookie(0, pr->alert_reg, pr->ssl_reg, pr->alert_is_ptr, dtls), false);
 }
 
-static void plan_err(struct tp_plan *p, const struct oh_result *r)
+/* A hook on libcrypto's ERR function (one libcrypto, one probe: a second probe on it would
+ * report every error twice), unless hook `unless` is attached. */
+static void plan_err_hook(struct tp_plan *p, const struct oh_result *r, int idx, const char *key,
+			  const char *name, int unless, const char *unless_why, const char *prog)
 {
-	struct tp_hook *h = &p->hooks[H_ERR];
+	struct tp_hook *h = &p->hooks[idx];
 
 	memset(h, 0, sizeof(*h));
-	h->key = "err_fallback";
-	h->name = "fatal fallback";
-	h->unless = H_RECV;
-	h->unless_why = "not needed: the read probe is attached";
-	/* One libcrypto, one probe: a second probe on it would report every error twice. */
+	h->key = key;
+	h->name = name;
+	h->unless = unless;
+	h->unless_why = unless_why;
 	h->on_aux = true;
 	h->aux_once = true;
-	snprintf(p->aux_path, sizeof(p->aux_path), "%s", r->err_path);
 	if (r->err_kind == OH_ERR_NONE || !r->err.ok) {
 		snprintf(h->why, sizeof(h->why), "%s",
 			 r->err.why[0] ? r->err.why : "no ERR function found");
 		return;
 	}
-	tp_hook_probe(h, "err_raise", r->err.file_off, ossl_cookie(0, -1, -1, 0, 0), false);
+	tp_hook_probe(h, prog, r->err.file_off, ossl_cookie(0, -1, -1, 0, 0), false);
+}
+
+static void plan_err(struct tp_plan *p, const struct oh_result *r)
+{
+	snprintf(p->aux_path, sizeof(p->aux_path), "%s", r->err_path);
+	plan_err_hook(p, r, H_ERR, "err_fallback", "fatal fallback", H_RECV,
+		      "not needed: the read probe is attached", "err_raise");
+	/* The reason of a sent alert: the last error each thread raised, from the same function;
+	 * the fallback notes it too when it is attached. */
+	plan_err_hook(p, r, H_REASON, "err_reason", "reason", H_ERR,
+		      "not needed: the fatal fallback notes the reasons", "err_reason");
 }
 
 static void to_plan(const struct oh_result *r, struct tp_plan *p)
@@ -90,6 +102,10 @@ static void to_plan(const struct oh_result *r, struct tp_plan *p)
 	    .off_s3 = r->ssl.off_s3,
 	    .off_send_alert = r->ssl.off_send_alert,
 	    .err_kind = r->err_kind,
+	    .off_hostname = r->why_.off_hostname,
+	    .off_session = r->why_.off_session,
+	    .off_sess_hostname = r->why_.off_sess_hostname,
+	    .off_verify_result = r->why_.off_verify_result,
 	};
 
 	tp_plan_set(p, r->rc, r->why[0] ? r->why : "not recognised as OpenSSL", r->version,
@@ -106,7 +122,7 @@ static void to_plan(const struct oh_result *r, struct tp_plan *p)
 	plan_read(p, &r->read, "received", "received", false);
 	plan_dispatch(p, r, &r->dtls_dispatch, "dtls_sent", "dtls sent", true);
 	plan_read(p, &r->dtls_read, "dtls_received", "dtls received", true);
-	p->nhooks = H_ERR + 1;
+	p->nhooks = H_REASON + 1;
 	plan_err(p, r);
 }
 

@@ -24,7 +24,7 @@ const char *const ossl_names[NSYM] = {
     "TLS_method",	  "DTLS_method",      "SSL_CTX_new",	     "SSL_version",
     "SSL_get_ssl_method", "SSL_get_shutdown", "ssl3_dispatch_alert", "dtls1_dispatch_alert",
     "ssl3_read_bytes",	  "dtls1_read_bytes", "ssl3_shutdown",	     "ERR_vset_error",
-    "ERR_put_error",
+    "ERR_put_error",	  "SSL_get_servername", "SSL_get_verify_result",
 };
 
 void ossl_setwhy(char *dst, size_t n, const char *fmt, ...)
@@ -145,6 +145,8 @@ int oh_analyze(const char *path, const char *root, struct oh_result *r)
 	memset(r, 0, sizeof(*r));
 	r->ssl.off_version = r->ssl.off_method = r->ssl.off_send_alert = r->ssl.off_s3 = -1;
 	r->ssl.off_shutdown = -1;
+	r->why_.off_hostname = r->why_.off_session = r->why_.off_sess_hostname = -1;
+	r->why_.off_verify_result = -1;
 	r->read.alert_reg = r->read.ssl_reg = r->dtls_read.alert_reg = r->dtls_read.ssl_reg = -1;
 	if (!root)
 		root = "";
@@ -251,6 +253,7 @@ int oh_analyze(const char *path, const char *root, struct oh_result *r)
 		else
 			L->ok = 1;
 	}
+	ossl_analyse_why(&c);
 out:
 	xf_close(&c.x);
 	ofile_close(&f);

@@ -49,6 +49,16 @@ struct oh_layout {
 	char why[160];		/* reason when ok == 0 */
 };
 
+/* Where the server name and the verification result live (ossl_why.c); -1: not found. */
+struct oh_why {
+	int off_hostname;	/* SSL.ext.hostname, the direct load SSL_get_servername returns */
+	int off_session;	/* SSL.session ... */
+	int off_sess_hostname;	/* ... and SSL_SESSION.ext.hostname, its other return value */
+	int off_verify_result;	/* SSL.verify_result, what SSL_get_verify_result returns */
+	char sni_why[160];	/* why the server name offsets were not found; "" found */
+	char verify_why[160];	/* the same for verify_result */
+};
+
 enum oh_err_kind {
 	OH_ERR_NONE = 0,
 	OH_ERR_VSET = 1,	/* ERR_vset_error(int lib, int reason, const char *fmt, va_list) */
@@ -81,6 +91,7 @@ struct oh_result {
 	uint64_t shutdown_fn;	/* ssl3_shutdown, which confirmed the layout */
 	int rc;			/* what oh_analyze returned: -1 refused (why set), 0 analysed; for
 				 * the results of oh_analyze_cached */
+	struct oh_why why_;	/* the server name and the verification result */
 };
 
 /*

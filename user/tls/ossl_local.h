@@ -33,6 +33,8 @@ enum {
 	S_ssl3_shutdown,
 	S_ERR_vset_error,
 	S_ERR_put_error,
+	S_SSL_get_servername,	/* ossl_why.c */
+	S_SSL_get_verify_result,
 	NSYM
 };
 extern const char *const ossl_names[NSYM];
@@ -89,6 +91,9 @@ void ossl_analyse_dispatch(struct ctx *c, struct oh_probe *p, uint64_t va, uint6
 			   const char *name, int64_t *send, int64_t *s3, int64_t *ver);
 void ossl_analyse_read(struct ctx *c, struct oh_read_probe *rp, uint64_t va, uint64_t symsize,
 		       const char *name);
+
+/* ossl_why.c */
+void ossl_analyse_why(struct ctx *c);
 
 /* ossl_err.c */
 void ossl_analyse_err(struct ofile *f, struct oh_result *r, const char *path, const char *root);
