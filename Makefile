@@ -135,7 +135,7 @@ $(OUTPUT)/tests/%: tests/%.c $(LIB_OBJS) $(SKELS) $(wildcard tests/*.h) | $(OUTP
 # are sources of their own; it needs only libbpf and the classifier's skeleton.
 TC_FUZZ_SRCS := tests/fuzz/tcgen.c tests/fuzz/tcref.c
 $(OUTPUT)/tests/test_tc_fuzz: tests/test_tc_fuzz.c $(TC_FUZZ_SRCS) $(wildcard tests/fuzz/*.h) \
-		tests/testlib.h $(OUTPUT)/tc.skel.h | $(OUTPUT)/tests
+		tests/testlib.h tests/tc_run.h $(OUTPUT)/tc.skel.h | $(OUTPUT)/tests
 	$(call msg,TEST,$@)
 	$(Q)$(CC) $(CFLAGS) -Itests $< $(TC_FUZZ_SRCS) $(LIBS) -o $@
 
@@ -216,7 +216,7 @@ alerttrace-san: $(SAN_OBJS) $(PEER_BLOB)
 	$(call msg,BINARY,$@)
 	$(Q)$(CC) $(SAN_CFLAGS) $^ $(LIBS) -o $@
 $(SAN_OUT)/tests/test_tc_fuzz: tests/test_tc_fuzz.c $(TC_FUZZ_SRCS) $(wildcard tests/fuzz/*.h) \
-		tests/testlib.h $(OUTPUT)/tc.skel.h
+		tests/testlib.h tests/tc_run.h $(OUTPUT)/tc.skel.h
 	$(Q)mkdir -p $(@D)
 	$(call msg,TEST-SAN,$@)
 	$(Q)$(CC) $(SAN_CFLAGS) -Itests $< $(TC_FUZZ_SRCS) $(LIBS) -o $@

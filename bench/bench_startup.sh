@@ -2,7 +2,14 @@
 # Start-up and memory of the tracer:
 #   ready     exec to the "Tracing TLS alerts" line on stderr, for the defaults (lo and the
 #             default-route interfaces, every library), --no-lib and --no-wire; ROUNDS rounds
-#             in a rotating order, the line read from a pipe as it comes.
+#             in a rotating order, the line read from a pipe as it comes. With OLD=PATH (another
+#             build of alerttrace, e.g. one of main before a change) both binaries run each mode
+#             in the same rotation, and the ratio old/new of the medians is printed. "warm" is
+#             the defaults with the plan cache of an earlier run (ALERTTRACE_CACHE, filled by one
+#             run first); every other mode runs without it, as on a host's first start.
+#   phases    the start-up phases `-v` times (the TC object's load with its verified
+#             instructions, the socket owners, each library object, the first scan), medians
+#             over ROUNDS runs of --no-lib and of the defaults.
 #   hook N    one python3 process holding N distinct copies of libssl.so.3 (new inodes, as
 #             bench_shutdown.sh does), N = 1, 10, 50; `alerttrace --no-wire -j` started after it:
 #             the time from exec until the coverage report lists all N copies hooked, and the
@@ -16,7 +23,7 @@
 #             is the analysis of the host's programs at start (the ready table's VmHWM), which
 #             would hide what the storm adds.
 # Figures only, never PASS/FAIL.
-# Usage: bench/bench_startup.sh [ROUNDS [STORM]]   (default 3 rounds, 100000 alerts)
+# Usage: [OLD=PATH] bench/bench_startup.sh [ROUNDS [STORM]]   (default 3 rounds, 100000 alerts)
 set -u
 . "$(dirname "$0")/../tests/lib/common.sh"
 . "$TOP/bench/lib.sh"
@@ -26,9 +33,12 @@ bench_setup bench_startup "uprobes, TC" python3 readelf ss
 . "$TOP/tests/fixtures/lib_path.sh"
 LIB=/usr/lib/x86_64-linux-gnu/libssl.so.3
 
-# ready ARGS...: ms from exec to the ready line, and the tracer's VmHWM then (kB).
+OLD=${OLD:-}
+[ -z "$OLD" ] || [ -x "$OLD" ] || { echo "bench_startup: OLD=$OLD is not executable" >&2; exit 1; }
+
+# ready BINARY ARGS...: ms from exec to the ready line, and the tracer's VmHWM then (kB).
 ready() {
-	python3 - "$AT" "$@" <<-'EOF'
+	python3 - "$@" <<-'EOF'
 	import signal, subprocess, sys, time
 	t0 = time.monotonic()
 	p = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -45,21 +55,80 @@ ready() {
 	EOF
 }
 
-echo "bench_startup: $ROUNDS rounds; $(nproc) cores; $(uname -r)"
-echo "== exec to ready line (ms), VmHWM at ready (kB)"
-printf '%-6s %-10s %10s %10s\n' round mode "ready ms" "VmHWM kB"
+echo "bench_startup: $ROUNDS rounds; $(nproc) cores; $(uname -r); load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "== exec to ready line (ms), VmHWM at ready (kB)${OLD:+; old: $OLD}"
+printf '%-6s %-4s %-10s %10s %10s\n' round bin mode "ready ms" "VmHWM kB"
 : >"$T/ready"
-for rm in $(bench_order "$ROUNDS" defaults no-lib no-wire); do
-	r=${rm%%:*} m=${rm#*:}
+modes="new:defaults new:warm new:no-lib new:no-wire"
+[ -z "$OLD" ] || modes="new:defaults old:defaults new:warm new:no-lib old:no-lib new:no-wire old:no-wire"
+mkdir -m 0700 "$T/pc"
+ALERTTRACE_CACHE=$T/pc ready "$AT" >/dev/null
+for rm in $(bench_order "$ROUNDS" $modes); do
+	r=${rm%%:*} bm=${rm#*:}
+	b=${bm%%:*} m=${bm#*:}
+	cache=off
 	case $m in
 	defaults) args=() ;;
+	warm) args=() cache=$T/pc ;;
 	no-lib) args=(--no-lib) ;;
 	no-wire) args=(--no-wire) ;;
 	esac
-	read -r ms hwm < <(ready ${args[@]+"${args[@]}"})
-	printf '%-6s %-10s %10s %10s\n' "$r" "$m" "$ms" "$hwm"
-	echo "$m $ms $hwm" >>"$T/ready"
+	bin=$AT
+	[ "$b" = old ] && bin=$OLD
+	read -r ms hwm < <(ALERTTRACE_CACHE=$cache ready "$bin" ${args[@]+"${args[@]}"})
+	printf '%-6s %-4s %-10s %10s %10s\n' "$r" "$b" "$m" "$ms" "$hwm"
+	echo "$b:$m $ms $hwm" >>"$T/ready"
 done
+
+# phases ARGS...: the "start-up: WHAT in MS ms" lines of one -v run, as "WHAT|MS|" (an object's
+# load as "NAME load|MS|INSNS", INSNS its first program's verified instructions).
+phases() {
+	python3 - "$AT" "$@" <<-'EOF'
+	import re, signal, subprocess, sys
+	p = subprocess.Popen(sys.argv[1:] + ["-v"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+	for line in p.stderr:
+	    line = line.decode(errors="replace")
+	    m = re.match(r"start-up: (\S+) loaded in ([0-9.]+) ms:(?: \S+ (\d+) insns)?", line)
+	    if m:
+	        print("%s load|%s|%s" % (m.group(1), m.group(2), m.group(3) or ""))
+	        continue
+	    m = re.match(r"start-up: owners of \d+ existing TCP sockets read in ([0-9.]+) ms", line)
+	    if m:
+	        print("owners seed|%s|" % m.group(1))
+	        continue
+	    m = re.match(r"start-up: (.*) in ([0-9.]+) ms \(([0-9.]+) ms since start\)", line)
+	    if m:
+	        print("%s|%s|" % (m.group(1), m.group(2)))
+	        if m.group(1) == "ready":
+	            print("total to ready|%s|" % m.group(3))
+	            break
+	p.send_signal(signal.SIGINT)
+	p.stderr.read()
+	p.wait()
+	EOF
+}
+: >"$T/phases"
+for rm in $(bench_order "$ROUNDS" no-lib defaults); do
+	m=${rm#*:}
+	if [ "$m" = no-lib ]; then phases --no-lib; else phases; fi | sed "s/^/$m|/" >>"$T/phases"
+done
+echo "== start-up phases (-v), median (min-max) of $ROUNDS runs each"
+python3 - "$T/phases" <<'EOF'
+import collections, statistics, sys
+ms, insns, order = collections.defaultdict(list), {}, []
+for line in open(sys.argv[1]):
+    mode, what, t, n = line.rstrip("\n").split("|")
+    k = (mode, what)
+    if k not in ms:
+        order.append(k)
+    ms[k].append(float(t))
+    if n:
+        insns[k] = n
+for k in order:
+    v = ms[k]
+    print("%-9s %-58s %7.1f ms (%.1f-%.1f)%s" % (k[0], k[1], statistics.median(v), min(v), max(v),
+          ", %s insns verified" % insns[k] if k in insns else ""))
+EOF
 
 # copies N KIND: N copies of LIB in $T/lib/K/, build-ids changed for KIND distinct.
 copies() {
@@ -178,10 +247,12 @@ hook = [l.split() for l in open(t + "/hook")]
 rss = [l.split() for l in open(t + "/rss")]
 out = []
 print("median (min-max) over rounds", file=sys.stderr)
-for m in ("defaults", "no-lib", "no-wire"):
-    v = [float(x[1]) for x in ready if x[0] == m]
-    print("ready %-9s %6.0f ms (%.0f-%.0f)" % (m, med(v), min(v), max(v)), file=sys.stderr)
-    out.append("%s %.0f" % (m, med(v)))
+for m in ("defaults", "warm", "no-lib", "no-wire"):
+    v = [float(x[1]) for x in ready if x[0] == "new:" + m]
+    o = [float(x[1]) for x in ready if x[0] == "old:" + m]
+    old = ", old %6.0f ms (%.0f-%.0f), old/new %.2f" % (med(o), min(o), max(o), med(o) / med(v)) if o else ""
+    print("ready %-9s %6.0f ms (%.0f-%.0f)%s" % (m, med(v), min(v), max(v), old), file=sys.stderr)
+    out.append("%s %.0f%s" % (m, med(v), " (old %.0f)" % med(o) if o else ""))
 hk = []
 for n in ("1", "10", "50"):
     for kind in ("same", "distinct"):

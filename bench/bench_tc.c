@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * Cost per packet of at_tc_ingress against a no-op TC program (r0 = -1; exit), both run by
- * bpf_prog_test_run_opts() with the same packet and repeat count, side by side in every round;
- * the figures are medians over the rounds. test_run itself costs a few tens of ns per repeat, the
- * same for both programs: the ratio is what the classifier adds to the cheapest possible filter.
+ * Cost per packet of at_tc_both (run as the ingress hook) against a no-op TC program (r0 = -1;
+ * exit), both run by bpf_prog_test_run_opts() with the same packet and repeat count, side by side
+ * in every round; the figures are medians over the rounds. test_run itself costs a few tens of ns
+ * per repeat, the same for both programs: the ratio is what the classifier adds to the cheapest
+ * possible filter.
  *
  * Every TLS packet but one carries FIN and its flow has no state, so nothing is left behind and
  * each repeat is the same flow first seen mid-stream: the counting filter says "no state" (no
@@ -36,6 +37,7 @@
 #include <bpf/libbpf.h>
 #include "alerttrace.h"
 #include "tc.skel.h"
+#include "tc_run.h"
 
 #define __packed __attribute__((packed))
 
@@ -141,15 +143,13 @@ static int on_event(void *ctx, void *data, size_t size)
 
 static int run(int fd, const struct bcase *c, int repeat, __u32 *ns)
 {
-	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = &c->pkt, .data_size_in = c->len,
-		    .repeat = repeat);
-	int err = bpf_prog_test_run_opts(fd, &o);
+	__u32 retval = 0;
+	int err = tc_run(fd, AT_DIR_RECEIVED, &c->pkt, c->len, repeat, &retval, ns);
 
 	if (err)
 		return err;
-	if (o.retval != (__u32)TC_ACT_UNSPEC)
+	if (retval != (__u32)TC_ACT_UNSPEC)
 		return -EPROTO;
-	*ns = o.duration;
 	return 0;
 }
 
@@ -249,7 +249,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bench_tc: loading the TC object failed: %s\n", strerror(errno));
 		goto cleanup;
 	}
-	fd = bpf_program__fd(skel->progs.at_tc_ingress);
+	fd = bpf_program__fd(skel->progs.at_tc_both);
 	rb = ring_buffer__new(bpf_map__fd(skel->maps.events), on_event, &nev, NULL);
 	if (!rb) {
 		fprintf(stderr, "bench_tc: ring buffer: %s\n", strerror(errno));
@@ -269,7 +269,8 @@ int main(int argc, char **argv)
 			}
 		}
 	}
-	printf("bench_tc: at_tc_ingress vs no-op, %d rounds x %d repeats, medians\n", rounds, repeat);
+	printf("bench_tc: at_tc_both (ingress) vs no-op, %d rounds x %d repeats, medians\n", rounds,
+	       repeat);
 	printf("%-16s %10s %10s %7s  %s\n", "case", "noop ns", "ours ns", "ratio", "what");
 	for (i = 0; i < ncases; i++) {
 		__u32 *a = calloc(rounds, sizeof(*a)), *b = calloc(rounds, sizeof(*b));

@@ -55,7 +55,7 @@
  * Records walked inline before the walk goes on in walk_slow() (a call, then bpf_loop()), and
  * records walked per bpf_loop() iteration at most, whose callback is a call too: a call and its
  * return cost about 6-12 ns where returns go through a mitigation thunk. Each costs the verifier
- * a little (about 2,500 instructions per inline record, nothing per iteration record).
+ * a little (about 1,200 instructions per inline record, nothing per iteration record).
  */
 #define AT_FAST_RECORDS 8
 #define AT_CB_RECORDS 16
@@ -366,6 +366,19 @@ static __always_inline __u32 walk_fast(struct __sk_buff *skb, __u32 poff, __u32 
 }
 
 /*
+ * walk_rec() for the bpf_loop() callback and at_segment(): a global function, verified once, not
+ * in each state they reach it with (12,300 instructions of 38,500 were the callback's). A call
+ * per AT_CB_RECORDS records.
+ */
+__noinline int walk_rec_call(struct __sk_buff *skb, struct at_flow_key *key, __u32 poff,
+			     __u32 plen, struct at_flow *at)
+{
+	if (!at)
+		return WALK_BAD;
+	return walk_rec(skb, key, poff, plen, at);
+}
+
+/*
  * One bpf_loop() iteration: a record with walk_rec(), then up to AT_CB_RECORDS - 1 more with
  * walk_fast(): one call per AT_CB_RECORDS records while they are simple, not one per record.
  */
@@ -375,7 +388,7 @@ static long walk_cb(__u64 i, void *ctx)
 	__u32 stop;
 	int k;
 
-	stop = walk_rec(c->skb, c->key, c->w.poff, c->w.plen, &c->w.at);
+	stop = walk_rec_call(c->skb, c->key, c->w.poff, c->w.plen, &c->w.at);
 	c->left--; /* >= 1 before: bpf_loop() runs no more iterations than records allowed */
 	for (k = 1; k < AT_CB_RECORDS && stop == WALK_MORE && c->left; k++) {
 		stop = walk_fast(c->skb, c->w.poff, c->w.plen, &c->w.at.next);
@@ -420,16 +433,17 @@ __noinline int walk_slow(struct __sk_buff *skb, struct at_flow_key *key, struct 
 
 /*
  * Walk the segment's records from at, AT_MAX_RECORDS at most: the first one with walk_rec() (it
- * may complete carried bytes, or need bpf_skb_load_bytes()), then walk_fast() while it can, up to
- * AT_FAST_RECORDS in all, then walk_slow().
+ * may complete carried bytes, or need bpf_skb_load_bytes(); slow: through walk_rec_call(), for
+ * at_segment(), where one call more costs little and saves the verifier a copy), then walk_fast()
+ * while it can, up to AT_FAST_RECORDS in all, then walk_slow().
  */
 static __always_inline __u32 walk(struct __sk_buff *skb, struct at_flow_key *key, __u32 poff,
-				  __u32 plen, struct at_flow *at)
+				  __u32 plen, struct at_flow *at, bool slow)
 {
 	__u32 stop;
 	int i;
 
-	stop = walk_rec(skb, key, poff, plen, at);
+	stop = slow ? walk_rec_call(skb, key, poff, plen, at) : walk_rec(skb, key, poff, plen, at);
 	for (i = 1; i < AT_FAST_RECORDS && stop == WALK_MORE; i++)
 		stop = walk_fast(skb, poff, plen, &at->next);
 	if (stop != WALK_MORE && stop != WALK_SLOW)
@@ -457,6 +471,15 @@ static __always_inline int resync_ok(struct __sk_buff *skb, __u32 poff, __u32 pl
 	if (load(skb, poff + next, TLS_HDR_LEN, &w))
 		return 0;
 	return tls_hdr_ok(w);
+}
+
+/*
+ * resync_ok() for segment(), where it is rare (a gap, or a new flow whose bucket in `tracked` is
+ * taken): a global function, verified once instead of in every copy of segment().
+ */
+__noinline int resync_ok_call(struct __sk_buff *skb, __u32 poff, __u32 plen)
+{
+	return resync_ok(skb, poff, plen);
 }
 
 /*
@@ -497,8 +520,8 @@ struct seg {
 	__u32 synced;	/* the caller found a record header at payload offset 0 (resync_ok) */
 };
 
-/* One segment of a flow that has state, or that may start it. */
-static __always_inline int segment(struct __sk_buff *skb, struct seg *sg)
+/* One segment of a flow that has state, or that may start it; slow: see walk(). */
+static __always_inline int segment(struct __sk_buff *skb, struct seg *sg, bool slow)
 {
 	/* The flow's new state; while walking, f.next is a payload offset (one struct: the
 	 * frames of the deepest call chain must fit in 512 bytes together). */
@@ -558,7 +581,7 @@ static __always_inline int segment(struct __sk_buff *skb, struct seg *sg)
 			ahead = 1;
 		}
 	}
-	if (resync && !sg->synced && !resync_ok(skb, poff, plen)) {
+	if (resync && !sg->synced && !resync_ok_call(skb, poff, plen)) {
 		if ((ahead || late) && plen)
 			__sync_fetch_and_add(&possible_miss, 1);
 		goto out;
@@ -575,7 +598,8 @@ static __always_inline int segment(struct __sk_buff *skb, struct seg *sg)
 
 		if (in < plen)
 			plen = in;
-		walk(skb, key, poff, plen, &f);
+		/* Rare: the general walk alone, a call, not another inline copy to verify. */
+		walk_slow(skb, key, &f, (__u64)poff << 32 | plen, AT_MAX_RECORDS);
 		/* The gap closes from its start; the flow's position stays. */
 		if (seq == gp->from) {
 			gp->from = seq + plen;
@@ -585,7 +609,7 @@ static __always_inline int segment(struct __sk_buff *skb, struct seg *sg)
 		goto out;
 	}
 
-	stop = walk(skb, key, poff, plen, &f);
+	stop = walk(skb, key, poff, plen, &f, slow);
 	if (stop == WALK_BAD) {
 		/* Not TLS, or lost: forget the flow; a later segment may resync. */
 		if (st)
@@ -632,7 +656,7 @@ __noinline int at_segment(struct __sk_buff *skb, struct seg *sg)
 {
 	if (!sg)
 		return 0;
-	return segment(skb, sg);
+	return segment(skb, sg, true);
 }
 
 /* What the header parser found. */
@@ -691,15 +715,13 @@ static __always_inline __u64 ip6_fold(struct ipv6hdr *ip6)
 }
 
 /*
- * Parse Ethernet (none on a device marked in l3_ifs), VLAN, IPv4/IPv6 and TCP headers in place.
- * Every header is checked against data_end; one that lies past it makes P_SHORT, for the caller
- * to make it linear.
- *
- * Ethernet + IPv4 without options or IPv6 without extension headers + TCP, nearly every packet,
- * first: their TCP header sits at a fixed offset, so the CPU reads it without waiting for the
- * IP header's length, with fewer tests.
+ * Every layout: VLAN tags, IPv4 with options, IPv6 with extension headers, and no link-layer
+ * header at all on a device marked in l3_ifs. A global function: the verifier checks it once,
+ * with whatever headers, instead of following every path through it into the rest of the program
+ * (each VLAN count, extension header and option length was a state of its own there). parse()
+ * takes the common layouts first, inline.
  */
-static __always_inline int parse(struct __sk_buff *skb, struct pkt *p, __u32 dir)
+__noinline int parse_slow(struct __sk_buff *skb, struct pkt *p, __u32 dir)
 {
 	void *data = (void *)(long)skb->data;
 	void *data_end = (void *)(long)skb->data_end;
@@ -708,6 +730,8 @@ static __always_inline int parse(struct __sk_buff *skb, struct pkt *p, __u32 dir
 	__u64 addrs;
 	int i;
 
+	if (!p)
+		return P_SKIP;
 	if (l3_any && l3_dev(skb->ifindex)) {
 		/* No link-layer header: the version nibble says which IP, as tun itself reads it
 		 * (drivers/net/tun.c, IFF_NO_PI); the IPv4 branch checks it is 4. */
@@ -720,54 +744,7 @@ static __always_inline int parse(struct __sk_buff *skb, struct pkt *p, __u32 dir
 	}
 	if (data + ETH_HLEN > data_end)
 		return P_SHORT;
-	proto = *(__be16 *)(data + 12); /* one load: struct ethhdr is packed */
-	if (proto == bpf_htons(ETH_P_IP) &&
-	    data + ETH_HLEN + sizeof(struct iphdr) + sizeof(struct tcphdr) <= data_end &&
-	    *(__u8 *)(data + ETH_HLEN) == 0x45) {
-		struct iphdr *iph = data + ETH_HLEN;
-		__u32 tot = bpf_ntohs(iph->tot_len);
-
-		/* A tot_len below 20 fails parse_tcp()'s test of where the TCP header ends. */
-		if (iph->frag_off & bpf_htons(IP_OFFSET_MASK))
-			return P_SKIP;
-		if (iph->protocol == IPPROTO_UDP) {
-			p->l3 = ETH_HLEN;
-			p->l4 = ETH_HLEN + sizeof(*iph);
-			p->ipv = 4;
-			return P_UDP;
-		}
-		if (iph->protocol != IPPROTO_TCP)
-			return P_SKIP;
-		p->l3 = ETH_HLEN;
-		p->ipv = 4;
-		p->fast = 1;
-		return parse_tcp(skb, p, (void *)(iph + 1), data_end, ETH_HLEN + sizeof(*iph),
-				 tot ? ETH_HLEN + tot : skb->len,
-				 *(__u64 *)((void *)iph + offsetof(struct iphdr, saddr)), dir);
-	}
-	if (proto == bpf_htons(ETH_P_IPV6) &&
-	    data + ETH_HLEN + sizeof(struct ipv6hdr) + sizeof(struct tcphdr) <= data_end) {
-		struct ipv6hdr *ip6 = data + ETH_HLEN;
-		__u32 plen6 = bpf_ntohs(ip6->payload_len);
-
-		if (ip6->version == 6 && ip6->nexthdr == IPPROTO_TCP) {
-			p->l3 = ETH_HLEN;
-			p->ipv = 6;
-			p->fast = 1;
-			return parse_tcp(skb, p, (void *)(ip6 + 1), data_end,
-					 ETH_HLEN + sizeof(*ip6),
-					 plen6 ? ETH_HLEN + sizeof(*ip6) + plen6 : skb->len,
-					 ip6_fold(ip6), dir);
-		}
-		if (ip6->version == 6 && ip6->nexthdr == IPPROTO_UDP) {
-			p->l3 = ETH_HLEN;
-			p->l4 = ETH_HLEN + sizeof(*ip6);
-			p->ipv = 6;
-			return P_UDP;
-		}
-	}
-
-	/* Every other layout. */
+	proto = *(__be16 *)(data + 12);
 	p->fast = 0;
 #pragma unroll
 	for (i = 0; i < AT_MAX_VLAN; i++) {
@@ -859,6 +836,75 @@ l3:
 	return parse_tcp(skb, p, data + off, data_end, off, ip_end, addrs, dir);
 }
 
+/*
+ * Parse Ethernet, VLAN, IPv4/IPv6 and TCP headers in place. Every header is checked against
+ * data_end; one that lies past it makes P_SHORT, for the caller to make it linear.
+ *
+ * Ethernet + IPv4 without options or IPv6 without extension headers + TCP, nearly every packet,
+ * first: their TCP header sits at a fixed offset, so the CPU reads it without waiting for the
+ * IP header's length, with fewer tests.
+ */
+static __always_inline int parse(struct __sk_buff *skb, struct pkt *p, __u32 dir)
+{
+	void *data = (void *)(long)skb->data;
+	void *data_end = (void *)(long)skb->data_end;
+	__be16 proto;
+
+	/* No link-layer header (a device marked in l3_ifs): parse_slow() reads it. */
+	if (l3_any && l3_dev(skb->ifindex))
+		return parse_slow(skb, p, dir);
+	if (data + ETH_HLEN > data_end)
+		return P_SHORT;
+	proto = *(__be16 *)(data + 12); /* one load: struct ethhdr is packed */
+	if (proto == bpf_htons(ETH_P_IP) &&
+	    data + ETH_HLEN + sizeof(struct iphdr) + sizeof(struct tcphdr) <= data_end &&
+	    *(__u8 *)(data + ETH_HLEN) == 0x45) {
+		struct iphdr *iph = data + ETH_HLEN;
+		__u32 tot = bpf_ntohs(iph->tot_len);
+
+		/* A tot_len below 20 fails parse_tcp()'s test of where the TCP header ends. */
+		if (iph->frag_off & bpf_htons(IP_OFFSET_MASK))
+			return P_SKIP;
+		if (iph->protocol == IPPROTO_UDP) {
+			p->l3 = ETH_HLEN;
+			p->l4 = ETH_HLEN + sizeof(*iph);
+			p->ipv = 4;
+			return P_UDP;
+		}
+		if (iph->protocol != IPPROTO_TCP)
+			return P_SKIP;
+		p->l3 = ETH_HLEN;
+		p->ipv = 4;
+		p->fast = 1;
+		return parse_tcp(skb, p, (void *)(iph + 1), data_end, ETH_HLEN + sizeof(*iph),
+				 tot ? ETH_HLEN + tot : skb->len,
+				 *(__u64 *)((void *)iph + offsetof(struct iphdr, saddr)), dir);
+	}
+	if (proto == bpf_htons(ETH_P_IPV6) &&
+	    data + ETH_HLEN + sizeof(struct ipv6hdr) + sizeof(struct tcphdr) <= data_end) {
+		struct ipv6hdr *ip6 = data + ETH_HLEN;
+		__u32 plen6 = bpf_ntohs(ip6->payload_len);
+
+		if (ip6->version == 6 && ip6->nexthdr == IPPROTO_TCP) {
+			p->l3 = ETH_HLEN;
+			p->ipv = 6;
+			p->fast = 1;
+			return parse_tcp(skb, p, (void *)(ip6 + 1), data_end,
+					 ETH_HLEN + sizeof(*ip6),
+					 plen6 ? ETH_HLEN + sizeof(*ip6) + plen6 : skb->len,
+					 ip6_fold(ip6), dir);
+		}
+		if (ip6->version == 6 && ip6->nexthdr == IPPROTO_UDP) {
+			p->l3 = ETH_HLEN;
+			p->l4 = ETH_HLEN + sizeof(*ip6);
+			p->ipv = 6;
+			return P_UDP;
+		}
+	}
+
+	return parse_slow(skb, p, dir);
+}
+
 static __always_inline int at_tc(struct __sk_buff *skb, __u8 dir)
 {
 	struct iphdr *iph;
@@ -867,25 +913,25 @@ static __always_inline int at_tc(struct __sk_buff *skb, __u8 dir)
 	struct pkt p;
 	struct seg sg;
 	void *data, *data_end;
-	__u32 synced = 0;
-	int pass, r;
+	__u32 synced = 0, len, lin;
+	int pass = 0, r;
 
 	/*
 	 * A second pass only after making the headers linear, and only when the first found one
-	 * past the linear part: this moves bytes within the skb, it never changes them.
+	 * past the linear part: this moves bytes within the skb, it never changes them. The second
+	 * parses with parse_slow() (every layout, verified once), never inline.
 	 */
-#pragma clang loop unroll(disable)
-	for (pass = 0; pass < 2; pass++) {
-		__u32 len, lin;
-
-		r = parse(skb, &p, dir);
-		if (r != P_SHORT)
-			break;
+	r = parse(skb, &p, dir);
+	if (r == P_SHORT) {
 		len = skb->len;
 		lin = skb->data_end - skb->data;
-		if (pass || lin >= AT_HDR_LINEAR || len <= lin)
+		if (lin >= AT_HDR_LINEAR || len <= lin)
 			return TC_ACT_UNSPEC;
 		bpf_skb_pull_data(skb, len < AT_HDR_LINEAR ? len : AT_HDR_LINEAR);
+		pass = 1;
+		r = parse_slow(skb, &p, dir);
+		if (r == P_SHORT)
+			return TC_ACT_UNSPEC;
 	}
 	if (r == P_UDP) {
 		at_quic(skb, p.l3, p.l4, p.ipv, dir);
@@ -902,7 +948,7 @@ static __always_inline int at_tc(struct __sk_buff *skb, __u8 dir)
 	 * header: every other segment (those of flows that are not TLS) leaves here, without
 	 * building the key or a hash-map lookup.
 	 */
-	if (!tracked[p.idx] && !(p.flags & SEG_SYN)) {
+	if (!tracked[p.idx & ((1 << AT_TRACK_BITS) - 1)] && !(p.flags & SEG_SYN)) {
 		if ((p.flags & SEG_RST) || !resync_ok(skb, p.poff, p.plen))
 			return TC_ACT_UNSPEC;
 		synced = 1;
@@ -925,7 +971,9 @@ static __always_inline int at_tc(struct __sk_buff *skb, __u8 dir)
 		__builtin_memcpy(sg.key.saddr, &ip6->saddr, 16);
 		__builtin_memcpy(sg.key.daddr, &ip6->daddr, 16);
 	}
-	th = data + p.l4;
+	/* l4 is at most 14 + 8 + 40 + 4 * 2048 + 60 (four IPv6 extension headers of the largest
+	 * size): the mask tells the verifier so, as parse_slow() returns no bounds. */
+	th = data + (p.l4 & 0x3fff);
 	if ((void *)(th + 1) > data_end)
 		return TC_ACT_UNSPEC;
 	sg.key.sport = th->source;
@@ -940,20 +988,28 @@ static __always_inline int at_tc(struct __sk_buff *skb, __u8 dir)
 	sg.idx = p.idx;
 	sg.synced = synced;
 	if (p.fast && !pass)
-		segment(skb, &sg);
+		segment(skb, &sg, false);
 	else
 		at_segment(skb, &sg);
 	return TC_ACT_UNSPEC;
 }
 
-SEC("tc")
-int at_tc_ingress(struct __sk_buff *skb)
+/*
+ * The direction of a packet, for one program on both hooks (one verification at start, not two):
+ * before the ingress hook runs, the kernel sets the skb's input interface (skb_iif, read as
+ * ingress_ifindex) to the device that received it (__netif_receive_skb_core), the one the
+ * program runs on; a packet this host sends has 0 there (alloc_skb() zeroes it; TCP's clones keep
+ * it), a packet it forwards the interface it came in on. Only a packet forwarded out of the
+ * interface it came in on (a hairpin) reads as received on egress too.
+ */
+static __always_inline __u8 pkt_dir(struct __sk_buff *skb)
 {
-	return at_tc(skb, AT_DIR_RECEIVED);
+	return skb->ingress_ifindex == skb->ifindex ? AT_DIR_RECEIVED : AT_DIR_SENT;
 }
 
+/* Attached to the clsact ingress and egress hooks both. */
 SEC("tc")
-int at_tc_egress(struct __sk_buff *skb)
+int at_tc_both(struct __sk_buff *skb)
 {
-	return at_tc(skb, AT_DIR_SENT);
+	return at_tc(skb, pkt_dir(skb));
 }

@@ -6,6 +6,8 @@
 # Usage: tests/run.sh [DIR|FILE...]   (default: every test)
 set -u
 cd "$(dirname "$0")/.."
+# The C tests too analyse afresh (tests/lib/common.sh says why).
+export ALERTTRACE_CACHE=${ALERTTRACE_CACHE:-off}
 pass=0 fail=0 skip=0
 if [ $# -eq 0 ]; then
 	# Every test, the OpenSSL 3.5 / 1.1.1 roots (tests/versions, about 85 s on a cold cache) too.

@@ -32,6 +32,7 @@
 #include <bpf/libbpf.h>
 #include "alerttrace.h"
 #include "tc.skel.h"
+#include "tc_run.h"
 #include "testlib.h"
 
 #define __packed __attribute__((packed))
@@ -118,17 +119,16 @@ struct runner {
 static void *run_thread(void *arg)
 {
 	struct runner *r = arg;
-	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = &r->pkt, .data_size_in = sizeof(r->pkt),
-		    .repeat = REPEAT);
 	cpu_set_t set;
+	__u32 retval = 0;
 
 	CPU_ZERO(&set);
 	CPU_SET(r->cpu, &set);
 	pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
-	r->err = bpf_prog_test_run_opts(r->prog_fd, &o);
-	if (!r->err && o.retval != (__u32)TC_ACT_UNSPEC)
+	r->err = tc_run(r->prog_fd, AT_DIR_RECEIVED, &r->pkt, sizeof(r->pkt), REPEAT, &retval,
+			&r->duration);
+	if (!r->err && retval != (__u32)TC_ACT_UNSPEC)
 		r->err = -EPROTO;
-	r->duration = o.duration;
 	return NULL;
 }
 
@@ -160,7 +160,7 @@ int main(void)
 		FAILF("tc_storm_load", "loading the TC object: %s", strerror(-err));
 		goto cleanup;
 	}
-	prog_fd = bpf_program__fd(skel->progs.at_tc_ingress);
+	prog_fd = bpf_program__fd(skel->progs.at_tc_both);
 	hist_fd = bpf_map__fd(skel->maps.hist);
 
 	/* 1. One CPU. */
@@ -223,16 +223,13 @@ int main(void)
 	 * 3..255 x every code): each is counted in the map or in hist_lost.
 	 */
 	{
-		LIBBPF_OPTS(bpf_test_run_opts, o, .repeat = 1);
 		struct alert_pkt p;
 		int n = 0, want = AT_HIST_MAX + 100, lvl, code;
 
 		for (lvl = 3; lvl < 256 && n < want; lvl++)
 			for (code = 0; code < 256 && n < want; code++, n++) {
 				mkpkt(&p, 52000, lvl, code);
-				o.data_in = &p;
-				o.data_size_in = sizeof(p);
-				if (bpf_prog_test_run_opts(prog_fd, &o)) {
+				if (tc_run(prog_fd, AT_DIR_RECEIVED, &p, sizeof(p), 1, NULL, NULL)) {
 					FAILF("tc_storm_map_full", "test run failed: %s",
 					      strerror(errno));
 					goto cleanup;

@@ -4,7 +4,8 @@
  * selftests: each packet is built from __packed header structs, run through the real program
  * with bpf_prog_test_run_opts(), and the events it wrote to the ring buffer are compared field by
  * field with what the packet holds. The flow map persists across runs, so every case uses its
- * own ports. The last case sends a real 64 KiB GSO packet over lo in a private network namespace.
+ * own ports. The last cases send real traffic over lo in a private network namespace: a 64 KiB
+ * GSO packet, and an alert through the one program attached to both hooks, as the tracer does.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -34,6 +35,7 @@
 #include "alerttrace.h"
 #include "tc.h"
 #include "tc.skel.h"
+#include "tc_run.h"
 #include "testlib.h"
 
 #define __packed __attribute__((packed))
@@ -212,7 +214,10 @@ static struct at_event got[MAX_EV];
 static int ngot, nseen;
 static struct tc_bpf *skel;
 static struct ring_buffer *rb;
-static int fd_in, fd_out;
+static int prog_fd;
+/* The hook a frame is run as (tests/tc_run.h). */
+#define HOOK_IN AT_DIR_RECEIVED
+#define HOOK_OUT AT_DIR_SENT
 
 static int on_event(void *ctx, void *data, size_t size)
 {
@@ -227,39 +232,45 @@ static int on_event(void *ctx, void *data, size_t size)
 static __u8 pkt_store[8192 + 2] __attribute__((aligned(8)));
 static __u8 *const pkt = pkt_store + 2;
 
-/* Run one packet; on a failure of the run itself, say so under name and return -1. */
-static int run(const char *name, int prog_fd, const void *data, size_t len)
+/* Run one packet through fd as hook (HOOK_IN, HOOK_OUT) sees it; on a failure of the run itself,
+ * say so under name and return -1. */
+static int run_fd(const char *name, int fd, int hook, const void *data, size_t len)
 {
-	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = data, .data_size_in = len, .repeat = 1);
-	int err = bpf_prog_test_run_opts(prog_fd, &o);
+	__u32 retval = 0;
+	int err = tc_run(fd, hook, data, len, 1, &retval, NULL);
 
 	if (err) {
 		FAILF(name, "bpf_prog_test_run_opts: expected 0, got %d (%s)", err, strerror(-err));
 		return -1;
 	}
-	if (o.retval != (__u32)TC_ACT_UNSPEC) {
+	if (retval != (__u32)TC_ACT_UNSPEC) {
 		FAILF(name, "retval: expected 0x%x (TC_ACT_UNSPEC), got 0x%x",
-		      (__u32)TC_ACT_UNSPEC, o.retval);
+		      (__u32)TC_ACT_UNSPEC, retval);
 		return -1;
 	}
 	return 0;
 }
 
-/* Run a raw packet and collect its events into got[]. */
-static int run_raw(const char *name, int prog_fd, const void *data, size_t len)
+static int run(const char *name, int hook, const void *data, size_t len)
 {
-	int err = run(name, prog_fd, data, len);
+	return run_fd(name, prog_fd, hook, data, len);
+}
+
+/* Run a raw packet and collect its events into got[]. */
+static int run_raw(const char *name, int hook, const void *data, size_t len)
+{
+	int err = run(name, hook, data, len);
 
 	ring_buffer__consume(rb);
 	return err;
 }
 
 /* Build and run: the events of this packet are added to got[]. */
-static int send_seg(const char *name, int prog_fd, const struct spec *s, const void *pl,
+static int send_seg(const char *name, int hook, const struct spec *s, const void *pl,
 		    size_t plen)
 {
 	size_t n = build(pkt, s, pl, plen);
-	int err = run(name, prog_fd, pkt, n);
+	int err = run(name, hook, pkt, n);
 
 	ring_buffer__consume(rb);
 	return err;
@@ -387,7 +398,7 @@ static void t_headers(void)
 		c[i].s.seq = 1000;
 		n = alert(pl, 0, 0x0303, 2, 40); /* fatal handshake_failure */
 		reset_events();
-		if (send_seg(c[i].name, fd_in, &c[i].s, pl, n))
+		if (send_seg(c[i].name, HOOK_IN, &c[i].s, pl, n))
 			continue;
 		expect(c[i].name, &w, 1);
 	}
@@ -412,7 +423,7 @@ static void t_l3(void)
 			skel->bss->l3_ifs[0] = marked ? 1 << 1 : 0;
 			skel->bss->l3_any = marked;
 			reset_events();
-			if (!run_raw(name, fd_in, pkt + ETH_HLEN, len - ETH_HLEN))
+			if (!run_raw(name, HOOK_IN, pkt + ETH_HLEN, len - ETH_HLEN))
 				expect(name, &w, marked);
 		}
 	skel->bss->l3_ifs[0] = 0;
@@ -428,14 +439,14 @@ static void t_records(void)
 	/* Handshake, application data, then close_notify, in one segment of a flow seen from its
 	 * SYN. */
 	reset_events();
-	send_seg("records_alert_last", fd_in, &s, NULL, 0);
+	send_seg("records_alert_last", HOOK_IN, &s, NULL, 0);
 	s.flags = 0;
 	s.seq = 5001;
 	n = rec(pl, 0, 22, 0x0303, 40);
 	n = rec(pl, n, 20, 0x0303, 1);
 	n = rec(pl, n, 23, 0x0303, 300);
 	n = alert(pl, n, 0x0303, 1, 0);
-	if (!send_seg("records_alert_last", fd_in, &s, pl, n))
+	if (!send_seg("records_alert_last", HOOK_IN, &s, pl, n))
 		expect("records_alert_last", &w, 1);
 
 	/* Two alerts in one segment, in order. */
@@ -445,7 +456,7 @@ static void t_records(void)
 	n = alert(pl, n, 0x0303, 1, 90); /* user_canceled */
 	n = alert(pl, n, 0x0303, 1, 0);
 	reset_events();
-	if (!send_seg("two_alerts_in_order", fd_in, &s, pl, n)) {
+	if (!send_seg("two_alerts_in_order", HOOK_IN, &s, pl, n)) {
 		struct want w2[2] = {WANT_ALERT(AT_DIR_RECEIVED, 4, 40101, 443, 1, 90),
 				     WANT_ALERT(AT_DIR_RECEIVED, 4, 40101, 443, 1, 0)};
 		expect("two_alerts_in_order", w2, 2);
@@ -455,7 +466,7 @@ static void t_records(void)
 	s.sport = 40102;
 	n = alert(pl, 0, 0x0301, 2, 70); /* protocol_version */
 	reset_events();
-	if (!send_seg("alert_record_version_0x0301", fd_in, &s, pl, n)) {
+	if (!send_seg("alert_record_version_0x0301", HOOK_IN, &s, pl, n)) {
 		struct want w3 = WANT_ALERT(AT_DIR_RECEIVED, 4, 40102, 443, 2, 70);
 		w3.version = 0x0301;
 		expect("alert_record_version_0x0301", &w3, 1);
@@ -472,7 +483,7 @@ static void t_encrypted(void)
 	n = rec(pl, 0, 23, 0x0303, 64);
 	n = rec(pl, n, 21, 0x0303, 26);
 	reset_events();
-	if (!send_seg("encrypted_alert_len26", fd_in, &s, pl, n))
+	if (!send_seg("encrypted_alert_len26", HOOK_IN, &s, pl, n))
 		expect("encrypted_alert_len26", &w, 1);
 }
 
@@ -485,11 +496,11 @@ static void t_mid_segment(void)
 	size_t n;
 
 	reset_events();
-	send_seg("alert_after_record_tail", fd_in, &s, NULL, 0);
+	send_seg("alert_after_record_tail", HOOK_IN, &s, NULL, 0);
 	n = rec(big, 0, 23, 0x0303, 1000);
 	s.flags = 0;
 	s.seq = 100001;
-	send_seg("alert_after_record_tail", fd_in, &s, big, 305);
+	send_seg("alert_after_record_tail", HOOK_IN, &s, big, 305);
 	if (!CHECK_EQ("alert_after_record_tail", 0, ngot))
 		return;
 	/* The tail starts with bytes that look like an alert header: only the position in the
@@ -498,13 +509,13 @@ static void t_mid_segment(void)
 	alert(pl, 0, 0x0303, 2, 10);
 	n = alert(pl, n - 305, 0x0303, 2, 20);
 	s.seq = 100001 + 305;
-	if (send_seg("alert_after_record_tail", fd_in, &s, pl, n))
+	if (send_seg("alert_after_record_tail", HOOK_IN, &s, pl, n))
 		return;
 	expect("alert_after_record_tail", &w, 1);
 
 	/* The same segment again (retransmission): nothing new. */
 	reset_events();
-	if (!send_seg("retransmission_reported_once", fd_in, &s, pl, n))
+	if (!send_seg("retransmission_reported_once", HOOK_IN, &s, pl, n))
 		expect("retransmission_reported_once", NULL, 0);
 
 	/* A retransmission that also carries new data: only the new alert. */
@@ -514,7 +525,7 @@ static void t_mid_segment(void)
 		memcpy(big, pl, n);
 		m = alert(big, n, 0x0303, 1, 0);
 		reset_events();
-		if (!send_seg("retransmission_plus_new_data", fd_in, &s, big, m)) {
+		if (!send_seg("retransmission_plus_new_data", HOOK_IN, &s, big, m)) {
 			struct want w2 = WANT_ALERT(AT_DIR_RECEIVED, 4, 40300, 443, 1, 0);
 			expect("retransmission_plus_new_data", &w2, 1);
 		}
@@ -526,8 +537,8 @@ static void t_mid_segment(void)
 
 		n = alert(pl, 0, 0x0303, 2, 48);
 		reset_events();
-		send_seg("retransmitted_alert_no_syn", fd_in, &r, pl, n);
-		send_seg("retransmitted_alert_no_syn", fd_in, &r, pl, n);
+		send_seg("retransmitted_alert_no_syn", HOOK_IN, &r, pl, n);
+		send_seg("retransmitted_alert_no_syn", HOOK_IN, &r, pl, n);
 		w = (struct want)WANT_ALERT(AT_DIR_RECEIVED, 4, 40301, 443, 2, 48);
 		expect("retransmitted_alert_no_syn", &w, 1);
 	}
@@ -557,16 +568,16 @@ static void t_truncated(void)
 
 		/* ISN near 2^32: the sequence numbers wrap inside the flow. */
 		reset_events();
-		send_seg(c[i].name, fd_in, &s, NULL, 0);
+		send_seg(c[i].name, HOOK_IN, &s, NULL, 0);
 		s.flags = 0;
 		s.seq = 0xfffffff1;
 		a = rec(pl, 0, 23, 0x0303, 20);
 		n = alert(pl, a, 0x0303, 2, 51); /* decrypt_error */
-		send_seg(c[i].name, fd_in, &s, pl, a + c[i].cut);
+		send_seg(c[i].name, HOOK_IN, &s, pl, a + c[i].cut);
 		if (!CHECK_EQ(c[i].name, 0, ngot))
 			continue;
 		s.seq += a + c[i].cut;
-		if (send_seg(c[i].name, fd_in, &s, pl + a + c[i].cut, n - a - c[i].cut))
+		if (send_seg(c[i].name, HOOK_IN, &s, pl + a + c[i].cut, n - a - c[i].cut))
 			continue;
 		if (!check_events(c[i].name, &w, 1))
 			continue;
@@ -574,7 +585,7 @@ static void t_truncated(void)
 		reset_events();
 		s.seq += n - a - c[i].cut;
 		n = alert(pl, 0, 0x0303, 1, 0);
-		if (!send_seg(c[i].name, fd_in, &s, pl, n)) {
+		if (!send_seg(c[i].name, HOOK_IN, &s, pl, n)) {
 			w.level = 1;
 			w.code = 0;
 			expect(c[i].name, &w, 1);
@@ -592,7 +603,7 @@ static void t_resync(void)
 	n = rec(pl, 0, 23, 0x0303, 100);
 	n = alert(pl, n, 0x0303, 2, 80); /* internal_error */
 	reset_events();
-	if (!send_seg("first_seen_mid_stream_resync", fd_in, &s, pl, n))
+	if (!send_seg("first_seen_mid_stream_resync", HOOK_IN, &s, pl, n))
 		expect("first_seen_mid_stream_resync", &w, 1);
 
 	/* First seen in the middle of a record: nothing, no state; the next segment that starts
@@ -601,14 +612,14 @@ static void t_resync(void)
 	memset(pl, 0xee, 200);
 	alert(pl, 50, 0x0303, 2, 80); /* looks like an alert, but mid-record */
 	reset_events();
-	send_seg("mid_record_no_false_event", fd_in, &s, pl, 200);
+	send_seg("mid_record_no_false_event", HOOK_IN, &s, pl, 200);
 	if (CHECK_EQ("mid_record_no_false_event", 0, ngot) &&
 	    CHECK_EQ("mid_record_no_false_event", 0, flow_exists(&s, AT_DIR_RECEIVED)))
 		PASS("mid_record_no_false_event");
 	s.seq += 200;
 	n = alert(pl, 0, 0x0303, 2, 80);
 	reset_events();
-	if (!send_seg("resync_on_next_header", fd_in, &s, pl, n)) {
+	if (!send_seg("resync_on_next_header", HOOK_IN, &s, pl, n)) {
 		w.sport = 40501;
 		expect("resync_on_next_header", &w, 1);
 	}
@@ -617,20 +628,20 @@ static void t_resync(void)
 	 * one after starts with a header (resync). */
 	s = (struct spec){.ipv = 4, .sport = 40502, .dport = 443, .seq = 10, .flags = TH_SYN};
 	reset_events();
-	send_seg("gap_then_resync", fd_in, &s, NULL, 0);
+	send_seg("gap_then_resync", HOOK_IN, &s, NULL, 0);
 	s.flags = 0;
 	s.seq = 11;
 	n = rec(pl, 0, 23, 0x0303, 1000);
-	send_seg("gap_then_resync", fd_in, &s, pl, 500);	/* record 1, first half */
+	send_seg("gap_then_resync", HOOK_IN, &s, pl, 500);	/* record 1, first half */
 	s.seq = 11 + 1005;					/* record 2 lost: 11+505.. */
 	memset(pl, 0xee, 300);
 	alert(pl, 100, 0x0303, 2, 80);
-	send_seg("gap_then_resync", fd_in, &s, pl, 300);	/* middle of record 2 */
+	send_seg("gap_then_resync", HOOK_IN, &s, pl, 300);	/* middle of record 2 */
 	if (!CHECK_EQ("gap_then_resync", 0, ngot))
 		return;
 	s.seq = 11 + 1005 + 1005;
 	n = alert(pl, 0, 0x0303, 2, 80);
-	if (!send_seg("gap_then_resync", fd_in, &s, pl, n)) {
+	if (!send_seg("gap_then_resync", HOOK_IN, &s, pl, n)) {
 		w.sport = 40502;
 		expect("gap_then_resync", &w, 1);
 	}
@@ -650,12 +661,12 @@ static void t_order(void)
 	size_t n, a, b;
 
 	reset_events();
-	send_seg("fin_retransmitted_once", fd_in, &s, NULL, 0);
+	send_seg("fin_retransmitted_once", HOOK_IN, &s, NULL, 0);
 	s.flags = TH_ACK | TH_FIN;
 	s.seq = 101;
 	n = alert(pl, 0, 0x0303, 1, 0);
-	send_seg("fin_retransmitted_once", fd_in, &s, pl, n);
-	send_seg("fin_retransmitted_once", fd_in, &s, pl, n);	/* its ACK was lost */
+	send_seg("fin_retransmitted_once", HOOK_IN, &s, pl, n);
+	send_seg("fin_retransmitted_once", HOOK_IN, &s, pl, n);	/* its ACK was lost */
 	expect("fin_retransmitted_once", &w, 1);
 
 	/* A flow first seen at its FIN segment (no state): read once too. */
@@ -663,8 +674,8 @@ static void t_order(void)
 			  .flags = TH_ACK | TH_FIN};
 	reset_events();
 	n = alert(pl, 0, 0x0303, 2, 48);
-	send_seg("fin_without_state_retransmitted_once", fd_in, &s, pl, n);
-	send_seg("fin_without_state_retransmitted_once", fd_in, &s, pl, n);
+	send_seg("fin_without_state_retransmitted_once", HOOK_IN, &s, pl, n);
+	send_seg("fin_without_state_retransmitted_once", HOOK_IN, &s, pl, n);
 	w = (struct want)WANT_ALERT(AT_DIR_RECEIVED, 4, 41002, 443, 2, 48);
 	expect("fin_without_state_retransmitted_once", &w, 1);
 
@@ -672,28 +683,28 @@ static void t_order(void)
 	s.flags = TH_SYN;
 	s.seq = 90000;
 	reset_events();
-	send_seg("fin_then_new_connection", fd_in, &s, NULL, 0);
+	send_seg("fin_then_new_connection", HOOK_IN, &s, NULL, 0);
 	s.flags = TH_ACK;
 	s.seq = 90001;
-	send_seg("fin_then_new_connection", fd_in, &s, pl, n);
+	send_seg("fin_then_new_connection", HOOK_IN, &s, pl, n);
 	expect("fin_then_new_connection", &w, 1);
 
 	/* Reordered: A (a record), C (an alert), then B (an alert) arrives last. */
 	s = (struct spec){.ipv = 4, .sport = 41003, .dport = 443, .seq = 10, .flags = TH_SYN};
 	reset_events();
 	miss0 = skel->bss->possible_miss;
-	send_seg("reordered_alert_found", fd_in, &s, NULL, 0);
+	send_seg("reordered_alert_found", HOOK_IN, &s, NULL, 0);
 	s.flags = TH_ACK;
 	s.seq = 11;
 	a = rec(pl, 0, 23, 0x0303, 100);
-	send_seg("reordered_alert_found", fd_in, &s, pl, a);		/* A */
+	send_seg("reordered_alert_found", HOOK_IN, &s, pl, a);		/* A */
 	b = rec(pl, 0, 23, 0x0303, 50);
 	b = alert(pl, b, 0x0303, 2, 80);				/* B: a record, then an alert */
 	s.seq = 11 + a + b;
 	n = alert(pl + 1000, 0, 0x0303, 2, 10);				/* C */
-	send_seg("reordered_alert_found", fd_in, &s, pl + 1000, n);
+	send_seg("reordered_alert_found", HOOK_IN, &s, pl + 1000, n);
 	s.seq = 11 + a;
-	send_seg("reordered_alert_found", fd_in, &s, pl, b);		/* B, late */
+	send_seg("reordered_alert_found", HOOK_IN, &s, pl, b);		/* B, late */
 	w2[0] = (struct want)WANT_ALERT(AT_DIR_RECEIVED, 4, 41003, 443, 2, 10);
 	w2[1] = (struct want)WANT_ALERT(AT_DIR_RECEIVED, 4, 41003, 443, 2, 80);
 	if (check_events("reordered_alert_found", w2, 2) &&
@@ -701,7 +712,7 @@ static void t_order(void)
 		PASS("reordered_alert_found");
 	/* B again: the gap is closed, nothing more. */
 	reset_events();
-	send_seg("reordered_late_segment_once", fd_in, &s, pl, b);
+	send_seg("reordered_late_segment_once", HOOK_IN, &s, pl, b);
 	if (CHECK_EQ("reordered_late_segment_once", 0, ngot))
 		PASS("reordered_late_segment_once");
 
@@ -709,20 +720,20 @@ static void t_order(void)
 	 * (an alert) past the gap, then the second half of the lost record B, then its first. */
 	s = (struct spec){.ipv = 4, .sport = 41004, .dport = 443, .seq = 10, .flags = TH_SYN};
 	reset_events();
-	send_seg("late_mid_record_counted", fd_in, &s, NULL, 0);
+	send_seg("late_mid_record_counted", HOOK_IN, &s, NULL, 0);
 	s.flags = TH_ACK;
 	s.seq = 11;
 	a = rec(pl, 0, 23, 0x0303, 100);
-	send_seg("late_mid_record_counted", fd_in, &s, pl, a);		/* A */
+	send_seg("late_mid_record_counted", HOOK_IN, &s, pl, a);		/* A */
 	b = rec(pl, 0, 23, 0x0303, 300);				/* B: 305 bytes */
 	s.seq = 11 + a + b;
 	n = alert(pl + 1000, 0, 0x0303, 1, 0);
-	send_seg("late_mid_record_counted", fd_in, &s, pl + 1000, n);	/* C */
+	send_seg("late_mid_record_counted", HOOK_IN, &s, pl + 1000, n);	/* C */
 	miss0 = skel->bss->possible_miss;
 	s.seq = 11 + a + 100;
-	send_seg("late_mid_record_counted", fd_in, &s, pl + 100, b - 100); /* B's end: unreadable */
+	send_seg("late_mid_record_counted", HOOK_IN, &s, pl + 100, b - 100); /* B's end: unreadable */
 	s.seq = 11 + a;
-	send_seg("late_mid_record_counted", fd_in, &s, pl, 100);	/* B's start: read, no alert */
+	send_seg("late_mid_record_counted", HOOK_IN, &s, pl, 100);	/* B's start: read, no alert */
 	w = (struct want)WANT_ALERT(AT_DIR_RECEIVED, 4, 41004, 443, 1, 0);
 	if (check_events("late_mid_record_counted", &w, 1) &&
 	    CHECK_EQ("late_mid_record_counted", miss0 + 1, skel->bss->possible_miss))
@@ -737,10 +748,10 @@ static void t_no_event(void)
 
 	/* Plain HTTP on a flow seen from its SYN: no event, and the flow is forgotten. */
 	reset_events();
-	send_seg("non_tls_http", fd_in, &s, NULL, 0);
+	send_seg("non_tls_http", HOOK_IN, &s, NULL, 0);
 	s.flags = 0;
 	s.seq = 2;
-	if (!send_seg("non_tls_http", fd_in, &s, http, sizeof(http) - 1) &&
+	if (!send_seg("non_tls_http", HOOK_IN, &s, http, sizeof(http) - 1) &&
 	    CHECK_EQ("non_tls_http", 0, ngot) &&
 	    CHECK_EQ("non_tls_http_flow_forgotten", 0, flow_exists(&s, AT_DIR_RECEIVED)))
 		PASS("non_tls_http");
@@ -749,31 +760,31 @@ static void t_no_event(void)
 	s = (struct spec){.ipv = 4, .proto = IPPROTO_UDP, .sport = 40601, .dport = 443};
 	n = alert(pl, 0, 0x0303, 2, 40);
 	reset_events();
-	if (!send_seg("udp_no_event", fd_in, &s, pl, n) && CHECK_EQ("udp_no_event", 0, ngot))
+	if (!send_seg("udp_no_event", HOOK_IN, &s, pl, n) && CHECK_EQ("udp_no_event", 0, ngot))
 		PASS("udp_no_event");
 
 	/* A non-first IPv4 fragment whose bytes look like TCP + alert. */
 	s = (struct spec){.ipv = 4, .v4frag = 100, .sport = 40602, .dport = 443};
 	reset_events();
-	if (!send_seg("ipv4_non_first_fragment", fd_in, &s, pl, n) &&
+	if (!send_seg("ipv4_non_first_fragment", HOOK_IN, &s, pl, n) &&
 	    CHECK_EQ("ipv4_non_first_fragment", 0, ngot))
 		PASS("ipv4_non_first_fragment");
 	s = (struct spec){.ipv = 6, .v6frag = 101, .sport = 40603, .dport = 443};
 	reset_events();
-	if (!send_seg("ipv6_non_first_fragment", fd_in, &s, pl, n) &&
+	if (!send_seg("ipv6_non_first_fragment", HOOK_IN, &s, pl, n) &&
 	    CHECK_EQ("ipv6_non_first_fragment", 0, ngot))
 		PASS("ipv6_non_first_fragment");
 
 	/* A pure ACK and a TLS record of an unknown type. */
 	s = (struct spec){.ipv = 4, .sport = 40604, .dport = 443};
 	reset_events();
-	if (!send_seg("pure_ack_no_event", fd_in, &s, NULL, 0) &&
+	if (!send_seg("pure_ack_no_event", HOOK_IN, &s, NULL, 0) &&
 	    CHECK_EQ("pure_ack_no_event", 0, ngot) &&
 	    CHECK_EQ("pure_ack_no_state", 0, flow_exists(&s, AT_DIR_RECEIVED)))
 		PASS("pure_ack_no_event");
 	n = rec(pl, 0, 25, 0x0303, 2);
 	reset_events();
-	if (!send_seg("content_type_25_no_event", fd_in, &s, pl, n) &&
+	if (!send_seg("content_type_25_no_event", HOOK_IN, &s, pl, n) &&
 	    CHECK_EQ("content_type_25_no_event", 0, ngot))
 		PASS("content_type_25_no_event");
 }
@@ -804,10 +815,10 @@ static void t_garbage(void)
 			memcpy(odd + ETH_HLEN, "\x00\x01\x08\x00", 4);
 			if (cut < ETH_HLEN + 4)
 				memset(odd + ETH_HLEN, 0, 4);
-			bad = run("truncated_packets", fd_in, odd, cut);
+			bad = run("truncated_packets", HOOK_IN, odd, cut);
 			continue;
 		}
-		bad = run("truncated_packets", fd_in, pkt, cut);
+		bad = run("truncated_packets", HOOK_IN, pkt, cut);
 	}
 	ring_buffer__consume(rb);
 	if (!bad && CHECK_EQ("truncated_packets", 0, ngot))
@@ -818,7 +829,7 @@ static void t_garbage(void)
 	len = build(pkt, &s, pl, n);
 	((struct iphdr *)(pkt + ETH_HLEN))->ihl = 3;
 	reset_events();
-	if (!run_raw("bad_ihl", fd_in, pkt, len) &&
+	if (!run_raw("bad_ihl", HOOK_IN, pkt, len) &&
 	    CHECK_EQ("bad_ihl", 0, ngot))
 		PASS("bad_ihl");
 
@@ -827,7 +838,7 @@ static void t_garbage(void)
 	len = build(pkt, &s, pl, n);
 	((struct iphdr *)(pkt + ETH_HLEN))->ihl = 15;
 	reset_events();
-	if (!run_raw("ihl_past_packet", fd_in, pkt, len) &&
+	if (!run_raw("ihl_past_packet", HOOK_IN, pkt, len) &&
 	    CHECK_EQ("ihl_past_packet", 0, ngot))
 		PASS("ihl_past_packet");
 
@@ -836,7 +847,7 @@ static void t_garbage(void)
 	len = build(pkt, &s, pl, n);
 	((struct tcphdr *)(pkt + ETH_HLEN + 20))->doff = 3;
 	reset_events();
-	if (!run_raw("tcp_doff_below_5", fd_in, pkt, len) &&
+	if (!run_raw("tcp_doff_below_5", HOOK_IN, pkt, len) &&
 	    CHECK_EQ("tcp_doff_below_5", 0, ngot))
 		PASS("tcp_doff_below_5");
 
@@ -845,7 +856,7 @@ static void t_garbage(void)
 	len = build(pkt, &s, pl, n);
 	((struct iphdr *)(pkt + ETH_HLEN))->tot_len = htons(1500);
 	reset_events();
-	if (!run_raw("tot_len_past_packet", fd_in, pkt, len) &&
+	if (!run_raw("tot_len_past_packet", HOOK_IN, pkt, len) &&
 	    check_events("tot_len_past_packet",
 			 &(struct want)WANT_ALERT(AT_DIR_RECEIVED, 4, 40704, 443, 2, 40), 1))
 		PASS("tot_len_past_packet");
@@ -856,7 +867,7 @@ static void t_garbage(void)
 	len = build(pkt, &s, pl, n);
 	((struct iphdr *)(pkt + ETH_HLEN))->tot_len = htons(20 + 20 + 5);
 	reset_events();
-	if (!run_raw("ethernet_padding_ignored", fd_in, pkt, len) &&
+	if (!run_raw("ethernet_padding_ignored", HOOK_IN, pkt, len) &&
 	    CHECK_EQ("ethernet_padding_ignored", 0, ngot))
 		PASS("ethernet_padding_ignored");
 
@@ -864,12 +875,12 @@ static void t_garbage(void)
 	len = build(pkt, &s, pl, n);
 	((struct ethhdr *)pkt)->h_proto = htons(0x88b5);
 	reset_events();
-	if (!run_raw("unknown_ethertype", fd_in, pkt, len) &&
+	if (!run_raw("unknown_ethertype", HOOK_IN, pkt, len) &&
 	    CHECK_EQ("unknown_ethertype", 0, ngot))
 		PASS("unknown_ethertype");
 	((struct ethhdr *)pkt)->h_proto = htons(ETH_P_8021Q);
 	reset_events();
-	if (!run_raw("vlan_tag_truncated", fd_in, pkt, ETH_HLEN + 2) &&
+	if (!run_raw("vlan_tag_truncated", HOOK_IN, pkt, ETH_HLEN + 2) &&
 	    CHECK_EQ("vlan_tag_truncated", 0, ngot))
 		PASS("vlan_tag_truncated");
 
@@ -883,7 +894,7 @@ static void t_garbage(void)
 		for (int j = 0; j < 300; j++)
 			pl[j] = rand();
 		len = build(pkt, &s, pl, 300);
-		bad = run("random_payloads", fd_in, pkt, len);
+		bad = run("random_payloads", HOOK_IN, pkt, len);
 	}
 	ring_buffer__consume(rb);
 	if (!bad && CHECK_EQ("random_payloads", 0, ngot))
@@ -907,12 +918,12 @@ static void t_direction_and_flags(void)
 		ip->saddr = ip->daddr;
 		ip->daddr = t;
 		reset_events();
-		if (!run_raw("egress_direction_sent", fd_out, pkt, len)) {
+		if (!run_raw("egress_direction_sent", HOOK_OUT, pkt, len)) {
 			expect("egress_direction_sent", &w, 1);
 		}
 		/* The same packet on ingress is another flow (direction is part of the key). */
 		reset_events();
-		if (!run_raw("ingress_same_tuple_separate_flow", fd_in, pkt, len)) {
+		if (!run_raw("ingress_same_tuple_separate_flow", HOOK_IN, pkt, len)) {
 			w.dir = AT_DIR_RECEIVED;
 			/* addresses as in the packet: 10.0.0.2 -> 10.0.0.1, like the SENT layout */
 			if (ngot == 1 && got[0].direction == AT_DIR_RECEIVED &&
@@ -927,11 +938,11 @@ static void t_direction_and_flags(void)
 	/* FIN with the close_notify: reported, and the state is deleted. */
 	s = (struct spec){.ipv = 4, .sport = 40801, .dport = 443, .seq = 50, .flags = TH_SYN};
 	reset_events();
-	send_seg("fin_with_alert", fd_in, &s, NULL, 0);
+	send_seg("fin_with_alert", HOOK_IN, &s, NULL, 0);
 	s.flags = TH_ACK | TH_FIN;
 	s.seq = 51;
 	n = alert(pl, 0, 0x0303, 1, 0);
-	if (!send_seg("fin_with_alert", fd_in, &s, pl, n)) {
+	if (!send_seg("fin_with_alert", HOOK_IN, &s, pl, n)) {
 		w = (struct want)WANT_ALERT(AT_DIR_RECEIVED, 4, 40801, 443, 1, 0);
 		if (check_events("fin_with_alert", &w, 1) &&
 		    CHECK_EQ("fin_with_alert_state_deleted", 0, flow_exists(&s, AT_DIR_RECEIVED)))
@@ -939,11 +950,11 @@ static void t_direction_and_flags(void)
 	}
 	/* RST deletes the state. */
 	s = (struct spec){.ipv = 4, .sport = 40802, .dport = 443, .seq = 50, .flags = TH_SYN};
-	send_seg("rst_deletes_state", fd_in, &s, NULL, 0);
+	send_seg("rst_deletes_state", HOOK_IN, &s, NULL, 0);
 	if (CHECK_EQ("rst_deletes_state", 1, flow_exists(&s, AT_DIR_RECEIVED))) {
 		s.flags = TH_RST;
 		s.seq = 51;
-		send_seg("rst_deletes_state", fd_in, &s, NULL, 0);
+		send_seg("rst_deletes_state", HOOK_IN, &s, NULL, 0);
 		if (CHECK_EQ("rst_deletes_state", 0, flow_exists(&s, AT_DIR_RECEIVED)))
 			PASS("rst_deletes_state");
 	}
@@ -964,7 +975,7 @@ static void t_many_records(void)
 	n = alert(pl, n, 0x0303, 2, 40);
 	len = build(pkt, &s, pl, n);
 	reset_events();
-	if (run_raw("many_tiny_records_alert_last", fd_out, pkt, len))
+	if (run_raw("many_tiny_records_alert_last", HOOK_OUT, pkt, len))
 		return;
 	ring_buffer__consume(rb);
 	{
@@ -986,7 +997,7 @@ static void t_many_records(void)
 		LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = big, .data_size_in = sizeof(big));
 
 		memcpy(big, pkt, len);
-		if (CHECK_EQ("test_run_refuses_64k", -EINVAL, bpf_prog_test_run_opts(fd_out, &o)))
+		if (CHECK_EQ("test_run_refuses_64k", -EINVAL, bpf_prog_test_run_opts(prog_fd, &o)))
 			PASS("test_run_refuses_64k");
 	}
 }
@@ -1013,8 +1024,8 @@ static void t_lost(void)
 	for (i = 0; i < 60; i++)
 		n = alert(pl, n, 0x0303, 2, i);
 	len = build(pkt, &s, pl, n);
-	fd = bpf_program__fd(sk->progs.at_tc_ingress);
-	if (run("ringbuf_full_counts_lost", fd, pkt, len))
+	fd = bpf_program__fd(sk->progs.at_tc_both);
+	if (run_fd("ringbuf_full_counts_lost", fd, HOOK_IN, pkt, len))
 		goto out;
 	/* 4096 bytes hold 4096 / (8 + sizeof(struct at_event), rounded to 8) records. */
 	cap = 4096 / ((8 + sizeof(struct at_event) + 7) / 8 * 8);
@@ -1072,7 +1083,7 @@ static int read_n(int fd, size_t n)
 #define GSO_WARMUP (4 << 20)
 
 /*
- * Child: new netns, lo up, at_tc_egress on lo egress, a TCP connection over 127.0.0.1. The
+ * Child: new netns, lo up, the program on lo egress, a TCP connection over 127.0.0.1. The
  * client first sends GSO_WARMUP bytes of 16 KiB records (so that the receive window opens past
  * 128 KiB and TCP builds 64 KiB packets), then in one write 3 full 16 KiB records, one more
  * filling the packet, and a close_notify. A packet socket on lo reports the size of the packet
@@ -1173,7 +1184,7 @@ static void t_gso(void)
 	reset_events();
 	pid = fork();
 	if (pid == 0)
-		_exit(gso_child(fd_out, p[1]));
+		_exit(gso_child(prog_fd, p[1]));
 	close(p[1]);
 	if (read(p[0], &size, sizeof(size)) != sizeof(size))
 		size = 0;
@@ -1192,6 +1203,83 @@ static void t_gso(void)
 		return;
 	printf("     (alert at the end of one %u-byte TCP payload)\n", size);
 	PASS(name);
+}
+
+/*
+ * The one program on both hooks of lo, as the tracer attaches it: a plaintext alert a client
+ * writes over 127.0.0.1 crosses egress and then ingress as the same packet. Exactly two events
+ * must come of it: sent (egress, the skb has no input interface yet), then received (ingress, lo
+ * is its input interface), each with the client's port as source. Child: new netns, lo up, both
+ * hooks, the connection; exits 0 on success.
+ */
+#define LO_PORT 44310
+
+static int lo_child(int prog_fd)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(LO_PORT),
+				.sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	DECLARE_LIBBPF_OPTS(bpf_tc_hook, in, .ifindex = 1, .attach_point = BPF_TC_INGRESS);
+	DECLARE_LIBBPF_OPTS(bpf_tc_hook, out, .ifindex = 1, .attach_point = BPF_TC_EGRESS);
+	DECLARE_LIBBPF_OPTS(bpf_tc_opts, oi, .prog_fd = prog_fd);
+	DECLARE_LIBBPF_OPTS(bpf_tc_opts, oo, .prog_fd = prog_fd);
+	static const __u8 rec[7] = {21, 3, 3, 0, 2, 2, 40}; /* fatal bad_certificate */
+	__u8 buf[sizeof(rec)];
+	int ls, cs, ss, one = 1, err;
+
+	if (unshare(CLONE_NEWNET) || set_lo_up())
+		return 10;
+	err = bpf_tc_hook_create(&in);
+	if (err && err != -EEXIST)
+		return 11;
+	if (bpf_tc_attach(&in, &oi) || bpf_tc_attach(&out, &oo))
+		return 12;
+	ls = socket(AF_INET, SOCK_STREAM, 0);
+	cs = socket(AF_INET, SOCK_STREAM, 0);
+	if (ls < 0 || cs < 0)
+		return 13;
+	setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(ls, (void *)&a, sizeof(a)) || listen(ls, 1) || connect(cs, (void *)&a, sizeof(a)))
+		return 14;
+	ss = accept(ls, NULL, NULL);
+	if (ss < 0 || write_all(cs, rec, sizeof(rec)) || read(ss, buf, sizeof(buf)) != sizeof(buf))
+		return 15;
+	return 0;
+}
+
+static void t_lo_both_hooks(void)
+{
+	const char *name = "lo_one_program_both_hooks_sent_and_received";
+	int st, sent = -1, recv = -1;
+	pid_t pid;
+
+	fflush(stdout);
+	reset_events();
+	pid = fork();
+	if (pid == 0)
+		_exit(lo_child(prog_fd));
+	waitpid(pid, &st, 0);
+	if (!CHECK_EQ(name, 0, WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st)))
+		return;
+	ring_buffer__consume(rb);
+	for (int i = 0; i < ngot; i++) {
+		if (got[i].dport != LO_PORT || got[i].code != 40)
+			continue;
+		if (got[i].direction == AT_DIR_SENT)
+			sent = sent < 0 ? i : 99;
+		else if (got[i].direction == AT_DIR_RECEIVED)
+			recv = recv < 0 ? i : 99;
+	}
+	if (!CHECK_EQ(name, 2, ngot) || sent < 0 || recv < 0 || sent == 99 || recv == 99) {
+		if (ngot == 2)
+			FAILF(name, "expected one sent and one received event, got directions %d and %d",
+			      got[0].direction, got[1].direction);
+		return;
+	}
+	/* Egress sees the packet first: the one reported sent must be the earlier. */
+	if (CHECK_EQ(name, got[sent].sport, got[recv].sport) && CHECK_EQ(name, 2, got[sent].level) &&
+	    CHECK_EQ(name, 1, got[sent].ifindex) && CHECK_EQ(name, 1, got[recv].ifindex) &&
+	    CHECK_EQ(name, 1, got[sent].ts_ns < got[recv].ts_ns))
+		PASS(name);
 }
 
 int main(void)
@@ -1213,8 +1301,7 @@ int main(void)
 		return 1;
 	}
 	PASS("tc_load");
-	fd_in = bpf_program__fd(skel->progs.at_tc_ingress);
-	fd_out = bpf_program__fd(skel->progs.at_tc_egress);
+	prog_fd = bpf_program__fd(skel->progs.at_tc_both);
 	rb = ring_buffer__new(bpf_map__fd(skel->maps.events), on_event, NULL, NULL);
 	if (!rb) {
 		err = -errno;
@@ -1236,6 +1323,7 @@ int main(void)
 	t_many_records();
 	t_lost();
 	t_gso();
+	t_lo_both_hooks();
 	if (CHECK_EQ("no_lost_events", 0, skel->bss->lost))
 		PASS("no_lost_events");
 out:

@@ -22,6 +22,7 @@
 #include "alerttrace.h"
 #include "tc.h"
 #include "tc.skel.h"
+#include "tc_run.h"
 #include "testlib.h"
 #include "fuzz/tcgen.h"
 #include "fuzz/tcref.h"
@@ -166,8 +167,7 @@ static int run_sequence(uint64_t seed, uint64_t seq, int verbose, int quiet)
 {
 	struct rng r = {seed ^ (seq * 0xd1b54a32d192ed03ULL)};
 	int n = gen_sequence(&r, pkts, GEN_MAX_PKTS), i, j,
-	    in = bpf_program__fd(skel->progs.at_tc_ingress),
-	    out = bpf_program__fd(skel->progs.at_tc_egress);
+	    fd = bpf_program__fd(skel->progs.at_tc_both);
 
 	__u64 miss0;
 
@@ -176,13 +176,12 @@ static int run_sequence(uint64_t seed, uint64_t seq, int verbose, int quiet)
 	miss0 = skel->bss->possible_miss;
 	st.sequences++;
 	for (i = 0; i < n; i++) {
-		LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = pkts[i].b, .data_size_in = pkts[i].len,
-			    .repeat = 1);
 		enum ref_parse_res pr;
+		__u32 retval = 0;
 		int err;
 
 		ngot = 0;
-		err = bpf_prog_test_run_opts(pkts[i].dir == AT_DIR_SENT ? out : in, &o);
+		err = tc_run(fd, pkts[i].dir, pkts[i].b, pkts[i].len, 1, &retval, NULL);
 		ring_buffer__consume(rb);
 		pr = ref_packet(&model, pkts[i].b, pkts[i].len, pkts[i].dir);
 		st.packets++;
@@ -199,11 +198,11 @@ static int run_sequence(uint64_t seed, uint64_t seq, int verbose, int quiet)
 			st.refused++; /* the model read nothing from it either */
 			continue;
 		}
-		if (err || o.retval != (__u32)TC_ACT_UNSPEC) {
+		if (err || retval != (__u32)TC_ACT_UNSPEC) {
 			char why[128];
 
 			snprintf(why, sizeof(why),
-				 "test_run: err %d, retval 0x%x (expected 0, 0x%x)", err, o.retval,
+				 "test_run: err %d, retval 0x%x (expected 0, 0x%x)", err, retval,
 				 (__u32)TC_ACT_UNSPEC);
 			if (!quiet)
 				report(seed, seq, i, why);

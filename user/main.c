@@ -152,12 +152,21 @@ static bool have_caps(const struct caps_need *need)
 
 static int run(struct at_opts *o)
 {
+	static const struct {
+		int (*fn)(struct tracer *t, char *msg, size_t n);
+		bool wire;	/* a step of the wire source, else of the library source */
+	} steps[] = {
+		{tracer_start_wire, true},
+		{tracer_start_libs, false},
+		{tracer_finish_wire, true},
+		{tracer_scan_libs, false},
+	};
 	__u64 next_scan = 0, next_collect, next_print, printed = 0;
 	int gather_ms = AT_GATHER_MIN_MS;
 	struct tracer t;
 	bool aggregate;
 	char msg[256];
-	int err;
+	int err, i;
 
 	if (!have_caps(&(struct caps_need){.wire = !o->no_wire, .lib = !o->no_lib}))
 		return 1;
@@ -182,15 +191,12 @@ static int run(struct at_opts *o)
 			goto cleanup;
 		}
 	}
-	if (!o->no_wire) {
-		err = tracer_start_wire(&t, msg, sizeof(msg));
-		if (err) {
-			p_err("%s", msg);
-			goto cleanup;
-		}
-	}
-	if (!o->no_lib) {
-		err = tracer_start_libs(&t, msg, sizeof(msg));
+	/* The sources' steps in this order: the TC classifier's load (a thread) overlaps the
+	 * library objects' load, and the wire is attached before the long scan of the host. */
+	for (i = 0; i < (int)(sizeof(steps) / sizeof(steps[0])); i++) {
+		if (steps[i].wire ? o->no_wire : o->no_lib)
+			continue;
+		err = steps[i].fn(&t, msg, sizeof(msg));
 		if (err) {
 			p_err("%s", msg);
 			goto cleanup;
@@ -200,6 +206,7 @@ static int run(struct at_opts *o)
 	tracer_report_start(&t);
 	if (!o->hist)
 		out_header(stdout);
+	tracer_phase(&t, "ready");
 	p_info("Tracing TLS alerts... Hit Ctrl-C to end.");
 	next_collect = tracer_now_ms() + 1000;
 	next_print = o->interval ? tracer_now_ms() + o->interval * 1000ULL : ~0ULL;

@@ -296,7 +296,8 @@ static void print_json(const struct st_source *s)
 static int start_tracer(struct tracer *t, struct at_opts *to, struct st_source *src,
 			struct st_source *wire, struct st_seen *seen)
 {
-	char msg[256];
+	char msg[256], lmsg[256];
+	bool libs;
 	int i, err;
 
 	t->quiet = !to->verbose;
@@ -311,10 +312,13 @@ static int start_tracer(struct tracer *t, struct at_opts *to, struct st_source *
 	}
 	if (wire->result == ST_PENDING && tracer_start_wire(t, msg, sizeof(msg)))
 		set_result(wire, ST_FAILED, "%s", msg);
-	if (tracer_start_libs(t, msg, sizeof(msg)))
+	libs = !tracer_start_libs(t, lmsg, sizeof(lmsg));
+	if (wire->result == ST_PENDING && tracer_finish_wire(t, msg, sizeof(msg)))
+		set_result(wire, ST_FAILED, "%s", msg);
+	if (!libs || tracer_scan_libs(t, lmsg, sizeof(lmsg)))
 		for (i = 0; src[i].name; i++)
 			if (src[i].id != AT_SRC_WIRE)
-				set_result(&src[i], ST_FAILED, "%s", msg);
+				set_result(&src[i], ST_FAILED, "%s", lmsg);
 	return 0;
 }
 

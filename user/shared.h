@@ -21,5 +21,11 @@ int shared_create(struct at_shared *s, __u32 ringbuf_size);
 /* Before load: make obj use the shared maps it declares (by name). Returns 0 or -errno. */
 int shared_reuse(struct bpf_object *obj, const struct at_shared *s);
 void shared_close(struct at_shared *s);
+/* CLOCK_MONOTONIC in ms, for the start-up timings of -v. */
+double shared_now_ms(void);
+/* With -v: "start-up: WHAT loaded in MS ms:" (MS: t1 - t0, shared_now_ms() before and after the
+ * load) and, for each program of obj, the instructions the verifier walked
+ * (bpf_prog_info.verified_insns) and the time its load took. */
+void shared_report_load(const char *what, const struct bpf_object *obj, double t0, double t1);
 
 #endif

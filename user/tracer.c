@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* The tracer's machinery: see tracer.h. */
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -247,17 +248,17 @@ static struct at_filter make_filter(const struct at_opts *o, bool metrics)
 	return f;
 }
 
-/* Connections and listeners older than the tracer: their owners come from /proc. */
+/* Connections and listeners older than the tracer: their owners come from sock_diag and /proc. */
 static void seed_owners(struct tracer *t)
 {
-	__u64 t0 = tracer_now_ms();
-	int n = owners_seed(t->sh.owners_fd, t->sh.filt.netns != 0);
+	double t0 = shared_now_ms();
+	int n = owners_seed(t->sh.owners_fd, t->sh.filt.netns);
 
 	if (n < 0)
-		p_err("cannot read /proc for the owners of existing sockets: %s", strerror(-n));
+		p_err("cannot read the owners of existing sockets: %s", strerror(-n));
 	else
-		p_debug("owners of %d existing TCP sockets read from /proc in %llu ms\n", n,
-			(unsigned long long)(tracer_now_ms() - t0));
+		p_debug("start-up: owners of %d existing TCP sockets read in %.1f ms\n", n,
+			shared_now_ms() - t0);
 }
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list args)
@@ -273,6 +274,16 @@ void tracer_init(struct tracer *t, struct at_opts *o)
 	t->sh.events_fd = t->sh.hist_fd = t->sh.owners_fd = -1;
 	t->epfd = -1;
 	t->metrics = o->prometheus || o->textfile;
+	t->t0_ms = t->phase_ms = shared_now_ms();
+}
+
+void tracer_phase(struct tracer *t, const char *what)
+{
+	double now = shared_now_ms();
+
+	p_debug("start-up: %s in %.1f ms (%.1f ms since start)\n", what, now - t->phase_ms,
+		now - t->t0_ms);
+	t->phase_ms = now;
 }
 
 int tracer_start_core(struct tracer *t)
@@ -281,6 +292,7 @@ int tracer_start_core(struct tracer *t)
 
 	/* What a killed tracer left in this network namespace goes first. */
 	tc_cleanup_stale(true);
+	tracer_phase(t, "stale filters looked for");
 	err = shared_create(&t->sh, AT_RINGBUF_SIZE);
 	if (err) {
 		p_err("cannot create the BPF maps: %s", strerror(-err));
@@ -294,6 +306,7 @@ int tracer_start_core(struct tracer *t)
 		p_err("cannot open the ring buffer: %s", strerror(errno));
 		return err;
 	}
+	tracer_phase(t, "maps and ring buffer made");
 	return 0;
 }
 
@@ -356,8 +369,8 @@ static int wire_attach(void *ctx, int ifindex, bool l3, char *err, size_t n)
 	mark_peer(t, ifindex, true);
 	if (l3)
 		mark_l3(t, ifindex, true);
-	ret = tc_attach_link(&t->links, ifindex, bpf_program__fd(t->tc->progs.at_tc_ingress),
-			     bpf_program__fd(t->tc->progs.at_tc_egress), err, n);
+	ret = tc_attach_link(&t->links, ifindex, bpf_program__fd(t->tc->progs.at_tc_both),
+			     bpf_program__fd(t->tc->progs.at_tc_both), err, n);
 	if (ret && l3)
 		mark_l3(t, ifindex, false);
 	if (ret)
@@ -396,10 +409,38 @@ fail:
 	return err;
 }
 
+/* The TC object's load, in a thread of its own: the verifier's time overlaps the rest of the
+ * start (the socket owners, the library source). */
+static void *tc_load_thread(void *arg)
+{
+	struct tracer *t = arg;
+
+	t->tc_load_t0 = shared_now_ms();
+	t->tc_load_err = tc_bpf__load(t->tc);
+	t->tc_load_t1 = shared_now_ms();
+	return NULL;
+}
+
+/* Wait for the TC object's load; its error, 0 when loaded or never started. */
+static int tc_load_wait(struct tracer *t)
+{
+	if (t->tc_loading) {
+		pthread_join(t->tc_thread, NULL);
+		t->tc_loading = false;
+	}
+	return t->tc_load_err;
+}
+
 int tracer_start_wire(struct tracer *t, char *msg, size_t n)
 {
+	double t0;
 	int err;
 
+	/* A bad interface is an error before anything else starts. */
+	err = ifw_open(&t->ifw, t->o->ifaces, &(struct ifw_ops){wire_attach, wire_detach, t},
+		       t->o->json, t->quiet, msg, n);
+	if (err)
+		return err;
 	t->tc = tc_bpf__open();
 	t->sock = sock_bpf__open();
 	if (!t->tc || !t->sock) {
@@ -415,15 +456,24 @@ int tracer_start_wire(struct tracer *t, char *msg, size_t n)
 	err = shared_reuse(t->tc->obj, &t->sh);
 	if (!err)
 		err = shared_reuse(t->sock->obj, &t->sh);
-	if (!err)
-		err = tc_bpf__load(t->tc);
-	if (!err)
-		err = sock_bpf__load(t->sock);
 	if (err) {
-		snprintf(msg, n, "cannot load the TC classifier: %s%s", strerror(-err),
+		snprintf(msg, n, "cannot share the maps with the TC classifier: %s", strerror(-err));
+		return err;
+	}
+	/* Two loads at once: libbpf shares only its cache of the kernel's features between
+	 * objects, which each fills with the same answers (READ_ONCE/WRITE_ONCE). */
+	t->tc_loading = !pthread_create(&t->tc_thread, NULL, tc_load_thread, t);
+	if (!t->tc_loading)
+		tc_load_thread(t);
+	t0 = shared_now_ms();
+	err = sock_bpf__load(t->sock);
+	if (err) {
+		tc_load_wait(t);
+		snprintf(msg, n, "cannot load the socket owners' tracepoint: %s%s", strerror(-err),
 			 t->o->verbose ? "" : " (run with -v for the verifier's log)");
 		return err;
 	}
+	shared_report_load("sock", t->sock->obj, t0, shared_now_ms());
 	/* Owners first: connections made from now on are attributed. */
 	err = sock_bpf__attach(t->sock);
 	if (err)
@@ -431,21 +481,37 @@ int tracer_start_wire(struct tracer *t, char *msg, size_t n)
 		      strerror(-err));
 	else
 		seed_owners(t);
+	tracer_phase(t, "wire: socket owners attached and read");
+	return 0;
+}
+
+int tracer_finish_wire(struct tracer *t, char *msg, size_t n)
+{
+	int err, fd;
+
+	err = tc_load_wait(t);
+	if (err) {
+		snprintf(msg, n, "cannot load the TC classifier: %s%s", strerror(-err),
+			 t->o->verbose ? "" : " (run with -v for the verifier's log)");
+		return err;
+	}
+	shared_report_load("tc", t->tc->obj, t->tc_load_t0, t->tc_load_t1);
+	tracer_phase(t, "wire: TC classifier loaded (waited for)");
 	err = quic_src_open(&t->quic, t->rb, bpf_map__fd(t->tc->maps.quic_pkts), loader_event, t);
 	if (err) {
 		snprintf(msg, n, "cannot read the QUIC ring buffer: %s", strerror(-err));
 		return err;
 	}
-	err = ifw_open(&t->ifw, t->o->ifaces, &(struct ifw_ops){wire_attach, wire_detach, t},
-		       t->o->json, t->quiet, msg, n);
-	/* The record and our priority first, then each interface as tc_link.c adds them. */
-	if (!err)
-		err = tc_attach_all(&t->links, NULL, 0, bpf_program__fd(t->tc->progs.at_tc_ingress),
-				    bpf_program__fd(t->tc->progs.at_tc_egress), msg, n);
+	/* One program on both hooks: it tells them apart itself (bpf/tc.bpf.c, pkt_dir()). The
+	 * record and our priority first, then each interface as tc_link.c adds them. */
+	fd = bpf_program__fd(t->tc->progs.at_tc_both);
+	err = tc_attach_all(&t->links, NULL, 0, fd, fd, msg, n);
 	if (!err)
 		err = ifw_start(t->ifw, msg, n);
 	if (!err && ifw_fd(t->ifw) >= 0)
 		err = poll_add(t, ifw_fd(t->ifw), msg, n);
+	if (!err)
+		tracer_phase(t, "wire: TC attached");
 	return err;
 }
 
@@ -513,21 +579,28 @@ int tracer_start_libs(struct tracer *t, char *msg, size_t n)
 			 t->o->verbose ? "" : " (run with -v for the verifier's log)");
 		return err;
 	}
+	tracer_phase(t, "libs: uprobe objects loaded");
 	/* Before the first scan: every file it looks at is marked seen for the exec hook. */
 	err = ew_open(&t->ew, t->rb, on_exec, t);
 	if (err)
 		p_err("discovery at exec is off (%s): new libraries are found by the rescan every "
 		      "second", strerror(-err));
+	else
+		tracer_phase(t, "libs: discovery at exec loaded and attached");
 	libs_set_execwatch(t->libs, t->ew);
 	/* A file the user named that cannot be hooked is an error, before the host is scanned. */
-	err = libs_hook_named(t->libs, msg, n);
-	if (err)
-		return err;
-	err = libs_scan(t->libs);
+	return libs_hook_named(t->libs, msg, n);
+}
+
+int tracer_scan_libs(struct tracer *t, char *msg, size_t n)
+{
+	int err = libs_scan(t->libs);
+
 	if (err < 0) {
 		snprintf(msg, n, "cannot scan processes for TLS libraries: %s", strerror(-err));
 		return err;
 	}
+	tracer_phase(t, "libs: first scan, libraries hooked");
 	report(t);
 	return 0;
 }
@@ -542,6 +615,7 @@ void tracer_rescan(struct tracer *t)
 
 void tracer_stop(struct tracer *t)
 {
+	tc_load_wait(t);
 	ring_buffer__free(t->rb);
 	quic_src_close(t->quic);
 	t->quic = NULL;

@@ -6,18 +6,21 @@
  *
  *	tracer_init(&t, o);
  *	tracer_start_core(&t) -> tracer_start_wire(&t, msg, n) -> tracer_start_libs(&t, msg, n)
+ *	-> tracer_finish_wire(&t, msg, n) -> tracer_scan_libs(&t, msg, n)
  *	... tracer_poll(&t, ms), tracer_rescan(&t), tracer_report_lost(&t) ...
  *	tracer_stop(&t);
  */
 #ifndef AT_TRACER_H
 #define AT_TRACER_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <linux/types.h>
 #include "alerttrace.h"
 #include "cli.h"
 #include "hist.h"
+#include "ifaces.h"
 #include "shared.h"
 #include "tc_attach.h"
 
@@ -30,6 +33,10 @@ struct tracer {
 	struct at_opts *o;
 	struct at_shared sh;		/* the maps every BPF object shares, and the filters */
 	struct tc_bpf *tc;
+	pthread_t tc_thread;		/* loading tc (tracer_start_wire) while tc_loading */
+	bool tc_loading;
+	int tc_load_err;
+	double tc_load_t0, tc_load_t1;	/* shared_now_ms() around the load */
 	struct sock_bpf *sock;
 	struct quic_src *quic;		/* QUIC Initials from the classifier; NULL: none */
 	struct tc_set links;
@@ -48,6 +55,7 @@ struct tracer {
 	__u64 miss_reported;
 	__u64 loader_hist_lost;		/* loader-made events the histogram map refused */
 	__u64 alerts_seen;		/* alert events since the last poll */
+	double t0_ms, phase_ms;		/* tracer_init, the last tracer_phase (-v timings) */
 };
 
 /* CAP_BPF + CAP_PERFMON + CAP_NET_ADMIN (or CAP_SYS_ADMIN): what loading and attaching need. */
@@ -55,13 +63,22 @@ bool tracer_have_caps(void);
 __u64 tracer_now_ms(void);
 
 void tracer_init(struct tracer *t, struct at_opts *o);
+/* With -v: "start-up: WHAT" and the ms since the last phase (or tracer_init), and since it. */
+void tracer_phase(struct tracer *t, const char *what);
 /* Stale filters of this network namespace removed, the maps and their filter rodata, the ring
  * buffer. 0 or -errno, the error reported through the log sink. */
 int tracer_start_core(struct tracer *t);
-/* The wire source on o->ifaces. 0 or -errno with one line in msg. */
+/* The wire source on o->ifaces, in two steps: start loads the TC classifier in a thread (the
+ * verifier's time overlaps the library source's start), attaches the socket owners' tracepoint and
+ * reads the owners of existing sockets; finish waits for the load and attaches the classifier.
+ * Each 0 or -errno with one line in msg; finish only after a start that returned 0. */
 int tracer_start_wire(struct tracer *t, char *msg, size_t n);
-/* The library source: load, discovery at exec, the first scan. 0 or -errno with one line in msg. */
+int tracer_finish_wire(struct tracer *t, char *msg, size_t n);
+/* The library source in two steps: start loads its objects and discovery at exec and hooks the
+ * files of --lib; scan hooks what the processes of the host map and the binary directories hold.
+ * Each 0 or -errno with one line in msg; scan only after a start that returned 0. */
 int tracer_start_libs(struct tracer *t, char *msg, size_t n);
+int tracer_scan_libs(struct tracer *t, char *msg, size_t n);
 /* Wait up to ms for events or interface notifications, handle both: what ring_buffer__poll
  * returns. */
 int tracer_poll(struct tracer *t, int ms);

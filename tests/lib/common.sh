@@ -2,6 +2,9 @@
 # Source it; it sets TOP (the repo) and T (a temp dir removed at exit with everything started).
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 AT="$TOP/alerttrace"
+# Every test analyses what it hooks afresh: no plan cache of an earlier run (user/tls/plancache.h)
+# unless the test asks for one (t_plancache.sh).
+export ALERTTRACE_CACHE=${ALERTTRACE_CACHE:-off}
 T=$(mktemp -d /tmp/alerttrace-test.XXXXXX)
 AT_NETNS=()
 AT_PIDS=()

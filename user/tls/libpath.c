@@ -83,49 +83,6 @@ static bool mark_cb(void *ctx, const char *name, enum bin_peek_kind kind)
 	return false;
 }
 
-/* ---- analysis, cached by build-id ---- */
-
-static void analyse(struct lib_tracer *lt, struct lib *l, const char *path, const char *root,
-		    const char *build_id, const struct stat *st)
-{
-	const struct tls_provider *p = tls_providers[l->pv];
-	double t0 = now_ms();
-	struct cent *c;
-	char key[80];
-
-	/* build-id when the file has one, else the file itself */
-	if (build_id[0])
-		snprintf(key, sizeof(key), "b:%s", build_id);
-	else
-		snprintf(key, sizeof(key), "i:%llx:%llx:%lld", (unsigned long long)st->st_dev,
-			 (unsigned long long)st->st_ino, (long long)st->st_mtime);
-	for (c = lt->cache; c; c = c->next)
-		if (c->pv == l->pv && !strcmp(c->key, key))
-			break;
-	if (c) {
-		l->plan = c->plan;
-		l->cached = true;
-		if (strcmp(c->root, root) && p->rebase && l->plan.rc == 0)
-			p->rebase(path, root, &l->plan);
-	} else {
-		tp_plan_init(&l->plan);
-		p->analyse(path, root, &l->plan);
-		/* A Go program linked internally has Go's build ID alone: report the key made of it. */
-		if (!l->plan.build_id[0] && build_id[0])
-			snprintf(l->plan.build_id, sizeof(l->plan.build_id), "%s", build_id);
-		c = calloc(1, sizeof(*c));
-		if (c) {
-			c->pv = l->pv;
-			snprintf(c->key, sizeof(c->key), "%s", key);
-			snprintf(c->root, sizeof(c->root), "%s", root);
-			c->plan = l->plan;
-			c->next = lt->cache;
-			lt->cache = c;
-		}
-	}
-	l->ms = now_ms() - t0;
-}
-
 static struct lib *new_lib(struct lib_tracer *lt, const char *path)
 {
 	struct lib *l;
@@ -264,7 +221,7 @@ static int consider(void *ctx, const char *path, const char *root, __u64 mdev, _
 		tp_plan_init(&l->plan);
 		snprintf(l->plan.why, sizeof(l->plan.why), "%s", lt->objs[pv].why);
 	} else {
-		analyse(lt, l, path, root, build_id, &st);
+		lp_analyse(lt, l, path, root, build_id, &st);
 		if (l->plan.rc < 0 && stat(path, &st) < 0) {
 			/* The process (and its root) went away during the analysis: forget it. */
 			forget_last(lt);
@@ -288,7 +245,8 @@ static int consider(void *ctx, const char *path, const char *root, __u64 mdev, _
 			text_safe(path, buf, sizeof(buf)), tls_providers[pv]->name,
 			l->plan.version[0] ? text_safe(l->plan.version, why, sizeof(why))
 					   : "unknown version",
-			l->ms, l->cached ? " (cached by build-id)" : "", l->nlinks, now_ms() - t0);
+			l->ms, l->from_disk ? " (cached on disk)" : l->cached ? " (cached by build-id)" : "",
+			l->nlinks, now_ms() - t0);
 	return 1;
 }
 
@@ -315,7 +273,7 @@ static void prepare(void *ctx, const char *path)
 	if (!l)
 		return;
 	l->pv = pv;
-	analyse(lt, l, path, "", build_id, &st);
+	lp_analyse(lt, l, path, "", build_id, &st);
 	if (lt->verbose)
 		p_debug("libs: %s: %s, prepared in %.1f ms\n", text_safe(path, buf, sizeof(buf)),
 			tls_providers[pv]->name, l->ms);
@@ -347,6 +305,7 @@ static int load_objs(struct lib_tracer *lt, const struct libs_opts *o, int ringb
 {
 	struct at_filter filt = {.stream = 1};
 	int i, err = 0, loaded = 0;
+	double t0;
 
 	if (o && o->shared) {
 		/* The tracer's maps and filters, shared with the other BPF objects. */
@@ -383,7 +342,10 @@ static int load_objs(struct lib_tracer *lt, const struct libs_opts *o, int ringb
 		}
 		if (lt->multi)
 			um_prepare(po->obj);
+		t0 = now_ms();
 		err = p->load(po->skel);
+		if (!err)
+			shared_report_load(p->name, po->obj, t0, now_ms());
 		if (err) {
 			snprintf(po->why, sizeof(po->why), "cannot load the %s uprobes: %s%s",
 				 p->name, strerror(-err),
@@ -425,6 +387,7 @@ int libs_open(struct lib_tracer **ltp, const struct libs_opts *o, int ringbuf_fd
 	lt = calloc(1, sizeof(*lt));
 	if (!lt)
 		return -ENOMEM;
+	lt->pc.fd = -1;
 	lt->disc.consider = consider;
 	lt->disc.prepare = prepare;
 	lt->disc.named = any_named;
@@ -456,6 +419,7 @@ int libs_open(struct lib_tracer **ltp, const struct libs_opts *o, int ringbuf_fd
 	err = load_objs(lt, o, ringbuf_fd);
 	if (err)
 		goto cleanup;
+	lp_open_plan_cache(lt);
 	*ltp = lt;
 	return 0;
 cleanup:
@@ -544,7 +508,6 @@ __u64 libs_hist_lost(struct lib_tracer *lt)
 void libs_close(struct lib_tracer *lt)
 {
 	struct lp_link *all;
-	struct cent *c, *cn;
 	int i, n;
 
 	if (!lt)
@@ -568,10 +531,7 @@ void libs_close(struct lib_tracer *lt)
 	free(all);
 	for (i = 0; i < lt->nprov; i++)
 		tls_providers[i]->destroy(lt->objs[i].skel);
-	for (c = lt->cache; c; c = cn) {
-		cn = c->next;
-		free(c);
-	}
+	lp_free_cache(lt);
 	for (i = 0; lt->extra && lt->extra[i]; i++)
 		free(lt->extra[i]);
 	free(lt->extra);

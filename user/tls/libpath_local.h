@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
  * Inside the library path (libpath.h): the tracer's state, shared by libpath.c (discovery's
- * callbacks, the analysis cache, the API), attach.c (a library's plan into uprobes, all of a
- * hook or none) and report.c (the coverage report).
+ * callbacks, the API), analysis.c (the analysis cache), attach.c (a library's plan into uprobes,
+ * all of a hook or none) and report.c (the coverage report).
  */
 #ifndef AT_LIBPATH_LOCAL_H
 #define AT_LIBPATH_LOCAL_H
@@ -12,9 +12,11 @@
 #include <stdio.h>
 #include <linux/types.h>
 #include "discover.h"
+#include "plancache.h"
 #include "provider.h"
 
 struct bpf_link;
+struct stat;
 struct bpf_object;
 struct execwatch;
 
@@ -32,6 +34,7 @@ struct lib {
 	int pv;			/* index in tls_providers[], -1: no provider took the file */
 	bool refused;		/* plan.rc < 0 (plan.why), or not a TLS library */
 	bool cached;		/* the plan came from the cache */
+	bool from_disk;		/* ... read from the plan cache on disk (plancache.h) */
 	double ms;		/* analysis time */
 	char path[PATH_MAX];	/* what the probes are attached to */
 	struct tp_plan plan;
@@ -57,13 +60,16 @@ struct auxfile {
 	const char *key;
 };
 
-/* Analyses by build-id for the life of the tracer. */
+/* Analyses by build-id for the life of the tracer; some read from the plan cache on disk. */
 struct cent {
 	struct cent *next;
 	int pv;
 	char key[80];
 	char root[64];
 	struct tp_plan plan;
+	char *strs;		/* from disk: the strings plan points to; NULL otherwise */
+	char aux_id[41];	/* from disk: plan.aux_path's build-id when analysed */
+	bool aux_checked;	/* ... and it is that build now */
 };
 
 struct lib_tracer {
@@ -77,6 +83,8 @@ struct lib_tracer {
 	struct auxfile *aux;
 	int naux;
 	struct cent *cache;
+	struct plancache pc;	/* the plans of earlier runs, and where new ones go */
+	int ndisk;		/* plans read from it */
 	bool scanned;
 	bool named_done;	/* the files of --lib were looked at (libs_hook_named) */
 	int reported;		/* libs[0 .. reported-1] are in a report already */
@@ -90,6 +98,15 @@ struct lib_tracer {
 		char build_id[41];
 	} peeked;
 };
+
+/* The plan of the file at path (analysis.c): from the cache by build-id (build_id, else the
+ * file st names) or analysed, into l->plan, l->cached, l->from_disk, l->ms. */
+void lp_analyse(struct lib_tracer *lt, struct lib *l, const char *path, const char *root,
+		const char *build_id, const struct stat *st);
+/* Read the plan cache on disk into lt->cache; its writes go there too (-v says what it read). */
+void lp_open_plan_cache(struct lib_tracer *lt);
+/* Free lt->cache and close the plan cache. */
+void lp_free_cache(struct lib_tracer *lt);
 
 /* Attach l's plan (attach.c): its config into the provider's `cfgs`, then each hook whole. */
 /* Detach n probes at once, in parallel (each close waits in the kernel). */

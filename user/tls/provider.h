@@ -3,10 +3,10 @@
  * One provider per TLS library (OpenSSL, GnuTLS, ...). A provider knows one library: how to
  * recognise its files, how to analyse a file into a probe plan (with a reason for every hook it
  * could not place), and its BPF object with a per-library config map `cfgs`. Everything else is
- * the library path's: discovery (discover.c, execwatch.c), the analysis cache by build-id and
- * loss accounting (libpath.c), attaching with rollback (attach.c), the coverage report
- * (report.c). Adding a library is one user/tls/ file pair,
- * one bpf/ object and one line in tls_providers[] (providers.c).
+ * the library path's: discovery (discover.c, execwatch.c), the analysis cache by build-id
+ * (analysis.c), loss accounting (libpath.c), attaching with rollback (attach.c), the coverage
+ * report (report.c). Adding a library is one user/tls/ file pair, one bpf/ object and one line
+ * in tls_providers[] (providers.c).
  */
 #ifndef AT_PROVIDER_H
 #define AT_PROVIDER_H

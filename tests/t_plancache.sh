@@ -1,0 +1,123 @@
+#!/bin/bash
+# The plan cache on disk (user/tls/plancache.h): a first tracer analyses the system libssl and
+# keeps its plan in ALERTTRACE_CACHE; a second one hooks libssl from that plan without analysing
+# it, with the same hooks, and the hooks work: a real protocol_version alert between openssl
+# s_server and s_client is reported sent and received with their pids (the peers' own output says
+# which alert it was). A plan whose libcrypto is another build now, a cache directory others may
+# write, a corrupt record, a file of another build and ALERTTRACE_CACHE=off each leave the tracer
+# analysing afresh, never failing.
+. "$(dirname "$0")/lib/common.sh"
+need_root plancache
+for c in openssl python3; do
+	command -v $c >/dev/null || { fail plancache_tools "$c not found: run make deps"; exit 1; }
+done
+[ -x "$AT" ] || { fail plancache_build "no $AT: run make"; exit 1; }
+make_certs "$T/c" || { fail certs "openssl could not make test certificates"; exit 1; }
+C=$T/c
+. "$TOP/tests/fixtures/lib_path.sh"
+LIB=$(realpath /usr/lib/x86_64-linux-gnu/libssl.so.3)
+PC=$T/pc
+mkdir -m 0700 "$PC"
+
+# lib NAME: the coverage report's record of $LIB in $T/NAME.at.err as "cached=C hooks=..."
+# (every boolean hook field), or "none".
+lib() {
+	python3 - "$T/$1.at.err" "$LIB" <<-'EOF'
+	import json, sys
+	out = "none"
+	for line in open(sys.argv[1], errors="replace"):
+	    try:
+	        e = json.loads(line)
+	    except ValueError:
+	        continue
+	    if e.get("type") == "library" and e.get("path") == sys.argv[2]:
+	        hooks = sorted(k for k, v in e.items() if v is True and k != "cached")
+	        out = "cached=%s hooks=%s" % (e.get("cached"), ",".join(hooks))
+	print(out)
+	EOF
+}
+ondisk() { grep -c "^libs: $LIB: openssl .*(cached on disk)" "$T/$1.at.err"; }
+
+# 1. Cold: analysed, and kept.
+: >"$PC/plans-0000000000000000000000000000000000000000" # another build's file
+export ALERTTRACE_CACHE=$PC
+at_start cold --no-wire -j -v && at_stop cold
+cold=$(lib cold)
+case $cold in
+cached=False\ hooks=*sent*) pass cold_run_analyses_libssl ;;
+*) fail cold_run_analyses_libssl "expected cached=False with hooks, got $cold" ;;
+esac
+n=$(ls "$PC" | grep -c '^plans-')
+f=$(ls "$PC" | grep '^plans-' | head -1)
+check cold_run_keeps_one_file_of_its_build "1 600" "$n $(stat -c %a "$PC/$f" 2>/dev/null)"
+[ -s "$PC/$f" ] && pass cold_run_writes_plans || fail cold_run_writes_plans "$PC/$f is empty"
+check other_builds_file_removed 0 "$(ls "$PC" | grep -c '^plans-0000')"
+
+# 2. Warm: the same hooks from disk, and they see a real alert.
+P=$(port_block 2)
+at_start warm --no-wire -j -v || exit 1
+server warm "$P" -naccept 1 -tls1_3 && {
+	spid=$SPID skeep=$SKEEP
+	client warm "$P" 3 -tls1_2
+	cpid=$CPID
+	wait_exit "$spid" 5 "$skeep"
+}
+at_stop warm
+check warm_run_same_hooks_from_cache "${cold/cached=False/cached=True}" "$(lib warm)"
+check warm_run_says_cached_on_disk 1 "$(ondisk warm)"
+peer_said warm cli "SSL alert number 70"
+expect warm_alert_sent_by_server "$T/warm.at" "${spid:-0}" sent 2 70 TLS1.2 dispatch
+expect warm_alert_received_by_client "$T/warm.at" "${cpid:-0}" received 2 70 TLS1.2 read
+
+# 3. A plan whose aux file (OpenSSL's libcrypto) is now another build is analysed again: the
+# build-id kept for it changed (the record's checksum made good again).
+python3 - "$PC/$f" <<'EOF'
+import struct, sys
+def fnv(b):
+    h = 0xcbf29ce484222325
+    for c in b:
+        h = ((h ^ c) * 0x100000001b3) & 0xffffffffffffffff
+    return h
+b = bytearray(open(sys.argv[1], "rb").read())
+off = 0
+while off + 24 <= len(b):
+    n = struct.unpack_from("<I", b, off + 8)[0]
+    p = off + 24
+    aux = p + 16 + 80
+    if b[aux]:
+        b[aux] ^= 1
+        struct.pack_into("<Q", b, off + 16, fnv(b[p:p + n]))
+    off = p + n
+open(sys.argv[1], "wb").write(b)
+EOF
+at_start aux_changed --no-wire -j -v && at_stop aux_changed
+check aux_build_changed_analysed_again "0 $cold" "$(ondisk aux_changed) $(lib aux_changed)"
+
+# 4. A directory others may write is not trusted.
+chmod 0777 "$PC"
+at_start open_dir --no-wire -j -v && at_stop open_dir
+check open_dir_not_trusted "1 0 $cold" \
+	"$(grep -c 'no plan cache: not trusted' "$T/open_dir.at.err") $(ondisk open_dir) $(lib open_dir)"
+chmod 0700 "$PC"
+
+# 5. A corrupt record is skipped: every record's last byte flipped.
+python3 - "$PC/$f" <<'EOF'
+import struct, sys
+b = bytearray(open(sys.argv[1], "rb").read())
+off = 0
+while off + 24 <= len(b):
+    n = struct.unpack_from("<I", b, off + 8)[0]
+    off += 24 + n
+    if off <= len(b):
+        b[off - 1] ^= 0xff
+open(sys.argv[1], "wb").write(b)
+EOF
+at_start corrupt --no-wire -j -v && at_stop corrupt
+check corrupt_records_skipped "1 0 $cold" \
+	"$(grep -c 'libs: 0 plans read' "$T/corrupt.at.err") $(ondisk corrupt) $(lib corrupt)"
+
+# 6. ALERTTRACE_CACHE=off: no cache at all.
+export ALERTTRACE_CACHE=off
+at_start off --no-wire -j -v && at_stop off
+check off_reads_no_cache "0 0 $cold" \
+	"$(grep -c 'plans read\|no plan cache' "$T/off.at.err") $(ondisk off) $(lib off)"
