@@ -3,10 +3,10 @@
  * An alert storm through the real TC classifier in histogram mode (what -H loads: at_filt.hist = 1,
  * stream = 0): every alert must be counted exactly in the `hist` map, none lost.
  *
- * The packet is a TCP segment with FIN of a flow the classifier has no state for, holding one
- * plaintext alert record: each repeat of bpf_prog_test_run_opts() picks the flow up at the record
- * header, reports the alert and, because of FIN, keeps no state, so every repeat is exactly one
- * alert (bench/bench_tc.c's "plaintext alert" case). Cases:
+ * The packet is a SYN carrying one plaintext alert record (TCP Fast Open's shape): each repeat of
+ * bpf_prog_test_run_opts() starts the flow again at the SYN and reads the alert, so every repeat
+ * is exactly one alert (bench/bench_tc.c's "plaintext alert" case). A FIN segment would not do:
+ * the classifier keeps where a FIN ended its flow and reads a repeat of it once. Cases:
  *  - 100000 repeats on one CPU: the key's count is exactly 100000;
  *  - one thread per CPU, 100000 repeats each, on a new key: the threads race to create the key
  *    (BPF_NOEXIST) and then add to it atomically: exactly 100000 x threads;
@@ -65,7 +65,7 @@ static void mkpkt(struct alert_pkt *p, __u16 sport, __u8 level, __u8 desc)
 	p->tcp.doff = 5;
 	p->tcp.ack = 1;
 	p->tcp.psh = 1;
-	p->tcp.fin = 1;
+	p->tcp.syn = 1;
 	p->tcp.window = htons(512);
 	memcpy(p->rec, rec, sizeof(rec));
 }

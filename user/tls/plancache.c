@@ -119,7 +119,7 @@ static bool parse_rec(const char *p, size_t n, struct pc_entry *e)
 	e->plan.aux_path[sizeof(e->plan.aux_path) - 1] = 0;
 	for (int h = 0; h < e->plan.nhooks; h++)
 		e->plan.hooks[h].why[sizeof(e->plan.hooks[h].why) - 1] = 0;
-	e->strs = q = malloc(end - s ? end - s : 1);
+	e->strs = q = malloc(end > s ? (size_t)(end - s) : 1);
 	if (!e->strs)
 		return false;
 	memcpy(q, s, end - s);
