@@ -80,7 +80,7 @@ lib_others() {
 	local p n=0
 	for p in $(pgrep -x alerttrace); do
 		[ "$p" = "${TPID:-0}" ] && continue
-		tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -q -- --no-lib || n=$((n + 1))
+		{ tr '\0' ' ' <"/proc/$p/cmdline"; } 2>/dev/null | grep -q -- --no-lib || n=$((n + 1))
 	done
 	echo $n
 }
@@ -105,9 +105,10 @@ printf "$row" round mode "alerts/s" alerts "CPU us/alert" events others
 : >"$T/results"
 # Uprobes belong to the file: another session's tracer with library hooks fires on this storm in
 # every set-up ("off" included), and a bare probe at a site its probe shares adds no trap of its
-# own. A round counts only when no such tracer ran at any of its runs' start or end; the bench
-# waits up to WAIT s for a quiet machine before each round and runs up to 2 x ROUNDS rounds to
-# get ROUNDS clean ones.
+# own. A round is clean when no such tracer ran at any of its runs' start or end; the bench waits
+# up to WAIT s for a quiet machine before each round and runs up to 2 x ROUNDS rounds to get
+# ROUNDS clean ones. The figures are those of the clean rounds, or of all rounds, said so, when
+# fewer than 3 were clean.
 WAIT=${WAIT:-120}
 clean=0 r=0
 while [ $clean -lt "$ROUNDS" ] && [ $r -lt $((2 * ROUNDS)) ]; do
@@ -129,11 +130,11 @@ while [ $clean -lt "$ROUNDS" ] && [ $r -lt $((2 * ROUNDS)) ]; do
 		printf "$row" "$r" "$m" "$rate" "$n" "$cpu" "$c" "$o"
 		echo "$r $m $rate $n $c $cpu" >>"$T/round"
 	done
+	sed "s/\$/ $dirty/" "$T/round" >>"$T/results"
 	if [ $dirty = 0 ]; then
-		cat "$T/round" >>"$T/results"
 		clean=$((clean + 1))
 	else
-		echo "       round $r not counted: another tracer with library hooks ran"
+		echo "       round $r: another tracer with library hooks ran"
 	fi
 done
 echo "$clean clean rounds of $r"
@@ -159,8 +160,17 @@ done
 python3 - "$T/results" "$T/stats" "$T/stats_runs" <<'EOF'
 import statistics, sys
 rows = [l.split() for l in open(sys.argv[1]) if l.strip()]
+dirty = {int(x[0]) for x in rows if x[6] != "0"}
+rounds = {int(x[0]) for x in rows}
+if len(rounds - dirty) >= 3:
+    rows = [x for x in rows if int(x[0]) not in dirty]
+    print("\nfigures of the %d clean rounds" % len(rounds - dirty))
+else:
+    print("\nfigures of all %d rounds: only %d clean; another tracer's probes fired in every set-up "
+          "of the others, and shared the traps of the bare probes at its own sites"
+          % (len(rounds), len(rounds - dirty)))
 runs = {}
-for r, m, rate, n, c, cpu in rows:
+for r, m, rate, n, c, cpu, _ in rows:
     runs.setdefault(int(r), {})[m] = (float(rate), int(n), c, float(cpu))
 med = statistics.median
 cost = {}
