@@ -4,9 +4,13 @@
  * the alert paths are (user/ossl_hooks.c) and attaches these programs with a BPF cookie that
  * names the library (lib_id) and, for the read probe, the registers to look at (bpf/ossl.h).
  *
- *  dispatch_entry/dispatch_return: ssl3_dispatch_alert / dtls1_dispatch_alert (ssl/s3_msg.c):
- *      the alert about to be written is in s->s3.send_alert[2]; the return value says whether
- *      it was written.
+ *  dispatch_done: an instruction inside ssl3_dispatch_alert / dtls1_dispatch_alert (ssl/s3_msg.c,
+ *      ssl/d1_msg.c), right after the record write returned (user/tls/ossl_done.c): the alert
+ *      is in s->s3.send_alert[2], the write's return value (> 0: written) and s in registers.
+ *      One probe hit per dispatch, where the kernel emulates the instruction (a jcc).
+ *  dispatch_entry/dispatch_return: the same functions' entry and return, where dispatch_done
+ *      cannot be placed (3.2+: several returns, the write through the record layer's methods):
+ *      the return value says whether the alert was written.
  *  read_alert: an instruction inside ssl3_read_bytes / dtls1_read_bytes (ssl/record/
  *      rec_layer_s3.c, rec_layer_d1.c) where the 2 alert bytes of a received record sit in a
  *      register.
@@ -63,11 +67,26 @@ static __always_inline __u16 ssl_version(const struct ossl_cfg *cfg, __u64 s, bo
 
 	if (!s)
 		return 0;
-	if (cfg->off_version >= 0)
-		bpf_probe_read_user(&ver, sizeof(ver), (void *)(s + cfg->off_version));
-	if (cfg->off_method >= 0 &&
-	    !bpf_probe_read_user(&m, sizeof(m), (void *)(s + cfg->off_method)) && m &&
-	    cfg->off_method_version >= 0)
+	/* 1.1.1-3.1: int version; const SSL_METHOD *method; (ssl/ssl_local.h): one read, not two
+	 * (a user-memory read costs about 0.1 us on this machine's kind of VM). */
+	if (cfg->off_version >= 0 && cfg->off_method == cfg->off_version + 8) {
+		struct {
+			int ver;
+			int pad;
+			__u64 m;
+		} vm = {};
+
+		if (!bpf_probe_read_user(&vm, sizeof(vm), (void *)(s + cfg->off_version))) {
+			ver = vm.ver;
+			m = vm.m;
+		}
+	} else {
+		if (cfg->off_version >= 0)
+			bpf_probe_read_user(&ver, sizeof(ver), (void *)(s + cfg->off_version));
+		if (cfg->off_method >= 0)
+			bpf_probe_read_user(&m, sizeof(m), (void *)(s + cfg->off_method));
+	}
+	if (m && cfg->off_method_version >= 0)
 		bpf_probe_read_user(&mver, sizeof(mver), (void *)(m + cfg->off_method_version));
 	if (is_dtls_version(mver) || is_dtls_version(ver))
 		*dtls = true;
@@ -179,10 +198,114 @@ static __always_inline void ossl_why_sent(const struct ossl_cfg *cfg, __u64 s, s
 
 /* ---- end of why and where ---- */
 
+/*
+ * pt_regs word i (bpf/ossl.h's register numbering), loaded from ctx at a constant offset in each
+ * case: the verifier refuses a variable offset into ctx (and clang, given plain field reads,
+ * merges the cases into one load at a computed offset: hence the asm). Cheaper than a copy of
+ * the whole register file (168 bytes through bpf_probe_read_kernel).
+ */
+#define OSSL_REG_CASE(i, off)                                                              \
+	case i:                                                                            \
+		asm volatile("%0 = *(u64 *)(%1 + " #off ")" : "=r"(v) : "r"(ctx));         \
+		break
+static __always_inline __u64 reg_word(const struct pt_regs *ctx, __u32 i)
+{
+	__u64 v = 0;
+
+	_Static_assert(sizeof(struct pt_regs) == OSSL_NREGS * 8, "pt_regs is not OSSL_NREGS words");
+	switch (i) {
+		OSSL_REG_CASE(0, 0);	/* r15 */
+		OSSL_REG_CASE(1, 8);	/* r14 */
+		OSSL_REG_CASE(2, 16);	/* r13 */
+		OSSL_REG_CASE(3, 24);	/* r12 */
+		OSSL_REG_CASE(4, 32);	/* rbp */
+		OSSL_REG_CASE(5, 40);	/* rbx */
+		OSSL_REG_CASE(6, 48);	/* r11 */
+		OSSL_REG_CASE(7, 56);	/* r10 */
+		OSSL_REG_CASE(8, 64);	/* r9 */
+		OSSL_REG_CASE(9, 72);	/* r8 */
+		OSSL_REG_CASE(10, 80);	/* rax */
+		OSSL_REG_CASE(11, 88);	/* rcx */
+		OSSL_REG_CASE(12, 96);	/* rdx */
+		OSSL_REG_CASE(13, 104); /* rsi */
+		OSSL_REG_CASE(14, 112); /* rdi */
+	default: /* orig_ax, ip, cs, flags, sp, ss: never an analyser's choice */
+		break;
+	}
+	return v;
+}
+
 static __always_inline void emit(__u32 lib_id, __u64 ssl, __u8 direction, __u8 hook, __u8 level,
 				 __u8 code, __u16 version, __u8 flags)
 {
 	at_lib_emit(AT_SRC_OPENSSL, lib_id, ssl, direction, hook, level, code, version, flags);
+}
+
+/* The alert s is about to send (s->s3.send_alert) and its version, into *p. 0, or -1. */
+static __always_inline int dispatch_alert(const struct ossl_cfg *cfg, __u64 s, bool dtls,
+					  struct pending *p)
+{
+	__u64 base = s;
+	__u8 alert[2];
+
+	if (!s)
+		return -1;
+	/* 1.1.1 keeps send_alert behind s->s3; 3.x has s3 inline in SSL / SSL_CONNECTION. */
+	if (cfg->off_s3 >= 0) {
+		base = 0;
+		if (bpf_probe_read_user(&base, sizeof(base), (void *)(s + cfg->off_s3)) || !base)
+			return -1;
+	}
+	if (bpf_probe_read_user(alert, sizeof(alert), (void *)(base + cfg->off_send_alert)))
+		return -1;
+	p->session = s;
+	p->level = alert[0];
+	p->code = alert[1];
+	p->version = ssl_version(cfg, s, &dtls);
+	p->dtls = dtls;
+	return 0;
+}
+
+static __always_inline void dispatch_emit(const struct ossl_cfg *cfg, __u32 lib_id,
+					  const struct pending *p, int rc)
+{
+	struct at_event *e;
+	__u8 flags = 0;
+
+	/* dispatch returns the bytes written (> 0), or <= 0 when the write must be retried. */
+	if (rc > 0)
+		flags |= AT_F_WRITTEN;
+	if (p->dtls)
+		flags |= AT_F_DTLS;
+	e = at_lib_event(AT_SRC_OPENSSL, lib_id, p->session, AT_DIR_SENT, AT_HOOK_DISPATCH,
+			 p->level, p->code, p->version, flags);
+	if (!e)
+		return;
+	if (cfg) {
+		ossl_sni(cfg, p->session, e);
+		ossl_why_sent(cfg, p->session, e);
+	}
+	at_emit(e);
+}
+
+SEC("uprobe")
+int dispatch_done(struct pt_regs *ctx)
+{
+	__u64 ck = bpf_get_attach_cookie(ctx);
+	__u32 lib_id = OSSL_CK_LIB(ck);
+	__u32 rreg = OSSL_CK_RC_REG(ck), sreg = OSSL_CK_SSL_REG(ck);
+	const struct ossl_cfg *cfg;
+	struct pending p = {};
+
+	if (!at_pid_wanted(bpf_get_current_pid_tgid() >> 32))
+		return 0;
+	cfg = bpf_map_lookup_elem(&cfgs, &lib_id);
+	if (!cfg)
+		return 0;
+	if (dispatch_alert(cfg, reg_word(ctx, sreg), ck & OSSL_CK_DTLS, &p))
+		return 0;
+	dispatch_emit(cfg, lib_id, &p, (int)reg_word(ctx, rreg));
+	return 0;
 }
 
 SEC("uprobe")
@@ -194,32 +317,14 @@ int dispatch_entry(struct pt_regs *ctx)
 	__u32 tid = (__u32)pid_tgid;
 	const struct ossl_cfg *cfg;
 	struct pending p = {};
-	bool dtls = ck & OSSL_CK_DTLS;
-	__u64 s, base;
-	__u8 alert[2];
 
 	if (!at_pid_wanted(pid_tgid >> 32))
 		return 0;
 	cfg = bpf_map_lookup_elem(&cfgs, &lib_id);
 	if (!cfg)
 		return 0;
-	s = PT_REGS_PARM1(ctx);
-	if (!s)
+	if (dispatch_alert(cfg, PT_REGS_PARM1(ctx), ck & OSSL_CK_DTLS, &p))
 		return 0;
-	/* 1.1.1 keeps send_alert behind s->s3; 3.x has s3 inline in SSL / SSL_CONNECTION. */
-	base = s;
-	if (cfg->off_s3 >= 0) {
-		base = 0;
-		if (bpf_probe_read_user(&base, sizeof(base), (void *)(s + cfg->off_s3)) || !base)
-			return 0;
-	}
-	if (bpf_probe_read_user(alert, sizeof(alert), (void *)(base + cfg->off_send_alert)))
-		return 0;
-	p.session = s;
-	p.level = alert[0];
-	p.code = alert[1];
-	p.version = ssl_version(cfg, s, &dtls);
-	p.dtls = dtls;
 	bpf_map_update_elem(&pending, &tid, &p, BPF_ANY);
 	return 0;
 }
@@ -231,27 +336,13 @@ int dispatch_return(struct pt_regs *ctx)
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	__u32 lib_id = OSSL_CK_LIB(ck);
 	const struct ossl_cfg *cfg;
-	struct at_event *e;
 	struct pending *p;
-	__u8 flags = 0;
 
 	p = bpf_map_lookup_elem(&pending, &tid);
 	if (!p)
 		return 0;
-	/* dispatch returns the bytes written (> 0), or <= 0 when the write must be retried. */
-	if ((int)PT_REGS_RC(ctx) > 0)
-		flags |= AT_F_WRITTEN;
-	if (p->dtls)
-		flags |= AT_F_DTLS;
-	e = at_lib_event(AT_SRC_OPENSSL, lib_id, p->session, AT_DIR_SENT, AT_HOOK_DISPATCH,
-			 p->level, p->code, p->version, flags);
 	cfg = bpf_map_lookup_elem(&cfgs, &lib_id);
-	if (e && cfg) {
-		ossl_sni(cfg, p->session, e);
-		ossl_why_sent(cfg, p->session, e);
-	}
-	if (e)
-		at_emit(e);
+	dispatch_emit(cfg, lib_id, p, (int)PT_REGS_RC(ctx));
 	bpf_map_delete_elem(&pending, &tid);
 	return 0;
 }
@@ -264,7 +355,6 @@ int read_alert(struct pt_regs *ctx)
 	__u32 areg = OSSL_CK_ALERT_REG(ck), sreg = OSSL_CK_SSL_REG(ck);
 	const struct ossl_cfg *cfg;
 	bool dtls = ck & OSSL_CK_DTLS;
-	__u64 regs[OSSL_NREGS];
 	__u64 a, s = 0;
 	__u16 version = 0;
 	struct at_event *e;
@@ -275,13 +365,9 @@ int read_alert(struct pt_regs *ctx)
 	cfg = bpf_map_lookup_elem(&cfgs, &lib_id);
 	if (!cfg)
 		return 0;
-	/* The verifier refuses a variable offset into ctx: index a copy of the register file. */
-	_Static_assert(sizeof(regs) == sizeof(struct pt_regs), "pt_regs is not OSSL_NREGS words");
-	if (bpf_probe_read_kernel(regs, sizeof(regs), ctx))
-		return 0;
 	if (areg >= OSSL_NREGS)
 		return 0;
-	a = regs[areg];
+	a = reg_word(ctx, areg);
 	if (ck & OSSL_CK_ALERT_PTR) {
 		if (bpf_probe_read_user(alert, sizeof(alert), (void *)a))
 			return 0;
@@ -290,7 +376,7 @@ int read_alert(struct pt_regs *ctx)
 		alert[1] = (a >> 8) & 0xff;
 	}
 	if (sreg < OSSL_NREGS) {
-		s = regs[sreg];
+		s = reg_word(ctx, sreg);
 		version = ssl_version(cfg, s, &dtls);
 	}
 	e = at_lib_event(AT_SRC_OPENSSL, lib_id, s, AT_DIR_RECEIVED, AT_HOOK_READ, alert[0],

@@ -29,8 +29,9 @@ struct ossl_cfg {
 /*
  * BPF cookie:
  *   bits  0..31  lib_id (index into `cfgs`)
- *   bits 32..39  read probe: pt_regs word holding the alert (bytes or pointer)
- *   bits 40..47  read probe: pt_regs word holding SSL*, OSSL_REG_NONE when unknown
+ *   bits 32..39  read probe: pt_regs word holding the alert (bytes or pointer); dispatch_done:
+ *                the word holding the record write's return value
+ *   bits 40..47  read probe, dispatch_done: pt_regs word holding SSL*, OSSL_REG_NONE when unknown
  *   bit  48      read probe: the alert register is a pointer to the 2 bytes
  *   bit  49      the probe sits in a DTLS function (dtls1_dispatch_alert / dtls1_read_bytes)
  */
@@ -39,6 +40,7 @@ struct ossl_cfg {
 #define OSSL_CK_LIB(c) ((__u32)((c)&0xffffffffULL))
 #define OSSL_CK_ALERT_REG(c) ((__u32)(((c) >> 32) & 0xff))
 #define OSSL_CK_SSL_REG(c) ((__u32)(((c) >> 40) & 0xff))
+#define OSSL_CK_RC_REG(c) OSSL_CK_ALERT_REG(c)
 
 static inline __u64 ossl_cookie(__u32 lib_id, int alert_reg, int ssl_reg, int alert_is_ptr,
 				int dtls)

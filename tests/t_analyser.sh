@@ -193,6 +193,7 @@ if [ -r "$SYS" ]; then
 		[ -n "$v" ] || v=$(openssl version 2>/dev/null)
 		eq host_version "$v" "$(get version "$T/sys.out")"
 		eq host_layout 111 "$(get layout "$T/sys.out")"
+		eq host_dispatch_done 1 "$(get dispatch_done.ok "$T/sys.out")"
 		eq host_err_path "$LIBDIR/libcrypto.so.3" "$(get err_path "$T/sys.out")"
 		eq host_err_vset_error "$(hex 0x$(nm -D --defined-only "$LIBDIR/libcrypto.so.3" |
 			awk '$3 ~ /^ERR_vset_error(@|$)/ { print $1; exit }'))" "$(get err.vaddr "$T/sys.out")"
@@ -230,6 +231,9 @@ for suite in bullseye trixie; do
 	*) fail "${suite}_version: expected OpenSSL $up, got $(get version "$T/$suite.out")" ;;
 	esac
 	eq "${suite}_layout" "$([ $suite = trixie ] && echo 320 || echo 111)" "$(get layout "$T/$suite.out")"
+	# the one-probe dispatch where the write is a direct call (1.1.1-3.1), not in 3.2+
+	eq "${suite}_dispatch_done" "$([ $suite = trixie ] && echo 0 || echo 1)" \
+		"$(get dispatch_done.ok "$T/$suite.out")"
 	if [ -r "$OSSL_DIR/$suite-dev$LIBDIR/libssl.a" ]; then
 		build_fixtures "$suite" "$OSSL_DIR/$suite-dev" so
 		[ -f "$T/${suite}_so.out" ] &&

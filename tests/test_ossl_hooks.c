@@ -42,6 +42,14 @@ static void print_read(const char *k, const struct oh_read_probe *r)
 	       r->ssl_is_conn);
 }
 
+static void print_done(const char *k, const struct oh_done_probe *d)
+{
+	print_probe(k, &d->p);
+	printf("%s.rc_reg=%d\n%s.rc_reg_name=%s\n%s.ssl_reg=%d\n%s.ssl_reg_name=%s\n"
+	       "%s.emulated=%d\n",
+	       k, d->rc_reg, k, d->rc_reg_name, k, d->ssl_reg, k, d->ssl_reg_name, k, d->emulated);
+}
+
 static int dump(const char *path, const char *root)
 {
 	static struct oh_result r;
@@ -59,6 +67,8 @@ static int dump(const char *path, const char *root)
 	       (unsigned long long)r.shutdown_fn);
 	print_probe("dispatch", &r.dispatch);
 	print_probe("dtls_dispatch", &r.dtls_dispatch);
+	print_done("dispatch_done", &r.dispatch_done);
+	print_done("dtls_dispatch_done", &r.dtls_dispatch_done);
 	print_read("read", &r.read);
 	print_read("dtls_read", &r.dtls_read);
 	printf("ssl.ok=%d\nssl.why=%s\nssl.off_version=0x%x\nssl.off_method=0x%x\n"

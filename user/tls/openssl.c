@@ -5,6 +5,7 @@
  * on the stripped file); this file turns its result into a probe plan for bpf/ossl.bpf.c.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <linux/types.h>
 #include "alerttrace.h"
@@ -22,9 +23,16 @@ static bool ossl_named(const char *base)
 	return strncmp(base, "libssl", 6) == 0 && strstr(base, ".so");
 }
 
+/*
+ * The sent hook: one probe after the record write where ossl_done.c placed it (1.1.1-3.1), else
+ * the function's entry and return. ALERTTRACE_OSSL_DONE=0 takes the entry and return everywhere
+ * (bench/bench_probecost.sh compares the two).
+ */
 static void plan_dispatch(struct tp_plan *p, const struct oh_result *r, const struct oh_probe *pr,
-			  const char *key, const char *name, bool dtls)
+			  const struct oh_done_probe *done, const char *key, const char *name,
+			  bool dtls)
 {
+	const char *env = getenv("ALERTTRACE_OSSL_DONE");
 	struct tp_hook *h = tp_hook_add(p, key, name);
 	__u64 ck = ossl_cookie(0, -1, -1, 0, dtls);
 
@@ -36,6 +44,11 @@ static void plan_dispatch(struct tp_plan *p, const struct oh_result *r, const st
 	if (!r->ssl.ok) {
 		snprintf(h->why, sizeof(h->why), "SSL layout not confirmed: %.160s",
 			 r->ssl.why[0] ? r->ssl.why : "unknown");
+		return;
+	}
+	if (done->p.ok && !(env && !strcmp(env, "0"))) {
+		tp_hook_probe(h, "dispatch_done", done->p.file_off,
+			      ossl_cookie(0, done->rc_reg, done->ssl_reg, 0, dtls), false);
 		return;
 	}
 	tp_hook_probe(h, "dispatch_entry", pr->file_off, ck, false);
@@ -118,9 +131,10 @@ static void to_plan(const struct oh_result *r, struct tp_plan *p)
 		cfg.off_version = cfg.off_method = cfg.off_method_version = -1;
 	memcpy(p->cfg, &cfg, sizeof(cfg));
 	p->cfg_size = sizeof(cfg);
-	plan_dispatch(p, r, &r->dispatch, "sent", "sent", false);
+	plan_dispatch(p, r, &r->dispatch, &r->dispatch_done, "sent", "sent", false);
 	plan_read(p, &r->read, "received", "received", false);
-	plan_dispatch(p, r, &r->dtls_dispatch, "dtls_sent", "dtls sent", true);
+	plan_dispatch(p, r, &r->dtls_dispatch, &r->dtls_dispatch_done, "dtls_sent", "dtls sent",
+		      true);
 	plan_read(p, &r->dtls_read, "dtls_received", "dtls received", true);
 	p->nhooks = H_REASON + 1;
 	plan_err(p, r);

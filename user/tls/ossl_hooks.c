@@ -197,6 +197,16 @@ int oh_analyze(const char *path, const char *root, struct oh_result *r)
 		ossl_analyse_dispatch(&c, &r->dtls_dispatch, c.fn_dtls_da,
 				      osym_size(&f, S_dtls1_dispatch_alert), "dtls1_dispatch_alert",
 				      &send2, &s32, &ver2);
+	WHY(&r->dispatch_done.p, "%s", "ssl3_dispatch_alert not analysed");
+	WHY(&r->dtls_dispatch_done.p, "%s", "dtls1_dispatch_alert not analysed");
+	if (r->dispatch.ok)
+		ossl_analyse_dispatch_done(&c, &r->dispatch_done, c.fn_tls_da,
+					   osym_size(&f, S_ssl3_dispatch_alert),
+					   "ssl3_dispatch_alert");
+	if (r->dtls_dispatch.ok)
+		ossl_analyse_dispatch_done(&c, &r->dtls_dispatch_done, c.fn_dtls_da,
+					   osym_size(&f, S_dtls1_dispatch_alert),
+					   "dtls1_dispatch_alert");
 	if (!c.fn_tls_rb)
 		WHY(&r->read.p, "ssl3_read_bytes not found");
 	else

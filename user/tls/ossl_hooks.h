@@ -34,6 +34,18 @@ struct oh_read_probe {
 				 * the SSL* argument itself is on the stack there */
 };
 
+/* Inside a dispatch function, right after its record write returned (ossl_done.c): the registers
+ * that hold the write's return value and SSL*. One probe instead of an entry probe and a
+ * uretprobe; p.ok == 0 (with why) where it cannot stand for them (3.2+). */
+struct oh_done_probe {
+	struct oh_probe p;
+	int rc_reg;		/* pt_regs index (8-byte words) of the write's return value (int) */
+	int ssl_reg;		/* pt_regs index of SSL* */
+	int emulated;		/* 1: a conditional branch, which the kernel emulates: no single-step */
+	char rc_reg_name[8];	/* "rax", ... */
+	char ssl_reg_name[8];
+};
+
 /* Offsets inside OpenSSL's structures, read off the code (never carried in a table). */
 struct oh_layout {
 	int off_version;	/* SSL.version (int) */
@@ -92,6 +104,8 @@ struct oh_result {
 	int rc;			/* what oh_analyze returned: -1 refused (why set), 0 analysed; for
 				 * the results of oh_analyze_cached */
 	struct oh_why why_;	/* the server name and the verification result */
+	struct oh_done_probe dispatch_done;	 /* in ssl3_dispatch_alert, after the write */
+	struct oh_done_probe dtls_dispatch_done; /* in dtls1_dispatch_alert, after the write */
 };
 
 /*

@@ -94,6 +94,9 @@ void ossl_analyse_read(struct ctx *c, struct oh_read_probe *rp, uint64_t va, uin
 
 /* ossl_why.c */
 void ossl_analyse_why(struct ctx *c);
+/* ossl_done.c */
+void ossl_analyse_dispatch_done(struct ctx *c, struct oh_done_probe *dp, uint64_t va,
+				uint64_t symsize, const char *name);
 
 /* ossl_err.c */
 void ossl_analyse_err(struct ofile *f, struct oh_result *r, const char *path, const char *root);

@@ -7,6 +7,8 @@
  *    call, the test of s->msg_callback that guards it, and the registers that hold alert_bytes
  *    and s there. The choice is re-checked syntactically: no instruction between the probe and
  *    the call writes either register, and both branches of the guard rejoin after the call.
+ *    The probe sits on the guard's branch itself where the registers allow (emulated, not
+ *    single-stepped).
  */
 #include "ossl_local.h"
 
@@ -220,7 +222,11 @@ void ossl_analyse_read(struct ctx *c, struct oh_read_probe *rp, uint64_t va, uin
 	if (xf_is_load(&fn.vt, mc.site[0].target, 0, 8, &d, &conn) &&
 	    !xf_is_load(&fn.vt, mc.site[0].ver, conn, 4, &d, NULL))
 		conn = 0;
-	for (int pi = g_first; pi <= j; pi++) {
+	/* The guard's jcc first: the kernel emulates a conditional branch, where it single-steps
+	 * most other instructions out of line, a second trap per hit (arch/x86/kernel/uprobes.c,
+	 * branch_setup_xol_ops); then the block from its start. */
+	for (int n = 0; n <= j - g_first; n++) {
+		int pi = n == 0 ? j : g_first + n - 1;
 		int areg = -1, isptr = 1, sreg = -1;
 		uint32_t written = 0;
 
