@@ -130,15 +130,17 @@ static inline __attribute__((always_inline)) char *jsonw__member(struct jsonw *w
 static inline __attribute__((always_inline)) void
 jsonw_string_field(struct jsonw *w, const char *name, const char *s)
 {
-	char *p = s ? jsonw__member(w, name) : NULL;
+	char *p = jsonw__member(w, name);
 
 	if (!p) {
 		jsonw_name(w, name);
 		jsonw_string(w, s);
-		return;
+	} else if (!s) {
+		w->len = fmt_lit(p, "null") - w->buf;
+	} else {
+		w->len = p - w->buf;
+		jsonw__str(w, s);
 	}
-	w->len = p - w->buf;
-	jsonw__str(w, s);
 }
 
 /* jsonw_KIND_field: the fast path writes the value with FAST (at p, returns its end). */
