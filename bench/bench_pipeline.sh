@@ -104,13 +104,18 @@ for mode in ("json", "text", "hist"):
     r = [x for x in rows if x[0] == mode]
     # A run counts when it printed or counted every alert, reported no loss and had its BPF
     # run time (another session's bench may turn bpf_stats off meanwhile).
-    ok = [x for x in r if int(x[4]) == n and x[5] == "0" and float(x[2]) > 0] or r
+    ok = [x for x in r if int(x[4]) == n and x[5] == "0" and float(x[2]) > 0]
+    what = "the %d of %d runs that saw all %d alerts, no loss and their BPF time" % (
+        len(ok), len(r), n)
+    if not ok:
+        ok, what = r, "all %d runs: none saw all %d alerts with no loss and its BPF time" % (
+            len(r), n)
     us = [float(x[3]) for x in ok]
     med[mode] = statistics.median(us)
     print("%-5s median %.2f us/alert (%.2f-%.2f; tracer %.0f ms, BPF %.0f ms of CPU per run) "
-          "over the %d of %d runs that saw all %d alerts, no loss and their BPF time" % (
-              mode, med[mode], min(us), max(us), statistics.median(float(x[1]) for x in ok),
-              statistics.median(float(x[2]) for x in ok), len(ok), len(r), n))
+          "over %s" % (mode, med[mode], min(us), max(us),
+                       statistics.median(float(x[1]) for x in ok),
+                       statistics.median(float(x[2]) for x in ok), what))
 print("stream / hist: json %.2f, text %.2f (goal: within 2x)" % (
     med["json"] / med["hist"], med["text"] / med["hist"]))
 PY
