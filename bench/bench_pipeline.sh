@@ -10,10 +10,8 @@
 # bench and restored after; run_time_ns from /proc/PID/fdinfo of the tracer's own program fds: other
 # tracers on the host are not counted), both divided by N: microseconds per alert. The tracer must
 # have printed or counted all N (lines or rows with the client's port; hist: the histogram's count)
-# and report no loss: medians (min-max) are of such runs (on a loaded machine some runs see fewer
-# with no loss reported, in every mode, -H included, and cost the tracer 200-750 ms of CPU; the
-# cause is not known). Rounds interleaved (the order rotated each round); the goal: each stream
-# within 2x of hist.
+# and report no loss: medians (min-max) are of such runs. Rounds interleaved (the order rotated
+# each round); the goal: each stream within 2x of hist.
 # Usage: bench/bench_pipeline.sh [ROUNDS [N]]   (default 5 rounds of 20000 alerts)
 set -u
 . "$(dirname "$0")/../tests/lib/common.sh"
@@ -38,6 +36,7 @@ at_sink() {
 	rm -f "$T/out.fifo"
 	mkfifo "$T/out.fifo"
 	cat "$T/out.fifo" >"$T/at.out" &
+	: >"$T/at.err" # as bench_at does
 	CATPID=$!
 	"${BENCH_IN[@]}" "$AT" "$@" >"$T/out.fifo" 2>"$T/at.err" &
 	TPID=$!

@@ -28,6 +28,7 @@ bench_setup() {
 # bpftrace program $BENCH_BPFTRACE instead), JSON in $T/at.out, stderr in $T/at.err; TPID its pid, or empty for off; TCPU0 its CPU time (ms) once started.
 bench_tracer() {
 	TPID=
+	: >"$T/at.err" # as bench_at does
 	case $2 in
 	off) return 0 ;;
 	lib) bg "$AT" --no-wire -j >"$T/at.out" 2>"$T/at.err" ;;
@@ -291,6 +292,10 @@ while True:
 # bench_at ARGS...: a fresh `alerttrace ARGS...` in the background (in BENCH_NS if there is one), events in $T/at.out, stderr in
 # $T/at.err, its pid in TPID; returns once it is ready (exits the bench if it does not start).
 bench_at() {
+	# Emptied here, not by the background job's redirection: wait_for could otherwise find the
+	# last run's ready line before the new tracer truncated the file, and the run start while
+	# the tracer still loads its programs (seen in 200-750 ms of its CPU and alerts missed).
+	: >"$T/at.err"
 	"${BENCH_IN[@]}" "$AT" "$@" >"$T/at.out" 2>"$T/at.err" &
 	TPID=$!
 	AT_PIDS+=("$TPID")
