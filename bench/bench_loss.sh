@@ -1,13 +1,14 @@
 #!/bin/bash
 # Where the event pipeline starts to lose alerts at the default ring buffer size: plaintext alert
-# records (warning user_canceled, 7 bytes, as bench_pipeline.sh writes them) sent by one TCP
-# client to a reader on 127.0.0.1 for about a second at each rate of a ramp (x1.5 from 10000
-# alerts/s, writes of 50 records on a fixed schedule), while a fresh `alerttrace -i lo --no-lib
-# -j` streams them to a file; on lo the classifier sees every record twice (egress, ingress):
-# events/s are twice the alerts/s. A step is lossless when the tracer printed every alert sent
-# and reported no loss on stderr. The ramp stops at the first step with loss; then `-H` (counted in
-# the kernel) runs at that rate, where no loss is expected. Rates are those the client reached
-# (it cannot always keep the schedule). ROUNDS ramps; figures only, never PASS/FAIL.
+# records (warning user_canceled, 7 bytes, as bench_pipeline.sh writes them) sent by one TCP client
+# to a reader on 127.0.0.1 (in a network namespace of the bench's own: bench_private_lo) for about a
+# second at each rate of a ramp (x1.5 from 10000 alerts/s, writes of 50 records on a fixed
+# schedule), while a fresh `alerttrace -i lo --no-lib -j` streams them to a file; on lo the
+# classifier sees every record twice (egress, ingress): events/s are twice the alerts/s. A step is
+# lossless when the tracer printed every alert sent and reported no loss on stderr. The ramp stops
+# at the first step with loss; then `-H` (counted in the kernel) runs at that rate, where no loss is
+# expected. Rates are those the client reached (it cannot always keep the schedule). ROUNDS ramps;
+# figures only, never PASS/FAIL.
 # Usage: bench/bench_loss.sh [ROUNDS]   (default 3)
 set -u
 . "$(dirname "$0")/../tests/lib/common.sh"
@@ -15,6 +16,7 @@ set -u
 ROUNDS=${1:-3}
 bench_setup bench_loss "TC on lo" python3 ss
 . "$TOP/tests/fixtures/lib_path.sh"
+bench_private_lo
 bench_alert_reader
 
 # step MODE RATE: prints "SENT RATE_REACHED SEEN LOST_LINES"
@@ -23,7 +25,7 @@ step() {
 	[ "$1" = hist ] && args+=(-H -P)
 	bench_at "${args[@]}"
 	sleep 0.3
-	read -r sport sent rate < <(python3 -c "
+	read -r sport sent rate < <("${BENCH_IN[@]}" python3 -c "
 import socket, time
 rate = $2; n = max(50, rate // 50 * 50)
 c = socket.create_connection(('127.0.0.1', $PORT))

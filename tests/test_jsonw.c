@@ -363,7 +363,8 @@ static void test_source_names(void)
 	ok &= CHECK_STR("source_names_one_table", "gnutls", at_source_name(AT_SRC_GNUTLS, NULL, 0));
 	ok &= CHECK_STR("source_names_one_table", "go", at_source_name(AT_SRC_GO, NULL, 0));
 	ok &= CHECK_STR("source_names_one_table", "src(0)", at_source_name(0, buf, sizeof(buf)));
-	ok &= CHECK_STR("source_names_one_table", "src(5)", at_source_name(5, buf, sizeof(buf)));
+	ok &= CHECK_STR("source_names_one_table", "quic", at_source_name(AT_SRC_QUIC, NULL, 0));
+	ok &= CHECK_STR("source_names_one_table", "src(6)", at_source_name(6, buf, sizeof(buf)));
 	ok &= CHECK_STR("source_names_one_table", "src(-1)", at_source_name(-1, buf, sizeof(buf)));
 	ok &= CHECK_STR("source_names_one_table", "src(?)", at_source_name(255, NULL, 0));
 	if (ok)

@@ -15,11 +15,14 @@
  *   collect()        histogram map -> hist.c -> histprint.c (-H) and metrics.c (exporters)
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+#include <sys/stat.h>
 #include <bpf/libbpf.h>
 #include "alerttrace.h"
 #include "hist.h"
@@ -44,6 +47,9 @@
  */
 #define AT_GATHER_MIN_MS 2
 #define AT_GATHER_MAX_MS 32
+/* stdout's buffer when it is not a terminal, and the pipe's size asked for when it is a pipe. */
+#define AT_STDOUT_BUF (256 * 1024)
+#define AT_STDOUT_PIPE (1024 * 1024)
 
 static volatile sig_atomic_t exiting;
 
@@ -139,6 +145,24 @@ static int next_gather(int ms, __u64 n)
 	return next < AT_GATHER_MIN_MS ? AT_GATHER_MIN_MS : (int)next;
 }
 
+/*
+ * A batch of events is one write (the fflush after each batch), not one per 4 KiB (stdio's default
+ * for a pipe or a file): a storm writes some 10 MB/s. Into a pipe of the default 64 KiB such a
+ * write blocks until the reader drained it, a context switch each time: a bigger pipe, if the
+ * kernel grants it (fs.pipe-max-size), holds a batch. A terminal stays line-buffered.
+ */
+static void stdout_buffer(void)
+{
+	struct stat st;
+
+	if (isatty(STDOUT_FILENO))
+		return;
+	setvbuf(stdout, NULL, _IOFBF, AT_STDOUT_BUF);
+	if (!fstat(STDOUT_FILENO, &st) && S_ISFIFO(st.st_mode) &&
+	    fcntl(STDOUT_FILENO, F_GETPIPE_SZ) < AT_STDOUT_PIPE)
+		fcntl(STDOUT_FILENO, F_SETPIPE_SZ, AT_STDOUT_PIPE);
+}
+
 /* One line naming every capability these sources lack (caps.c says what each is for). */
 static bool have_caps(const struct caps_need *need)
 {
@@ -178,7 +202,7 @@ static int run(struct at_opts *o)
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGPIPE, SIG_IGN);
-
+	stdout_buffer();
 	tracer_init(&t, o);
 	aggregate = o->hist || t.metrics;
 	err = tracer_start_core(&t);

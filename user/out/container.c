@@ -395,10 +395,13 @@ static void walk(int dfd, char *rel, size_t len, size_t cap, int *budget)
 const struct ct_entry *ct_lookup(__u64 id)
 {
 	struct ct_entry *e;
-	char rel[4096] = "";
+	/* Not = "": this runs for every streamed event (print_json), and that initialiser is a
+	 * 4 KiB memset each time; by_handle and walk write what they read. */
+	char rel[4096];
 	int err, budget = CT_WALK_MAX, dfd;
 	__u64 now;
 
+	rel[0] = '\0';
 	if (!id)
 		return NULL;
 	ensure_init();

@@ -2,13 +2,45 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include "fmtbuf.h"
 #include "strutil.h"
 #include "jsonw.h"
 
 void jsonw_init(struct jsonw *w, FILE *f)
 {
-	memset(w, 0, sizeof(*w));
 	w->f = f;
+	w->len = 0;
+	w->depth = 0;
+	w->err = false;
+	w->named = false;
+}
+
+static void flush(struct jsonw *w)
+{
+	if (w->len)
+		fwrite(w->buf, 1, w->len, w->f);
+	w->len = 0;
+}
+
+/* Room for n more bytes (n <= JSONW_BUF). */
+static inline __attribute__((always_inline)) char *room(struct jsonw *w, size_t n)
+{
+	if (JSONW_BUF - w->len < n)
+		flush(w);
+	return w->buf + w->len;
+}
+
+static inline __attribute__((always_inline)) void put(struct jsonw *w, const char *s, size_t n)
+{
+	memcpy(room(w, n), s, n);
+	w->len += n;
+}
+
+/* Misuse: what was written until now goes out, nothing after it. */
+static void fail(struct jsonw *w)
+{
+	w->err = true;
+	flush(w);
 }
 
 static bool in(const struct jsonw *w, char kind)
@@ -20,46 +52,85 @@ static bool in(const struct jsonw *w, char kind)
 static bool begin_value(struct jsonw *w)
 {
 	if (w->err || (in(w, '{') && !w->named)) {
-		w->err = true;
+		fail(w);
 		return false;
 	}
 	if (in(w, '[') && w->has_items[w->depth - 1])
-		fputc(',', w->f);
+		put(w, ",", 1);
 	if (w->depth > 0)
 		w->has_items[w->depth - 1] = true;
 	w->named = false;
 	return true;
 }
 
-/* After a value: a top-level value is a whole line. */
+/* After a value: a top-level value is a whole line, written in one piece. */
 static void end_value(struct jsonw *w)
 {
-	if (w->depth == 0)
-		fputc('\n', w->f);
+	if (w->depth == 0) {
+		put(w, "\n", 1);
+		flush(w);
+	}
+}
+
+bool jsonw__plain_run(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = s[i];
+
+		if (c < 0x20 || c >= 0x7f || c == '"' || c == '\\')
+			return false;
+	}
+	return true;
+}
+
+void jsonw__str(struct jsonw *w, const char *s)
+{
+	const unsigned char *u;
+	const char *p = s;
+	char *o = room(w, 1), *end = w->buf + JSONW_BUF;
+
+	*o++ = '"';
+	for (;;) {
+		/* Plain bytes one by one: most strings here are a few bytes long. */
+		for (u = (const unsigned char *)p;
+		     o < end && *u >= 0x20 && *u < 0x7f && *u != '"' && *u != '\\'; u++)
+			*o++ = (char)*u;
+		p = (const char *)u;
+		if (!*p)
+			break;
+		if (end - o < JSON_ESC_UNIT) {
+			w->len = o - w->buf;
+			flush(w);
+			o = w->buf;
+		}
+		o = json_esc(o, end, &p);
+	}
+	w->len = o - w->buf;
+	put(w, "\"", 1);
 }
 
 void jsonw_name(struct jsonw *w, const char *name)
 {
 	if (w->err || !in(w, '{') || w->named) {
-		w->err = true;
+		fail(w);
 		return;
 	}
 	if (w->has_items[w->depth - 1])
-		fputc(',', w->f);
-	json_str(w->f, name);
-	fputc(':', w->f);
+		put(w, ",", 1);
+	jsonw__str(w, name ? name : "");
+	put(w, ":", 1);
 	w->named = true;
 }
 
 static void start(struct jsonw *w, char kind)
 {
 	if (w->depth == JSONW_MAX_DEPTH) {
-		w->err = true;
+		fail(w);
 		return;
 	}
 	if (!begin_value(w))
 		return;
-	fputc(kind, w->f);
+	put(w, &kind, 1);
 	w->kind[w->depth] = kind;
 	w->has_items[w->depth] = false;
 	w->depth++;
@@ -68,11 +139,11 @@ static void start(struct jsonw *w, char kind)
 static void end(struct jsonw *w, char kind)
 {
 	if (w->err || !in(w, kind) || w->named) {
-		w->err = true;
+		fail(w);
 		return;
 	}
 	w->depth--;
-	fputc(kind == '{' ? '}' : ']', w->f);
+	put(w, kind == '{' ? "}" : "]", 1);
 	end_value(w);
 }
 
@@ -96,24 +167,13 @@ void jsonw_end_array(struct jsonw *w)
 	end(w, '[');
 }
 
-/* A value that never needs escaping (a number, a literal): one write, no format to parse (an
- * event line has some 15 of them: vfprintf was a quarter of the stream's CPU). */
+/* A value that never needs escaping (a number, a literal). */
 static void raw(struct jsonw *w, const char *s, size_t n)
 {
 	if (!begin_value(w))
 		return;
-	fwrite(s, 1, n, w->f);
+	put(w, s, n);
 	end_value(w);
-}
-
-/* v in decimal, written backwards from end; returns the first digit. */
-static char *utoa(char *end, __u64 v)
-{
-	do {
-		*--end = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	return end;
 }
 
 void jsonw_string(struct jsonw *w, const char *s)
@@ -124,7 +184,7 @@ void jsonw_string(struct jsonw *w, const char *s)
 	}
 	if (!begin_value(w))
 		return;
-	json_str(w->f, s);
+	jsonw__str(w, s);
 	end_value(w);
 }
 
@@ -141,18 +201,16 @@ void jsonw_printf_string(struct jsonw *w, const char *fmt, ...)
 
 void jsonw_uint(struct jsonw *w, __u64 v)
 {
-	char buf[24], *p = utoa(buf + sizeof(buf), v);
+	char buf[FMT_U64_MAX];
 
-	raw(w, p, buf + sizeof(buf) - p);
+	raw(w, buf, fmt_u64(buf, v) - buf);
 }
 
 void jsonw_int(struct jsonw *w, __s64 v)
 {
-	char buf[24], *p = utoa(buf + sizeof(buf), v < 0 ? -(__u64)v : (__u64)v);
+	char buf[FMT_U64_MAX + 1];
 
-	if (v < 0)
-		*--p = '-';
-	raw(w, p, buf + sizeof(buf) - p);
+	raw(w, buf, fmt_s64(buf, v) - buf);
 }
 
 void jsonw_bool(struct jsonw *w, bool v)
@@ -163,34 +221,4 @@ void jsonw_bool(struct jsonw *w, bool v)
 void jsonw_null(struct jsonw *w)
 {
 	raw(w, "null", 4);
-}
-
-void jsonw_string_field(struct jsonw *w, const char *name, const char *s)
-{
-	jsonw_name(w, name);
-	jsonw_string(w, s);
-}
-
-void jsonw_uint_field(struct jsonw *w, const char *name, __u64 v)
-{
-	jsonw_name(w, name);
-	jsonw_uint(w, v);
-}
-
-void jsonw_int_field(struct jsonw *w, const char *name, __s64 v)
-{
-	jsonw_name(w, name);
-	jsonw_int(w, v);
-}
-
-void jsonw_bool_field(struct jsonw *w, const char *name, bool v)
-{
-	jsonw_name(w, name);
-	jsonw_bool(w, v);
-}
-
-void jsonw_null_field(struct jsonw *w, const char *name)
-{
-	jsonw_name(w, name);
-	jsonw_null(w);
 }

@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include <arpa/inet.h>
 #include <net/if.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 #include "alerts.h"
 #include "container.h"
+#include "fmtbuf.h"
 #include "jsonw.h"
 #include "sources.h"
 #include "strutil.h"
@@ -74,13 +76,92 @@ const char *out_ifname(__u32 ifindex)
 	return cache[i].name;
 }
 
+/* What inet_ntop writes for an address (IPv4: "%u.%u.%u.%u"), remembered in a small table: a
+ * stream of one connection's events formats its addresses once. */
+static const char *addr_text(const struct at_event *e, const __u8 *a, char *buf, size_t n)
+{
+	static struct {
+		__u8 a[16];
+		bool used, v6;
+		char s[INET6_ADDRSTRLEN];
+	} cache[16];
+	bool v6 = e->ip_version == 6;
+	size_t len = v6 ? 16 : 4;
+	unsigned int h = v6;
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		h = h * 31 + a[i];
+	h %= 16;
+	/* Into buf, not a pointer into the table: the caller may hold two addresses at once. */
+	if (cache[h].used && cache[h].v6 == v6 && !memcmp(cache[h].a, a, len))
+		return memcpy(buf, cache[h].s, strlen(cache[h].s) + 1);
+	if (!v6)
+		*fmt_ipv4(buf, a) = 0;
+	else if (!inet_ntop(AF_INET6, a, buf, n))
+		return strcpy(buf, "?");
+	memcpy(cache[h].a, a, len);
+	cache[h].v6 = v6;
+	snprintf(cache[h].s, sizeof(cache[h].s), "%s", buf);
+	cache[h].used = true;
+	return buf;
+}
+
 static const char *addr_str(const struct at_event *e, const __u8 *a, char *buf, size_t n)
 {
-	if (!(e->flags & AT_F_HAS_ADDR))
+	if (!(e->flags & AT_F_HAS_ADDR)) {
 		snprintf(buf, n, "-");
-	else if (!inet_ntop(e->ip_version == 6 ? AF_INET6 : AF_INET, a, buf, n))
-		snprintf(buf, n, "?");
-	return buf;
+		return buf;
+	}
+	return addr_text(e, a, buf, n);
+}
+
+/* at_source_name of a source byte, each made once. */
+static const char *src_name(__u8 source)
+{
+	static char names[256][AT_SOURCE_NAME_MAX];
+
+	if (!names[source][0])
+		at_source_name(source, names[source], sizeof(names[source]));
+	return names[source];
+}
+
+/* The names an alert code prints as, each made once: JSON's at_alert_name, text's with the code
+ * for a known alert ("unknown_ca(48)"). */
+struct alert_names {
+	char json[48];
+	char text[64];
+};
+
+static const struct alert_names *alert_names(__u8 code)
+{
+	static struct alert_names names[256];
+	struct alert_names *a = &names[code];
+
+	if (!a->json[0]) {
+		char name[sizeof(a->json)];
+
+		at_alert_name(code, name, sizeof(name));
+		if (at_alert_by_code(code))
+			snprintf(a->text, sizeof(a->text), "%s(%u)", name, code);
+		else
+			snprintf(a->text, sizeof(a->text), "%s", name);
+		memcpy(a->json, name, sizeof(name));
+	}
+	return a;
+}
+
+/* out_version_name of the last version seen: one connection's events share it. */
+static const char *version_name(__u16 v, bool dtls)
+{
+	static __u32 key = ~0u;
+	static char name[24];
+
+	if (key != ((__u32)dtls << 16 | v)) {
+		out_version_name(v, dtls, name, sizeof(name));
+		key = (__u32)dtls << 16 | v;
+	}
+	return name;
 }
 
 static const char *hook_name(__u8 h)
@@ -118,7 +199,7 @@ void out_header(FILE *f)
 static void print_json(FILE *f, const struct at_event *e, const char *lib, bool enc,
 		       const char *alert, const char *ver, __u64 id, __u64 same_as)
 {
-	char s[INET6_ADDRSTRLEN], d[INET6_ADDRSTRLEN], src[AT_SOURCE_NAME_MAX], session[24];
+	char s[INET6_ADDRSTRLEN], d[INET6_ADDRSTRLEN], session[24];
 	const struct ct_entry *ct;
 	struct jsonw w;
 
@@ -130,7 +211,7 @@ static void print_json(FILE *f, const struct at_event *e, const char *lib, bool 
 		jsonw_uint_field(&w, "same_as", same_as);
 	else
 		jsonw_null_field(&w, "same_as");
-	jsonw_string_field(&w, "source", at_source_name(e->source, src, sizeof(src)));
+	jsonw_string_field(&w, "source", src_name(e->source));
 	jsonw_string_field(&w, "direction", e->direction == AT_DIR_SENT ? "sent" : "received");
 	if (at_source_on_wire(e->source))
 		jsonw_string_field(&w, "ifname", out_ifname(e->ifindex));
@@ -180,7 +261,8 @@ static void print_json(FILE *f, const struct at_event *e, const char *lib, bool 
 	if (!at_source_on_wire(e->source)) {
 		/* "ssl" is the name OpenSSL events always had; "session" the one every library
 		 * source shares. */
-		snprintf(session, sizeof(session), "0x%llx", (unsigned long long)e->session);
+		memcpy(session, "0x", 2);
+		*fmt_hex(session + 2, e->session) = 0;
 		if (e->source == AT_SRC_OPENSSL)
 			jsonw_string_field(&w, "ssl", session);
 		jsonw_string_field(&w, "session", session);
@@ -309,22 +391,27 @@ static void print_text(FILE *f, const struct at_event *e, const char *lib, const
 void out_event(FILE *f, const struct at_event *e, const char *lib, __u64 id, __u64 same_as)
 {
 	bool enc = e->flags & AT_F_ENCRYPTED;
-	char alert[64], name[48], level[16], ver[24];
+	char alert[64], level[16];
+	const char *a, *l;
 
 	if (enc) {
-		snprintf(alert, sizeof(alert), opts.json ? "encrypted" : "encrypted(len=%u)", e->length);
-		snprintf(level, sizeof(level), "-");
+		if (opts.json) {
+			a = "encrypted";
+		} else {
+			memcpy(alert, "encrypted(len=", 14);
+			memcpy(fmt_u64(alert + 14, e->length), ")", 2);
+			a = alert;
+		}
+		l = "-";
 	} else {
-		at_alert_name(e->code, name, sizeof(name));
-		if (opts.json || !at_alert_by_code(e->code))
-			snprintf(alert, sizeof(alert), "%s", name);
-		else
-			snprintf(alert, sizeof(alert), "%s(%u)", name, e->code);
-		at_level_name(e->level, level, sizeof(level));
+		a = opts.json ? alert_names(e->code)->json : alert_names(e->code)->text;
+		l = e->level == AT_LEVEL_WARNING ? "warning"
+		    : e->level == AT_LEVEL_FATAL ? "fatal"
+						 : at_level_name(e->level, level, sizeof(level));
 	}
-	out_version_name(e->version, e->flags & AT_F_DTLS, ver, sizeof(ver));
 	if (opts.json)
-		print_json(f, e, lib, enc, alert, ver, id, same_as);
+		print_json(f, e, lib, enc, a, version_name(e->version, e->flags & AT_F_DTLS), id,
+			   same_as);
 	else
-		print_text(f, e, lib, alert, level, id, same_as);
+		print_text(f, e, lib, a, l, id, same_as);
 }

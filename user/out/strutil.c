@@ -61,54 +61,86 @@ static int is_ctrl(__u32 cp)
 	return cp < 0x20 || (cp >= 0x7f && cp <= 0x9f);
 }
 
-void json_str(FILE *f, const char *s)
+/* "\\u%04x" of v (at most 0xffff) */
+static char *u_escape(char *o, __u32 v)
 {
-	const unsigned char *p = (const unsigned char *)(s ? s : "");
+	static const char hex[] = "0123456789abcdef";
+
+	*o++ = '\\';
+	*o++ = 'u';
+	*o++ = hex[(v >> 12) & 0xf];
+	*o++ = hex[(v >> 8) & 0xf];
+	*o++ = hex[(v >> 4) & 0xf];
+	*o++ = hex[v & 0xf];
+	return o;
+}
+
+char *json_esc(char *o, char *end, const char **sp)
+{
+	const unsigned char *p = (const unsigned char *)*sp;
 	__u32 cp;
 	int len;
 
-	fputc('"', f);
-	while (*p) {
-		const unsigned char *q = p;
+	while (*p && end - o >= JSON_ESC_UNIT) {
+		const unsigned char *q = p, *stop = p + (end - o);
 
-		/* Printable ASCII other than the two JSON escapes: one write for the whole run. */
-		while (*q >= 0x20 && *q < 0x7f && *q != '"' && *q != '\\')
+		/* Printable ASCII other than the two JSON escapes: one copy for the whole run. */
+		while (q < stop && *q >= 0x20 && *q < 0x7f && *q != '"' && *q != '\\')
 			q++;
 		if (q != p) {
-			fwrite(p, 1, q - p, f);
+			memcpy(o, p, q - p);
+			o += q - p;
 			p = q;
 			continue;
 		}
 		len = utf8_seq(p, &cp);
 		if (len == 0) {
 			/* Not UTF-8: keep the byte's value visible, as U+00XX. */
-			fprintf(f, "\\u%04x", *p++);
+			o = u_escape(o, *p++);
 			continue;
 		}
 		switch (cp) {
 		case '"':
-			fputs("\\\"", f);
-			break;
 		case '\\':
-			fputs("\\\\", f);
+			*o++ = '\\';
+			*o++ = (char)cp;
 			break;
 		case '\n':
-			fputs("\\n", f);
+			*o++ = '\\';
+			*o++ = 'n';
 			break;
 		case '\t':
-			fputs("\\t", f);
+			*o++ = '\\';
+			*o++ = 't';
 			break;
 		case '\r':
-			fputs("\\r", f);
+			*o++ = '\\';
+			*o++ = 'r';
 			break;
 		default:
-			if (is_ctrl(cp))
-				fprintf(f, "\\u%04x", (unsigned int)cp);
-			else
-				fwrite(p, 1, len, f);
+			if (is_ctrl(cp)) {
+				o = u_escape(o, cp);
+			} else {
+				memcpy(o, p, len);
+				o += len;
+			}
 		}
 		p += len;
 	}
+	*sp = (const char *)p;
+	return o;
+}
+
+void json_str(FILE *f, const char *s)
+{
+	const char *p = s ? s : "";
+	char buf[256], *o;
+
+	fputc('"', f);
+	do {
+		o = json_esc(buf, buf + sizeof(buf), &p);
+		fwrite(buf, 1, o - buf, f);
+	} while (*p);
 	fputc('"', f);
 }
 
@@ -133,6 +165,13 @@ const char *text_safe(const char *s, char *buf, size_t n)
 	if (n == 0)
 		return "";
 	while (*p) {
+		/* Printable ASCII but the backslash, the common case: as it is. */
+		if (*p >= 0x20 && *p < 0x7f && *p != '\\') {
+			if (pos + 1 >= n)
+				break;
+			buf[pos++] = (char)*p++;
+			continue;
+		}
 		len = utf8_seq(p, &cp);
 		if (len == 0) {
 			ulen = hex_escape(unit, "\\", p, 1);

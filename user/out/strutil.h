@@ -25,6 +25,14 @@
 
 /* Write s as a JSON string, quotes included. The output is always valid JSON; NULL prints "". */
 void json_str(FILE *f, const char *s);
+/*
+ * The same escaping into a buffer, for writers that keep their own (jsonw.c): escapes *s into
+ * out..end without the quotes, stops at the end of *s or when fewer than JSON_ESC_UNIT bytes are
+ * left (never inside an escape or a character), moves *s past what it wrote; returns the end of
+ * the output. *s must not be NULL.
+ */
+#define JSON_ESC_UNIT 6
+char *json_esc(char *out, char *end, const char **s);
 
 /*
  * Copy s into buf (n bytes) for a text column: control characters become \xHH, a backslash
