@@ -50,17 +50,18 @@ static bool match_id(const char *c, size_t n, const char *prefix, const char *su
 	return true;
 }
 
-/* A pod UID, 8-4-4-4-12 hex digits, with '-' or (systemd's escaping) '_': copied with '-'. */
+/* A pod UID, 8-4-4-4-12 hex digits, with '-' (cgroupfs) or, all of them, '_' (systemd's
+ * escaping): copied with '-'. */
 static bool match_uid(const char *s, size_t n, char *uid)
 {
 	size_t i;
 
-	if (n != CT_UID_LEN)
+	if (n != CT_UID_LEN || (s[8] != '-' && s[8] != '_'))
 		return false;
 	for (i = 0; i < n; i++) {
 		bool dash = i == 8 || i == 13 || i == 18 || i == 23;
 
-		if (dash ? (s[i] != '-' && s[i] != '_') : !is_hex(s + i, 1))
+		if (dash ? s[i] != s[8] : !is_hex(s + i, 1))
 			return false;
 		uid[i] = dash ? '-' : s[i];
 	}
