@@ -11,10 +11,21 @@ static struct seen {
 } ring[MATCH_RING];
 static __u64 next_id = 1;
 
+/* The same connection, seen from the same end: the library's ends are oriented as the wire's. */
+static int same_ends(const struct at_event *wire, const struct at_event *lib)
+{
+	return wire->ip_version == lib->ip_version && wire->sport == lib->sport &&
+	       wire->dport == lib->dport && !memcmp(wire->saddr, lib->saddr, sizeof(lib->saddr)) &&
+	       !memcmp(wire->daddr, lib->daddr, sizeof(lib->daddr));
+}
+
 static int same_alert(const struct at_event *wire, const struct at_event *lib)
 {
 	if (!(wire->flags & AT_F_HAS_TASK) || wire->pid != lib->pid ||
 	    wire->direction != lib->direction)
+		return 0;
+	/* A library event that knows its connection's ends pairs only with that connection. */
+	if ((lib->flags & AT_F_HAS_ADDR) && !same_ends(wire, lib))
 		return 0;
 	if (wire->flags & AT_F_ENCRYPTED)
 		return lib->version != 0x0304 && !(lib->flags & AT_F_DTLS);
@@ -49,7 +60,10 @@ __u64 match_event(struct at_event *e, __u64 *id)
 	}
 	if (best) {
 		best->matched = 1;
-		if (e->source != AT_SRC_WIRE) {
+		if (e->source != AT_SRC_WIRE && (e->flags & AT_F_HAS_ADDR)) {
+			/* Its own ends (the same, by same_ends); the interface is the wire's. */
+			e->ifindex = best->e.ifindex;
+		} else if (e->source != AT_SRC_WIRE) {
 			e->ip_version = best->e.ip_version;
 			e->sport = best->e.sport;
 			e->dport = best->e.dport;

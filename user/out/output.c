@@ -161,6 +161,8 @@ static void print_json(FILE *f, const struct at_event *e, const char *lib, bool 
 		jsonw_string_field(&w, "comm", comm);
 		jsonw_uint_field(&w, "uid", e->uid);
 		jsonw_uint_field(&w, "cgroup", e->cgroup_id);
+		if (e->source == AT_SRC_WIRE)
+			jsonw_bool_field(&w, "accepted", e->xflags & AT_X_ACCEPTED);
 	} else {
 		/* A wire event whose socket owner is not known. */
 		jsonw_null_field(&w, "pid");
@@ -265,7 +267,9 @@ static void print_text(FILE *f, const struct at_event *e, const char *lib, const
 	if (e->flags & AT_F_HAS_ADDR) {
 		const char *v6l = e->ip_version == 6 ? "[" : "", *v6r = e->ip_version == 6 ? "]" : "";
 
-		snprintf(conn, sizeof(conn), "%s %s%s%s:%u > %s%s%s:%u", out_ifname(e->ifindex), v6l,
+		/* A library event that matched no wire event knows no interface. */
+		snprintf(conn, sizeof(conn), "%s%s%s%s%s:%u > %s%s%s:%u",
+			 e->ifindex ? out_ifname(e->ifindex) : "", e->ifindex ? " " : "", v6l,
 			 addr_str(e, e->saddr, s, sizeof(s)), v6r, e->sport, v6l,
 			 addr_str(e, e->daddr, d, sizeof(d)), v6r, e->dport);
 	}

@@ -384,6 +384,12 @@ int go_analyze(const char *path, struct go_result *r)
 		goto out_go;
 	}
 	r->rc = 0;
+	{
+		uint64_t ca, cb;
+
+		if (func_bounds(&c, "net.(*TCPConn).Close", &ca, &cb) == 0)
+			r->tcp_close = ca;
+	}
 	analyse_send(&c, a, b);
 	if (func_bounds(&c, READ_RECORD, &a, &b) == 0)
 		analyse_recv(&c, a, b);
@@ -410,9 +416,14 @@ static int go_plan(const char *path, const char *root, struct tp_plan *p)
 	tp_plan_set(p, r.rc, r.why, r.go_version, r.build_id);
 	if (p->rc < 0)
 		return p->rc;
-	snprintf(p->detail, sizeof(p->detail), "%s%s", r.from_symbols ? ", from symbols" : "",
-		 r.off_vers < 0 ? ", protocol version unknown" : "");
+	snprintf(p->detail, sizeof(p->detail), "%s%s%s", r.from_symbols ? ", from symbols" : "",
+		 r.off_vers < 0 ? ", protocol version unknown" : "",
+		 !r.tcp_close ? ", addresses unknown" : "");
 	cfg.off_vers = r.off_vers;
+	if (r.tcp_close && r.send.ok)
+		cfg.tcpclose_from_send = (__s64)(r.tcp_close - r.send.vaddr);
+	if (r.tcp_close && r.recv.ok && r.conn_reg >= 0)
+		cfg.tcpclose_from_recv = (__s64)(r.tcp_close - r.recv.vaddr);
 	memcpy(p->cfg, &cfg, sizeof(cfg));
 	p->cfg_size = sizeof(cfg);
 	h = tp_hook_add(p, "sent", "sent");

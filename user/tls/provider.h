@@ -52,7 +52,7 @@ struct tp_plan {
 	char why[256];
 	char version[96];	/* "OpenSSL 3.0.19 27 Jan 2026", "GnuTLS 3.7.9"; "" unknown */
 	char build_id[41];	/* hex, "" when none */
-	char detail[48];	/* a note for the report (", from symbols"), "" none */
+	char detail[96];	/* a note for the report (", from symbols"), "" none */
 	char aux_path[PATH_MAX]; /* another file some hooks attach to (OpenSSL: its libcrypto) */
 	int nhooks;
 	struct tp_hook hooks[TP_MAX_HOOKS];
