@@ -120,6 +120,11 @@ int read_record(struct pt_regs *ctx)
 	} else if (vreg < GO_NREGS) {
 		version = regs[vreg] & 0xffff;
 	}
+	/* Not in a register there: the receiver's spill slot (user/tls/go.c conn_spill). */
+	if (creg >= GO_NREGS && cfg->recv_conn_sp > 0 &&
+	    !bpf_probe_read_user(&c, sizeof(c), (void *)(PT_REGS_SP(ctx) + cfg->recv_conn_sp)) &&
+	    vreg >= GO_NREGS)
+		version = conn_version(cfg, c);
 	at_lib_emit(AT_SRC_GO, lib_id, c, AT_DIR_RECEIVED, AT_HOOK_READ_RECORD, alert[0], alert[1],
 		    version, 0, conn_sock(c, PT_REGS_IP(ctx), cfg->tcpclose_from_recv));
 	return 0;

@@ -11,7 +11,8 @@
 
 struct go_cfg {
 	__s32 off_vers;	/* crypto/tls.Conn.vers (uint16), read off readRecordOrCCS; -1 unknown */
-	__u32 pad;
+	__s32 recv_conn_sp; /* read_record without the *Conn in a register: it is at [rsp + this]
+			     * (a stack slot, by data flow); 0: not known */
 	/* The connection's socket: Conn.conn is a net.Conn (itab, data) at +0; its itab's first
 	 * method (Close) is net.(*TCPConn).Close exactly when data is a *net.TCPConn. These are
 	 * that function's address minus each probe's (the probe's runtime address is the uprobe's

@@ -35,6 +35,7 @@ struct go_result {
 	struct go_probe send, recv;
 	int alert_reg, conn_reg;	/* pt_regs words at recv: record pointer, *Conn (-1) */
 	int vers_reg;		/* at recv without conn_reg: the word holding c.vers (-1) */
+	int conn_sp;		/* at recv without conn_reg: the *Conn at [rsp + conn_sp] (-1) */
 	int off_vers;		/* Conn.vers, -1 unknown */
 	uint64_t tcp_close;	/* net.(*TCPConn).Close, 0 when not in the program */
 };
