@@ -23,7 +23,8 @@ bench_setup() {
 	C=$T/c
 }
 
-# bench_tracer NAME MODE: start a fresh tracer for set-up MODE (off: none; lib: --no-wire;
+# bench_tracer NAME MODE: start a fresh tracer for set-up MODE (off: none; lib: --no-wire; noaddr:
+# the same without the reads of the connection's socket (ALERTTRACE_NO_ADDRS=1);
 # hist: --no-wire -H, counts in the kernel and nothing streamed; all: -i lo; bpftrace: the
 # bpftrace program $BENCH_BPFTRACE instead), JSON in $T/at.out, stderr in $T/at.err; TPID its pid, or empty for off; TCPU0 its CPU time (ms) once started.
 bench_tracer() {
@@ -31,6 +32,7 @@ bench_tracer() {
 	case $2 in
 	off) return 0 ;;
 	lib) bg "$AT" --no-wire -j >"$T/at.out" 2>"$T/at.err" ;;
+	noaddr) ALERTTRACE_NO_ADDRS=1 bg "$AT" --no-wire -j >"$T/at.out" 2>"$T/at.err" ;;
 	hist) bg "$AT" --no-wire -H -j >"$T/at.out" 2>"$T/at.err" ;;
 	all) bg "$AT" -i lo -j >"$T/at.out" 2>"$T/at.err" ;;
 	bpftrace)

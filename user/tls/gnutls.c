@@ -376,7 +376,7 @@ static int gt_plan(const char *path, const char *root, struct tp_plan *p)
 	cfg.off_ver_id = r.off_ver_id;
 	cfg.off_sni_priv = r.off_sni_priv;
 	cfg.off_sni_set = r.off_sni_set;
-	cfg.off_transport = r.off_transport;
+	cfg.off_transport = tp_addrs_off() ? -1 : r.off_transport;
 	memcpy(p->cfg, &cfg, sizeof(cfg));
 	p->cfg_size = sizeof(cfg);
 	h = tp_hook_add(p, "sent", "sent");

@@ -473,9 +473,10 @@ static int go_plan(const char *path, const char *root, struct tp_plan *p)
 	p_debug("%s: net.(*TCPConn).Close at 0x%llx; at the receive probe the *Conn is in pt_regs "
 		"word %d, else at [rsp+%d] (-1: not known)\n",
 		path, (unsigned long long)r.tcp_close, r.conn_reg, r.conn_sp);
-	if (r.tcp_close && r.send.ok)
+	if (r.tcp_close && r.send.ok && !tp_addrs_off())
 		cfg.tcpclose_from_send = (__s64)(r.tcp_close - r.send.vaddr);
-	if (r.tcp_close && r.recv.ok && (r.conn_reg >= 0 || r.conn_sp > 0))
+	if (r.tcp_close && r.recv.ok && (r.conn_reg >= 0 || r.conn_sp > 0) &&
+	    !tp_addrs_off())
 		cfg.tcpclose_from_recv = (__s64)(r.tcp_close - r.recv.vaddr);
 	if (r.conn_reg < 0 && r.conn_sp > 0)
 		cfg.recv_conn_sp = r.conn_sp;

@@ -126,7 +126,7 @@ static void to_plan(const struct oh_result *r, struct tp_plan *p)
 	/* The read probe needs no layout for the alert itself; only the version would be wrong. */
 	if (!r->ssl.ok)
 		cfg.off_version = cfg.off_method = cfg.off_method_version = -1;
-	if (r->bio.ok) {
+	if (r->bio.ok && !tp_addrs_off()) {
 		cfg.off_rbio = (__s16)r->bio.off_rbio;
 		cfg.off_wbio = (__s16)r->bio.off_wbio;
 		cfg.off_bio_method = (__s16)r->bio.off_method;

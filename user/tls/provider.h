@@ -121,6 +121,8 @@ void tp_hook_probe(struct tp_hook *h, const char *prog, uint64_t file_off, uint6
 		   bool ret);
 void tp_plan_init(struct tp_plan *p);
 /* The analysis's verdict: rc, why (refused), version text and build-id. */
+/* ALERTTRACE_NO_ADDRS=1 (benchmarks): the probes read no socket, as before they did. */
+bool tp_addrs_off(void);
 void tp_plan_set(struct tp_plan *p, int rc, const char *why, const char *version,
 		 const char *build_id);
 
