@@ -1,10 +1,10 @@
 #!/bin/bash
 # The accept-side attribution's cost: connections/s of nginx with two workers (plain HTTP/1.0,
 # one request a connection, on lo of a private network namespace; bench/connrate.c with 2 client
-# processes) without a tracer and with the whole tracer (`-i lo`: wire and library sources) whose
-# accepting-task program sits on the tracepoints syscalls/sys_exit_accept{,4} (tp: tracefs
-# mounted; the tracer enters only the network namespace) or on the raw tracepoint sys_exit, which
-# runs at every system call's exit (raw: ALERTTRACE_ACCEPT_RAW=1). Interleaved rounds in a
+# processes) without a tracer and with the whole tracer (`-i lo`: wire and library sources; it
+# enters only the network namespace) whose accepting-task program sits on the tracepoints
+# syscalls/sys_exit_accept{,4} (all: tracefs mounted) or on the raw tracepoint sys_exit, which
+# runs at every system call's exit (rawacc: ALERTTRACE_ACCEPT_RAW=1). Interleaved rounds in a
 # rotating order, a fresh tracer each run; per-round ratios to the round's "off" run, medians
 # (the goal: >= 0.97). Figures only, never PASS/FAIL.
 # Usage: bench/bench_accept.sh [ROUNDS [SECONDS]]   (default 5 rounds of 4 s)
@@ -41,27 +41,14 @@ for i in $(seq 1 100); do
 	sleep 0.05
 done
 
-tracer() {
-	TPID=
-	case $1 in
-	off) return 0 ;;
-	tp) bg nsenter --net=/run/netns/$NS "$AT" -v -i lo -j >"$T/at.out" 2>"$T/at.err" ;;
-	raw) ALERTTRACE_ACCEPT_RAW=1 bg nsenter --net=/run/netns/$NS "$AT" -v -i lo -j \
-		>"$T/at.out" 2>"$T/at.err" ;;
-	esac
-	TPID=$!
-	wait_for "$T/at.err" "Tracing TLS alerts" 30 ||
-		{ echo "bench_accept: alerttrace did not start: $(tail -3 "$T/at.err")" >&2; exit 1; }
-	TCPU0=$(bench_cpu "$TPID")
-}
-
 echo "bench_accept: $ROUNDS rounds of $SECS s; nginx $(nginx -v 2>&1 | sed 's/.*\///'), 2" \
 	"workers, 2 client processes, 127.0.0.1:$PORT in a private namespace"
-printf '%-6s %-5s %12s %12s %10s %s\n' round mode "conn/s" connections "tracer ms" "accept by"
+printf '%-6s %-6s %12s %12s %10s %s\n' round mode "conn/s" connections "tracer ms" "accept by"
 : >"$T/results"
-for rm in $(bench_order "$ROUNDS" off tp raw); do
+BENCH_NETNS=$NS BENCH_AT_ARGS=-v
+for rm in $(bench_order "$ROUNDS" off all rawacc); do
 	r=${rm%%:*} m=${rm#*:}
-	tracer "$m"
+	bench_tracer bench_accept "$m"
 	read -r n secs < <(ip netns exec $NS "$CR" 127.0.0.1 $PORT "$SECS" 2)
 	rate=$(awk -v n="$n" -v s="$secs" 'BEGIN { printf "%.0f", n / s }')
 	how=-
@@ -69,7 +56,7 @@ for rm in $(bench_order "$ROUNDS" off tp raw); do
 		how=$(sed -n 's/.*accepting tasks from the //p' "$T/at.err" | head -1)
 		bench_stop
 	fi
-	printf '%-6s %-5s %12s %12s %10s %s\n' "$r" "$m" "$rate" "$n" "$TCPU" "$how"
+	printf '%-6s %-6s %12s %12s %10s %s\n' "$r" "$m" "$rate" "$n" "$TCPU" "$how"
 	echo "$r $m $rate" >>"$T/results"
 done
 python3 - "$T/results" <<'EOF'
@@ -78,12 +65,12 @@ rows = [l.split() for l in open(sys.argv[1])]
 by = {}
 for r, m, v in rows:
     by.setdefault(r, {})[m] = float(v)
-for m in ("tp", "raw"):
+offs = [d["off"] for d in by.values() if "off" in d]
+print("off    median %.0f conn/s (%.0f-%.0f)" % (statistics.median(offs), min(offs), max(offs)))
+for m in ("all", "rawacc"):
     ratios = [d[m] / d["off"] for d in by.values() if d.get("off") and m in d]
     rates = [d[m] for d in by.values() if m in d]
-    print("%-4s median %.0f conn/s (%.0f-%.0f), paired ratio to off %.3f (%.3f-%.3f)" %
+    print("%-6s median %.0f conn/s (%.0f-%.0f), paired ratio to off %.3f (%.3f-%.3f)" %
           (m, statistics.median(rates), min(rates), max(rates), statistics.median(ratios),
            min(ratios), max(ratios)))
-offs = [d["off"] for d in by.values() if "off" in d]
-print("off  median %.0f conn/s (%.0f-%.0f)" % (statistics.median(offs), min(offs), max(offs)))
 EOF
