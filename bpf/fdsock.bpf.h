@@ -16,8 +16,8 @@
 
 /*
  * The TCP socket behind fd in the current task's file table, or NULL: fd out of the table, no
- * file, or a file that is not a socket (a socket's file has private_data == its struct socket,
- * whose ->file points back: any other file fails that test).
+ * file, a file that is not a socket (a socket's file has private_data == its struct socket,
+ * whose ->file points back: any other file fails that test), or a socket without two ends.
  */
 static __always_inline struct sock *at_fd_sock(long fd)
 {
@@ -44,6 +44,9 @@ static __always_inline struct sock *at_fd_sock(long fd)
 		return NULL;
 	family = BPF_CORE_READ(sk, __sk_common.skc_family);
 	if (family != AT_AF_INET && family != AT_AF_INET6)
+		return NULL;
+	/* A connection: both ends have ports (a refused connect() has none left). */
+	if (!BPF_CORE_READ(sk, __sk_common.skc_num) || !BPF_CORE_READ(sk, __sk_common.skc_dport))
 		return NULL;
 	return sk;
 }

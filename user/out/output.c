@@ -278,6 +278,9 @@ static void print_text(FILE *f, const struct at_event *e, const char *lib, const
 	} else {
 		const char *base = lib ? strrchr(lib, '/') : NULL;
 		char session[40], name[120];
+		/* Go's probe sits before the write: whether it was written is not known there. */
+		bool unwritten = e->direction == AT_DIR_SENT && !(e->flags & AT_F_WRITTEN) &&
+				 e->source != AT_SRC_GO;
 
 		/* The file name as text_safe() shows it: a path (a --lib argument, a file in a
 		 * binary directory) may hold control bytes, which must not forge output. */
@@ -288,9 +291,7 @@ static void print_text(FILE *f, const struct at_event *e, const char *lib, const
 		snprintf(session, sizeof(session), "%s=0x%llx",
 			 e->source == AT_SRC_OPENSSL ? "ssl" : "session",
 			 (unsigned long long)e->session);
-		snprintf(where, sizeof(where), "%s%s %s", name,
-			 e->direction == AT_DIR_SENT && !(e->flags & AT_F_WRITTEN) ? " (not written)"
-										  : "",
+		snprintf(where, sizeof(where), "%s%s %s", name, unwritten ? " (not written)" : "",
 			 conn[0] ? conn : session);
 	}
 	if (same_as) {
