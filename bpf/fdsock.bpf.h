@@ -45,8 +45,9 @@ static __always_inline struct sock *at_fd_sock(long fd)
 	family = BPF_CORE_READ(sk, __sk_common.skc_family);
 	if (family != AT_AF_INET && family != AT_AF_INET6)
 		return NULL;
-	/* A connection: both ends have ports (a refused connect() has none left). */
-	if (!BPF_CORE_READ(sk, __sk_common.skc_num) || !BPF_CORE_READ(sk, __sk_common.skc_dport))
+	/* A connection: both ends have ports. */
+	if (!BPF_CORE_READ((struct inet_sock *)sk, inet_sport) ||
+	    !BPF_CORE_READ(sk, __sk_common.skc_dport))
 		return NULL;
 	return sk;
 }
@@ -82,7 +83,9 @@ static __always_inline void at_sock_key(const struct sock *sk, struct at_sock_ke
 		BPF_CORE_READ_INTO((__u32 *)k->laddr, sk, __sk_common.skc_rcv_saddr);
 		BPF_CORE_READ_INTO((__u32 *)k->raddr, sk, __sk_common.skc_daddr);
 	}
-	k->lport = BPF_CORE_READ(sk, __sk_common.skc_num);
+	/* inet_sport, not skc_num: a connection reset or closed has given its port back
+	 * (inet_put_port zeroes skc_num) while the application still holds the socket. */
+	k->lport = bpf_ntohs(BPF_CORE_READ((struct inet_sock *)sk, inet_sport));
 	k->rport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
 }
 
