@@ -51,7 +51,7 @@ for rm in $(bench_order "$ROUNDS" off all rawacc); do
 	bench_tracer bench_accept "$m"
 	read -r n secs < <(ip netns exec $NS "$CR" 127.0.0.1 $PORT "$SECS" 2)
 	rate=$(awk -v n="$n" -v s="$secs" 'BEGIN { printf "%.0f", n / s }')
-	how=-
+	how=- TCPU=-
 	if [ -n "$TPID" ]; then
 		how=$(sed -n 's/.*accepting tasks from the //p' "$T/at.err" | head -1)
 		bench_stop
