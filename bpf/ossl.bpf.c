@@ -194,7 +194,8 @@ static __always_inline long bio_fd(const struct ossl_cfg *cfg, __u64 bio)
 		    bpf_probe_read_user(&type, sizeof(type), (void *)(m + cfg->off_bio_type)))
 			return -1;
 		if (type & BIO_TYPE_DESCRIPTOR) {
-			if (bpf_probe_read_user(&num, sizeof(num), (void *)(bio + cfg->off_bio_num)))
+			if (bpf_probe_read_user(&num, sizeof(num),
+						(void *)(bio + cfg->off_bio_num)))
 				return -1;
 			return num;
 		}

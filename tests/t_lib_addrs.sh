@@ -14,9 +14,11 @@
 need_root lib_addrs
 test_prologue lib_addrs python3 openssl gnutls-serv gnutls-cli tshark
 SRV=at_la_s_$$ CLI=at_la_c_$$
-netns_pair $SRV $CLI 10.80.0.1 10.80.0.2 || { fail lib_addrs_netns "cannot create namespaces"; exit 1; }
+netns_pair $SRV $CLI 10.80.0.1 10.80.0.2 ||
+	{ fail lib_addrs_netns "cannot create namespaces"; exit 1; }
 PCL="$TOP/tests/fixtures/port_client.py"
-GOB=$(GO_VARIANTS=stripped "$TOP/tests/fixtures/go_build.sh" 1.19 2>"$T/gobuild.err" | awk '{ print $3 }')
+GOB=$(GO_VARIANTS=stripped "$TOP/tests/fixtures/go_build.sh" 1.19 2>"$T/gobuild.err" |
+	awk '{ print $3 }')
 GP=$GOB/tlspeer
 [ -x "$GP" ] || { fail lib_addrs_go_build "no Go peer: $(tail -2 "$T/gobuild.err")"; exit 1; }
 P=$(( 5700 + (RANDOM % 50) * 10 ))
@@ -87,12 +89,14 @@ kill $TS
 wait $TS 2>/dev/null
 
 # The peers' own word on the alerts.
-check lib_addrs_python_saw_protocol_version 8 "$(cat "$T"/cli.os* | grep -c '^error.*\(PROTOCOL_VERSION\|protocol version\)')"
-check lib_addrs_go_client_saw_protocol_version 1 "$(grep -c 'remote error: tls: protocol version not supported' "$T/cli.og4")"
+check lib_addrs_python_saw_protocol_version 8 \
+	"$(cat "$T"/cli.os* | grep -c '^error.*\(PROTOCOL_VERSION\|protocol version\)')"
+check lib_addrs_go_client_saw_protocol_version 1 \
+	"$(grep -c 'remote error: tls: protocol version not supported' "$T/cli.og4")"
 # Client ports of the clients that do not print them: their one SYN to that port.
 for n in og4:$OG ot6:$OT; do
-	port=$(tshark -n -r "$T/cap.pcapng" -Y "tcp.flags.syn==1 && tcp.flags.ack==0 && tcp.dstport==${n#*:}" \
-		-T fields -e tcp.srcport 2>/dev/null)
+	port=$(tshark -n -r "$T/cap.pcapng" -T fields -e tcp.srcport \
+		-Y "tcp.flags.syn==1 && tcp.flags.ack==0 && tcp.dstport==${n#*:}" 2>/dev/null)
 	check "lib_addrs_${n%%:*}_one_syn_captured" 1 "$(echo "$port" | grep -c .)"
 	echo "$port" >"$T/port.${n%%:*}"
 done

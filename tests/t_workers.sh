@@ -15,7 +15,8 @@
 need_root workers
 test_prologue workers nginx haproxy python3 openssl
 SRV=at_wk_s_$$ CLI=at_wk_c_$$
-netns_pair $SRV $CLI 10.79.0.1 10.79.0.2 || { fail workers_netns "cannot create namespaces"; exit 1; }
+netns_pair $SRV $CLI 10.79.0.1 10.79.0.2 ||
+	{ fail workers_netns "cannot create namespaces"; exit 1; }
 PCL="$TOP/tests/fixtures/port_client.py"
 Q=$(( 5200 + (RANDOM % 50) * 10 ))
 NG=$Q NG12=$((Q + 1)) HA=$((Q + 2))
@@ -103,7 +104,7 @@ check workers_haproxy_has_a_worker 1 "$(echo $HAW | wc -w)"
 # one NAME ADDR PORT MAXVER [get]: a client in $CLI; after it, the witness line appended to
 # $T/conns: NAME SERVER-PORT CLIENT-PORT WORKER-PID (nginx's logs) or WORKER-PID "-" (haproxy).
 one() {
-	local name=$1 addr=$2 port=$3 mv=$4 get=${5:-} out="$T/cli.$1" lport pid=- n0 n1
+	local name=$1 addr=$2 port=$3 mv=$4 get=${5:-} out="$T/cli.$1" lport pid=- n0 n1 pv
 	n0=$(grep -c "SSL_do_handshake() failed" "$T/ng/error.log")
 	n1=$(wc -l <"$T/ng/access.log" 2>/dev/null || echo 0)
 	timeout 10 ip netns exec $CLI python3 "$PCL" "$addr" "$port" "$mv" $get >"$out" 2>&1
@@ -113,9 +114,11 @@ one() {
 		pid=$(grep "SSL_do_handshake() failed" "$T/ng/error.log" | sed -n "$((n0 + 1))p" |
 			sed -n 's/.*\[info\] \([0-9]*\)#.*/\1/p')
 	elif [ "$port" = "$NG12" ]; then
-		pid=$(sed -n "$((n1 + 1))p" "$T/ng/access.log" | awk -v p="$lport" '$3 == p { print $1 }')
+		pid=$(sed -n "$((n1 + 1))p" "$T/ng/access.log" |
+			awk -v p="$lport" '$3 == p { print $1 }')
 	fi
-	echo "$name $port ${lport:--} ${pid:--} $(grep -c '^error.*PROTOCOL_VERSION\|^error.*protocol version' "$out") $(grep -c '^ok' "$out")" >>"$T/conns"
+	pv=$(grep -c '^error.*PROTOCOL_VERSION\|^error.*protocol version' "$out")
+	echo "$name $port ${lport:--} ${pid:--} $pv $(grep -c '^ok' "$out")" >>"$T/conns"
 }
 
 for k in 1 2 3 4; do
@@ -131,7 +134,8 @@ done
 sleep 1.5
 kill $AT_R $AT_T
 wait $AT_R $AT_T 2>/dev/null
-echo "workers: connections per nginx worker: $(awk '$2 != "'$HA'" { print $4 }' "$T/conns" | sort | uniq -c | tr '\n' ' ')"
+echo "workers: connections per nginx worker:" \
+	"$(awk -v ha=$HA '$2 != ha { print $4 }' "$T/conns" | sort | uniq -c | tr '\n' ' ')"
 
 for f in raw tp; do
 python3 - "$T/$f.out" "$T/conns" "$NGM" "$NGW" "$HAM" "$HAW" "$NG" "$NG12" "$HA" "$f" <<'EOF'
