@@ -9,7 +9,8 @@
  * and BIO_method_type (`b->method->type`) in libcrypto (crypto/bio/bio_lib.c). BIO.num has no
  * accessor: crypto/bio/bio_local.h lays out `int init, shutdown, flags, retry_reason, num; void
  * *ptr; BIO *next_bio` from 1.1.1 to 3.5 (3.x puts libctx first), so num is retry_reason + 4 once
- * the accessors agree with that run of fields.
+ * the accessors agree with that run of fields. Without a readable libcrypto, that layout is taken
+ * for the libcrypto soname the library needs.
  */
 #include "ossl_local.h"
 
@@ -113,6 +114,29 @@ void ossl_analyse_bio_crypto(struct ofile *f, struct oh_result *r)
 	b->off_method = b->off_type = -1;
 }
 
+/*
+ * No libcrypto could be read where the library names it (a copy loaded through another root, its
+ * libcrypto not at the path the analysis tries): bio_local.h's layout for the libcrypto soname the
+ * library needs, 1.1 (method first) or 3 (libctx first).
+ */
+static int bio_layout_of_soname(struct ctx *c, struct oh_bio *b)
+{
+	const char *so = c->f->needed_crypto;
+	int base;
+
+	if (!strcmp(so, "libcrypto.so.1.1"))
+		base = 0;
+	else if (!strcmp(so, "libcrypto.so.3"))
+		base = 8;
+	else
+		return -1;
+	b->off_method = base;
+	b->off_type = 0;
+	b->off_num = base + 0x30;
+	b->off_next = base + 0x40;
+	return 0;
+}
+
 void ossl_analyse_bio_ssl(struct ctx *c)
 {
 	struct oh_bio *b = &c->r->bio;
@@ -121,7 +145,7 @@ void ossl_analyse_bio_ssl(struct ctx *c)
 	b->off_rbio = rb >= 0 && rb < 0x8000 ? (int)rb : -1;
 	b->off_wbio = wb >= 0 && wb < 0x8000 ? (int)wb : -1;
 	b->ok = 0;
-	if (c->r->bio_crypto_why[0])
+	if (c->r->bio_crypto_why[0] && bio_layout_of_soname(c, b))
 		WHY(b, "%s", c->r->bio_crypto_why);
 	else if (b->off_num < 0)
 		WHY(b, "no libcrypto analysed for the BIO layout");
