@@ -59,7 +59,7 @@ for rm in $(bench_order "$ROUNDS" off all rawacc); do
 	printf '%-6s %-6s %12s %12s %10s %s\n' "$r" "$m" "$rate" "$n" "$TCPU" "$how"
 	echo "$r $m $rate" >>"$T/results"
 done
-python3 - "$T/results" <<'EOF'
+python3 - "$T/results" "$T/head" <<'EOF'
 import statistics, sys
 rows = [l.split() for l in open(sys.argv[1])]
 by = {}
@@ -67,10 +67,37 @@ for r, m, v in rows:
     by.setdefault(r, {})[m] = float(v)
 offs = [d["off"] for d in by.values() if "off" in d]
 print("off    median %.0f conn/s (%.0f-%.0f)" % (statistics.median(offs), min(offs), max(offs)))
+head = []
 for m in ("all", "rawacc"):
     ratios = [d[m] / d["off"] for d in by.values() if d.get("off") and m in d]
     rates = [d[m] for d in by.values() if m in d]
     print("%-6s median %.0f conn/s (%.0f-%.0f), paired ratio to off %.3f (%.3f-%.3f)" %
           (m, statistics.median(rates), min(rates), max(rates), statistics.median(ratios),
            min(ratios), max(ratios)))
+    head.append("%s %.2f" % (m, statistics.median(ratios)))
+open(sys.argv[2], "w").write("nginx conn/s paired to off: " + ", ".join(head) + "\n")
 EOF
+bench_headline "$(cat "$T/head")"
+
+# The programs' own cost, free of the machine's noise: kernel.bpf_stats' run count and time per
+# run of the tracer's socket-owner programs during one run of each attach path.
+bench_bpf_stats
+echo "bpf time of the owner programs (bpf_stats), $SECS s of connections a run:"
+printf '%-7s %-20s %10s %10s\n' mode program runs "ns a run"
+for m in all rawacc; do
+	bench_tracer bench_accept "$m"
+	ip netns exec $NS "$CR" 127.0.0.1 $PORT "$SECS" 2 >/dev/null
+	for f in /proc/"$TPID"/fdinfo/*; do
+		awk '$1 == "prog_id:" { print $2 }' "$f" 2>/dev/null
+	done | sort -u | while read -r id; do
+		bpftool prog show id "$id" --json 2>/dev/null | python3 -c '
+import json, sys
+p = json.load(sys.stdin)
+if p.get("name") in ("accept4_exit", "accept_exit", "sys_exit_any", "sock_state"):
+    n = p.get("run_cnt", 0)
+    ns = p.get("run_time_ns", 0) // n if n else 0
+    print("%-7s %-20s %10d %10d" % (sys.argv[1], p["name"], n, ns))
+' "$m"
+	done
+	bench_stop
+done

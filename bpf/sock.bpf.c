@@ -29,7 +29,6 @@
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
-
 /* connect() callers until the handshake gives the 4-tuple; LRU: failed connects drop out. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
