@@ -120,11 +120,15 @@ int accept_exit(struct trace_event_raw_sys_exit *ctx)
 	return 0;
 }
 
-/* Without tracefs: every system call's exit, the syscall number first. */
-SEC("raw_tp/sys_exit")
+/*
+ * Without tracefs: every system call's exit, the syscall number first. A BTF-typed raw
+ * tracepoint (attached like raw_tp, no trampoline): regs is read directly, without the helper
+ * call a raw_tp would need at every system call.
+ */
+SEC("tp_btf/sys_exit")
 int BPF_PROG(sys_exit_any, struct pt_regs *regs, long ret)
 {
-	long nr = BPF_CORE_READ(regs, orig_ax);
+	long nr = regs->orig_ax;
 
 	if (nr != NR_ACCEPT4 && nr != NR_ACCEPT)
 		return 0;
