@@ -1,8 +1,8 @@
 #!/bin/bash
 # Who owns an accepted connection: nginx with two workers (started before the tracer: its
 # listeners' owner read from /proc is the master) and haproxy in master-worker mode (`-W`, started
-# after it: the master calls listen()), both TLS 1.3-only, in a network namespace joined by veth
-# to the clients'. Python clients offering at most TLS 1.2 get protocol_version from the server;
+# after it: the master calls listen()), both TLS 1.3-only, with their clients in a network
+# namespace of their own, over its lo (the tracers on lo: each record's egress is its sender's). Python clients offering at most TLS 1.2 get protocol_version from the server;
 # over TLS 1.2, nginx answers a request and closes with close_notify (an encrypted record on the
 # wire). IPv4 and IPv6. For every connection, the server side's wire event must name the worker
 # that accepted it and say so (accepted), and the worker's openssl event must be the same alert
@@ -14,9 +14,10 @@
 . "$(dirname "$0")/lib/common.sh"
 need_root workers
 test_prologue workers nginx haproxy python3 openssl
-SRV=at_wk_s_$$ CLI=at_wk_c_$$
-netns_pair $SRV $CLI 10.79.0.1 10.79.0.2 ||
-	{ fail workers_netns "cannot create namespaces"; exit 1; }
+SRV=at_wk_$$
+CLI=$SRV
+ip netns add $SRV && AT_NETNS+=("$SRV") && ip -n $SRV link set lo up ||
+	{ fail workers_netns "cannot create a network namespace"; exit 1; }
 PCL="$TOP/tests/fixtures/port_client.py"
 Q=$(( 5200 + (RANDOM % 50) * 10 ))
 NG=$Q NG12=$((Q + 1)) HA=$((Q + 2))
@@ -36,14 +37,14 @@ http {
 	ssl_certificate $C/server.pem;
 	ssl_certificate_key $C/server.key;
 	server {
-		listen 10.79.0.1:$NG ssl;
-		listen [fd00:77::1]:$NG ssl;
+		listen 127.0.0.1:$NG ssl;
+		listen [::1]:$NG ssl;
 		ssl_protocols TLSv1.3;
 		location / { return 200 "ok\n"; }
 	}
 	server {
-		listen 10.79.0.1:$NG12 ssl;
-		listen [fd00:77::1]:$NG12 ssl;
+		listen 127.0.0.1:$NG12 ssl;
+		listen [::1]:$NG12 ssl;
 		ssl_protocols TLSv1.2;
 		location / { return 200 "ok\n"; }
 	}
@@ -59,8 +60,8 @@ defaults
 	timeout client 5s
 	timeout server 5s
 frontend fe
-	bind 10.79.0.1:$HA ssl crt $T/combined.pem ssl-min-ver TLSv1.3
-	bind [fd00:77::1]:$HA ssl crt $T/combined.pem ssl-min-ver TLSv1.3
+	bind 127.0.0.1:$HA ssl crt $T/combined.pem ssl-min-ver TLSv1.3
+	bind [::1]:$HA ssl crt $T/combined.pem ssl-min-ver TLSv1.3
 	http-request return status 200 content-type text/plain string ok
 EOF
 
@@ -77,9 +78,9 @@ check workers_nginx_has_two_workers 2 "$(echo $NGW | wc -w)"
 # Two tracers: one under `ip netns exec`, whose mount namespace has no tracefs (the raw
 # tracepoint sys_exit), one entering only the network namespace (the accept tracepoints where
 # this host has tracefs mounted).
-bg ip netns exec $SRV "$AT" -v -j -i a0 >"$T/raw.out" 2>"$T/raw.err"
+bg ip netns exec $SRV "$AT" -v -j -i lo >"$T/raw.out" 2>"$T/raw.err"
 AT_R=$!
-bg nsenter --net=/run/netns/$SRV "$AT" -v -j -i a0 >"$T/tp.out" 2>"$T/tp.err"
+bg nsenter --net=/run/netns/$SRV "$AT" -v -j -i lo >"$T/tp.out" 2>"$T/tp.err"
 AT_T=$!
 for f in raw tp; do
 	wait_for "$T/$f.err" "Tracing TLS alerts" 30 ||
@@ -122,14 +123,14 @@ one() {
 }
 
 for k in 1 2 3 4; do
-	one ng4_$k 10.79.0.1 $NG 1.2
-	one ng6_$k fd00:77::1 $NG 1.2
-	one ha4_$k 10.79.0.1 $HA 1.2
-	one ha6_$k fd00:77::1 $HA 1.2
+	one ng4_$k 127.0.0.1 $NG 1.2
+	one ng6_$k ::1 $NG 1.2
+	one ha4_$k 127.0.0.1 $HA 1.2
+	one ha6_$k ::1 $HA 1.2
 done
 for k in 1 2 3; do
-	one cn4_$k 10.79.0.1 $NG12 1.2 get
-	one cn6_$k fd00:77::1 $NG12 1.2 get
+	one cn4_$k 127.0.0.1 $NG12 1.2 get
+	one cn6_$k ::1 $NG12 1.2 get
 done
 sleep 1.5
 kill $AT_R $AT_T

@@ -24,6 +24,7 @@
 #include "match.h"
 #include "output.h"
 #include "owners_seed.h"
+#include "accept.h"
 #include "peerns.h"
 #include "tc.h"
 #include "quic_pkt.h"
@@ -260,37 +261,6 @@ static void seed_owners(struct tracer *t)
 			(unsigned long long)(tracer_now_ms() - t0));
 }
 
-/*
- * The accepting task (bpf/sock.bpf.c): the tracepoints of accept()/accept4() when libbpf finds
- * their ids in tracefs, else the raw tracepoint sys_exit (no tracefs needed; one more program run
- * at every system call's exit). ALERTTRACE_ACCEPT_RAW=1 forces the latter (tests, benchmarks).
- */
-static int attach_accept(struct sock_bpf *s, const char **how)
-{
-	const char *force = getenv("ALERTTRACE_ACCEPT_RAW");
-	struct bpf_link *a4 = NULL, *a = NULL;
-	int err;
-
-	if (!force || strcmp(force, "1")) {
-		a4 = bpf_program__attach(s->progs.accept4_exit);
-		a = a4 ? bpf_program__attach(s->progs.accept_exit) : NULL;
-		if (a4 && a) {
-			s->links.accept4_exit = a4;
-			s->links.accept_exit = a;
-			*how = "tracepoints syscalls/sys_exit_accept{,4}";
-			return 0;
-		}
-		bpf_link__destroy(a4);
-	}
-	s->links.sys_exit_any = bpf_program__attach(s->progs.sys_exit_any);
-	if (!s->links.sys_exit_any) {
-		err = -errno;
-		return err;
-	}
-	*how = "raw tracepoint sys_exit";
-	return 0;
-}
-
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list args)
 {
 	return p_vdebug(fmt, args);
@@ -443,9 +413,7 @@ int tracer_start_wire(struct tracer *t, char *msg, size_t n)
 		libbpf_probe_bpf_helper(BPF_PROG_TYPE_SCHED_CLS, BPF_FUNC_get_current_pid_tgid,
 					NULL) == 1;
 	t->sock->rodata->at_filt = t->sh.filt;
-	bpf_program__set_autoattach(t->sock->progs.accept4_exit, false);
-	bpf_program__set_autoattach(t->sock->progs.accept_exit, false);
-	bpf_program__set_autoattach(t->sock->progs.sys_exit_any, false);
+	accept_manual_attach(t->sock);
 	err = shared_reuse(t->tc->obj, &t->sh);
 	if (!err)
 		err = shared_reuse(t->sock->obj, &t->sh);
@@ -466,7 +434,7 @@ int tracer_start_wire(struct tracer *t, char *msg, size_t n)
 	} else {
 		const char *how = "";
 
-		err = attach_accept(t->sock, &how);
+		err = accept_attach(t->sock, &how);
 		if (err)
 			p_err("accepted connections are attributed to the listener's owner: cannot "
 			      "attach to the exit of accept(): %s", strerror(-err));
