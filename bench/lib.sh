@@ -23,17 +23,24 @@ bench_setup() {
 	C=$T/c
 }
 
-# bench_tracer NAME MODE: start a fresh tracer for set-up MODE (off: none; lib: --no-wire;
-# hist: --no-wire -H, counts in the kernel and nothing streamed; all: -i lo; bpftrace: the
+# bench_tracer NAME MODE: start a fresh tracer for set-up MODE (off: none; lib: --no-wire; noaddr:
+# the same without the reads of the connection's socket (ALERTTRACE_NO_ADDRS=1);
+# hist: --no-wire -H, counts in the kernel and nothing streamed; all: -i lo; rawacc: the same with
+# the accepting task from the raw tracepoint sys_exit (ALERTTRACE_ACCEPT_RAW=1); bpftrace: the
 # bpftrace program $BENCH_BPFTRACE instead), JSON in $T/at.out, stderr in $T/at.err; TPID its pid, or empty for off; TCPU0 its CPU time (ms) once started.
 bench_tracer() {
+	local at=("$AT" ${BENCH_AT_ARGS:-})
 	TPID=
 	: >"$T/at.err" # as bench_at does
+	# BENCH_NETNS: the tracer enters that network namespace only (its lo; tracefs stays).
+	[ -n "${BENCH_NETNS:-}" ] && at=(nsenter --net="/run/netns/$BENCH_NETNS" "${at[@]}")
 	case $2 in
 	off) return 0 ;;
-	lib) bg "$AT" --no-wire -j >"$T/at.out" 2>"$T/at.err" ;;
-	hist) bg "$AT" --no-wire -H -j >"$T/at.out" 2>"$T/at.err" ;;
-	all) bg "$AT" -i lo -j >"$T/at.out" 2>"$T/at.err" ;;
+	lib) bg "${at[@]}" --no-wire -j >"$T/at.out" 2>"$T/at.err" ;;
+	noaddr) ALERTTRACE_NO_ADDRS=1 bg "${at[@]}" --no-wire -j >"$T/at.out" 2>"$T/at.err" ;;
+	hist) bg "${at[@]}" --no-wire -H -j >"$T/at.out" 2>"$T/at.err" ;;
+	all) bg "${at[@]}" -i lo -j >"$T/at.out" 2>"$T/at.err" ;;
+	rawacc) ALERTTRACE_ACCEPT_RAW=1 bg "${at[@]}" -i lo -j >"$T/at.out" 2>"$T/at.err" ;;
 	bpftrace)
 		# BEGIN runs once every probe is attached.
 		: >"$T/at.out"

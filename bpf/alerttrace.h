@@ -111,7 +111,8 @@ struct at_hist_key {
 
 /*
  * Socket owners (attribution of wire events): bpf/sock.bpf.c keeps, for each TCP connection, the
- * process that made it (connect) or listens for it (listen), keyed by the local and remote ends.
+ * process that made it (connect), accepted it (accept) or listens for it (listen), keyed by the
+ * local and remote ends; the library sources replace it by the process an alert ran in.
  */
 struct at_sock_key {
 	__u64 netns;		/* network namespace cookie; 0 where the kernel has none */
@@ -127,10 +128,14 @@ struct at_owner {
 	__u32 pid;
 	__u32 tid;
 	__u32 uid;
-	__u32 pad;
+	__u32 flags;		/* AT_OWNER_* */
 	__u64 cgroup_id;
 	char comm[AT_TASK_COMM_LEN];
 };
+
+/* at_owner.flags: where the owner came from (none: connect, listen, or /proc at start) */
+#define AT_OWNER_ACCEPTED (1u << 0)	/* the task that accepted the connection */
+#define AT_OWNER_IO (1u << 1)		/* the task a library alert on the socket ran in */
 
 #define AT_OWNERS_MAX 65536
 

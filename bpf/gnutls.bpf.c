@@ -11,6 +11,7 @@
  *      that stores a received alert's description in session->internals.last_alert; a register
  *      there points to the record's 2 bytes (level, description). Every received alert record
  *      passes there, warnings and close_notify included, once.
+ * The connection's ends come from the session's transport fd at the alert (session_sock).
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -71,6 +72,17 @@ static __always_inline __u16 session_version(const struct gnutls_cfg *cfg, __u64
 	return 0;
 }
 
+/* The session's socket: the fd gnutls_transport_set_int stored (or set_ptr, an fd cast). */
+static __always_inline struct sock *session_sock(const struct gnutls_cfg *cfg, __u64 s)
+{
+	__u64 t = 0;
+
+	if (!s || cfg->off_transport < 0 ||
+	    bpf_probe_read_user(&t, sizeof(t), (void *)(s + cfg->off_transport)) || t > 0x7fffffff)
+		return NULL;
+	return at_lib_sock((long)t);
+}
+
 SEC("uprobe")
 int alert_send_entry(struct pt_regs *ctx)
 {
@@ -92,6 +104,8 @@ int alert_send_entry(struct pt_regs *ctx)
 	p.code = (__u8)PT_REGS_PARM3(ctx);
 	p.version = session_version(cfg, p.session, &dtls);
 	p.dtls = dtls;
+	/* Before the write: its wire event at TC egress names this process. */
+	p.sk = (__u64)session_sock(cfg, p.session);
 	bpf_map_update_elem(&pending, &tid, &p, BPF_ANY);
 	return 0;
 }
@@ -173,10 +187,10 @@ int alert_appropriate(struct pt_regs *ctx)
 
 static __always_inline void gt_emit(const struct gnutls_cfg *cfg, __u32 lib_id, __u64 s,
 				    __u8 direction, __u8 hook, __u8 level, __u8 code,
-				    __u16 version, __u8 flags)
+				    __u16 version, __u8 flags, const struct sock *sk)
 {
 	struct at_event *e = at_lib_event(AT_SRC_GNUTLS, lib_id, s, direction, hook, level, code,
-					  version, flags);
+					  version, flags, sk);
 
 	if (!e)
 		return;
@@ -210,7 +224,8 @@ int alert_send_return(struct pt_regs *ctx)
 	if (p->dtls)
 		flags |= AT_F_DTLS;
 	gt_emit(bpf_map_lookup_elem(&cfgs, &lib_id), lib_id, p->session, AT_DIR_SENT,
-		AT_HOOK_ALERT_SEND, p->level, p->code, p->version, flags);
+		AT_HOOK_ALERT_SEND, p->level, p->code, p->version, flags,
+		(const struct sock *)p->sk);
 	bpf_map_delete_elem(&pending, &tid);
 	return 0;
 }
@@ -246,6 +261,6 @@ int record_alert(struct pt_regs *ctx)
 		version = session_version(cfg, s, &dtls);
 	}
 	gt_emit(cfg, lib_id, s, AT_DIR_RECEIVED, AT_HOOK_RECORD, alert[0], alert[1], version,
-		dtls ? AT_F_DTLS : 0);
+		dtls ? AT_F_DTLS : 0, session_sock(cfg, s));
 	return 0;
 }

@@ -9,7 +9,8 @@
 #define GT_NREGS 21	 /* 8-byte words in x86-64 struct pt_regs */
 #define GT_REG_NONE 0xff
 
-/* Offsets read off the library's exported code (gnutls_protocol_get_version). */
+/* Offsets read off the library's exported code (gnutls_protocol_get_version,
+ * gnutls_transport_get_int). */
 struct gnutls_cfg {
 	__s32 off_pversion;	/* session->security_parameters.pversion (const version_entry_st *);
 				 * -1: unknown */
@@ -17,6 +18,8 @@ struct gnutls_cfg {
 	/* the server name (user/tls/gnutls_sni.c), -1 unknown */
 	__s32 off_sni_priv;	/* session->internals.ext_data[SERVER_NAME].priv: be16 length, name */
 	__s32 off_sni_set;	/* ... its set flag (a byte) */
+	__s32 off_transport;	/* session->internals.transport_recv_ptr (the fd of
+				 * gnutls_transport_set_int); -1: unknown */
 };
 
 /*

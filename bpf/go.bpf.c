@@ -12,6 +12,7 @@
  *  read_record: the load of data[1] in readRecordOrCCS's `case recordTypeAlert:` branch, after
  *      the len(data) == 2 check: a register points at the record's 2 bytes (level, alert).
  *      Every well-formed received alert passes there, decrypted ones included.
+ * The connection's ends come from c.conn's socket when it is a *net.TCPConn (conn_sock).
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -50,6 +51,26 @@ static __always_inline int read_regs(struct pt_regs *ctx, __u64 *regs)
 	return bpf_probe_read_kernel(regs, GO_NREGS * 8, ctx);
 }
 
+/*
+ * The socket of c's net.Conn when it is a *net.TCPConn (its itab's Close is that type's, at
+ * delta from this probe; bpf/go.h): TCPConn -> netFD -> pfd.Sysfd. A Conn over another net.Conn
+ * (a wrapper, a pipe) gets no addresses.
+ */
+static __always_inline struct sock *conn_sock(__u64 c, __u64 ip, __s64 delta)
+{
+	__u64 w[2], fun0 = 0, nfd = 0;
+	long fd = -1;
+
+	if (!c || !delta || bpf_probe_read_user(w, sizeof(w), (void *)c) || !w[0] || !w[1] ||
+	    bpf_probe_read_user(&fun0, sizeof(fun0), (void *)(w[0] + GO_OFF_ITAB_FUN0)) ||
+	    fun0 != ip + delta)
+		return NULL;
+	if (bpf_probe_read_user(&nfd, sizeof(nfd), (void *)w[1]) || !nfd ||
+	    bpf_probe_read_user(&fd, sizeof(fd), (void *)(nfd + GO_OFF_SYSFD)))
+		return NULL;
+	return at_lib_sock(fd);
+}
+
 SEC("uprobe")
 int send_alert(struct pt_regs *ctx)
 {
@@ -70,7 +91,8 @@ int send_alert(struct pt_regs *ctx)
 		c = regs[creg];
 	at_lib_emit(AT_SRC_GO, lib_id, c, AT_DIR_SENT, AT_HOOK_SEND_ALERT,
 		    (alert == ALERT_CLOSE_NOTIFY || alert == ALERT_NO_RENEGOTIATION) ? 1 : 2, alert,
-		    conn_version(cfg, c), 0);
+		    conn_version(cfg, c), 0,
+		    conn_sock(c, PT_REGS_IP(ctx), cfg->tcpclose_from_send));
 	return 0;
 }
 
@@ -98,7 +120,12 @@ int read_record(struct pt_regs *ctx)
 	} else if (vreg < GO_NREGS) {
 		version = regs[vreg] & 0xffff;
 	}
+	/* Not in a register there: the receiver's spill slot (user/tls/go.c conn_spill). */
+	if (creg >= GO_NREGS && cfg->recv_conn_sp > 0 &&
+	    !bpf_probe_read_user(&c, sizeof(c), (void *)(PT_REGS_SP(ctx) + cfg->recv_conn_sp)) &&
+	    vreg >= GO_NREGS)
+		version = conn_version(cfg, c);
 	at_lib_emit(AT_SRC_GO, lib_id, c, AT_DIR_RECEIVED, AT_HOOK_READ_RECORD, alert[0], alert[1],
-		    version, 0);
+		    version, 0, conn_sock(c, PT_REGS_IP(ctx), cfg->tcpclose_from_recv));
 	return 0;
 }

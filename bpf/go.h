@@ -11,8 +11,22 @@
 
 struct go_cfg {
 	__s32 off_vers;	/* crypto/tls.Conn.vers (uint16), read off readRecordOrCCS; -1 unknown */
-	__u32 pad;
+	__s32 recv_conn_sp; /* read_record without the *Conn in a register: it is at [rsp + this]
+			     * (a stack slot, by data flow); 0: not known */
+	/* The connection's socket: Conn.conn is a net.Conn (itab, data) at +0; its itab's first
+	 * method (Close) is net.(*TCPConn).Close exactly when data is a *net.TCPConn. These are
+	 * that function's address minus each probe's (the probe's runtime address is the uprobe's
+	 * ip, PIE or not); 0: not found. */
+	__s64 tcpclose_from_send;
+	__s64 tcpclose_from_recv;
 };
+
+/* Go's layouts, stable from Go 1.17 to 1.27 (src/net/net.go, tcpsock.go, fd_posix.go,
+ * internal/poll/fd_unix.go, fd_mutex.go): TCPConn{conn{fd *netFD}}, netFD{pfd poll.FD, ...},
+ * poll.FD{fdmu fdMutex (16 bytes), Sysfd int, ...}; runtime itab{inter, _type, hash, fun[]}. */
+#define GO_OFF_CONN_DATA 8	/* tls.Conn.conn's data word (Conn.conn is the first field) */
+#define GO_OFF_ITAB_FUN0 24	/* itab.fun[0] */
+#define GO_OFF_SYSFD 16		/* netFD.pfd.Sysfd */
 
 /*
  * Cookie:

@@ -20,7 +20,8 @@
  *      fatal alert it dispatches carries as its reason (err_raise notes it too).
  *
  * No probe sits on the data path (SSL_read/SSL_write): these functions run only around alerts,
- * except the ERR fallback, which runs on every OpenSSL error.
+ * except the ERR fallback, which runs on every OpenSSL error. The connection's ends come from the
+ * session's BIO fd at the alert (ssl_sock; user/tls/ossl_bio.c reads the offsets).
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -235,10 +236,52 @@ static __always_inline __u64 reg_word(const struct pt_regs *ctx, __u32 i)
 	return v;
 }
 
-static __always_inline void emit(__u32 lib_id, __u64 ssl, __u8 direction, __u8 hook, __u8 level,
-				 __u8 code, __u16 version, __u8 flags)
+#define BIO_TYPE_DESCRIPTOR 0x0100 /* include/openssl/bio.h: socket, fd, connect, accept */
+#define BIO_CHAIN_MAX 3		    /* filter BIOs stepped over in front of the socket's */
+
+/* The fd of a descriptor BIO in the chain from bio, or -1. */
+static __always_inline long bio_fd(const struct ossl_cfg *cfg, __u64 bio)
 {
-	at_lib_emit(AT_SRC_OPENSSL, lib_id, ssl, direction, hook, level, code, version, flags);
+	for (int i = 0; i < BIO_CHAIN_MAX && bio; i++) {
+		__u64 m = 0;
+		int type = 0, num = -1;
+
+		if (bpf_probe_read_user(&m, sizeof(m), (void *)(bio + cfg->off_bio_method)) || !m ||
+		    bpf_probe_read_user(&type, sizeof(type), (void *)(m + cfg->off_bio_type)))
+			return -1;
+		if (type & BIO_TYPE_DESCRIPTOR) {
+			if (bpf_probe_read_user(&num, sizeof(num),
+						(void *)(bio + cfg->off_bio_num)))
+				return -1;
+			return num;
+		}
+		if (bpf_probe_read_user(&bio, sizeof(bio), (void *)(bio + cfg->off_bio_next)))
+			return -1;
+	}
+	return -1;
+}
+
+/* The session's socket, from its read BIO, else its write BIO (bpf/libprobe.bpf.h). */
+static __always_inline struct sock *ssl_sock(const struct ossl_cfg *cfg, __u64 s)
+{
+	__u64 bio = 0;
+	long fd = -1;
+
+	if (!s || cfg->off_bio_num < 0)
+		return NULL;
+	if (cfg->off_rbio >= 0 &&
+	    !bpf_probe_read_user(&bio, sizeof(bio), (void *)(s + cfg->off_rbio)))
+		fd = bio_fd(cfg, bio);
+	if (fd < 0 && cfg->off_wbio >= 0 &&
+	    !bpf_probe_read_user(&bio, sizeof(bio), (void *)(s + cfg->off_wbio)))
+		fd = bio_fd(cfg, bio);
+	return fd < 0 ? NULL : at_lib_sock(fd);
+}
+
+static __always_inline void emit(__u32 lib_id, __u64 ssl, __u8 direction, __u8 hook, __u8 level,
+				 __u8 code, __u16 version, __u8 flags, const struct sock *sk)
+{
+	at_lib_emit(AT_SRC_OPENSSL, lib_id, ssl, direction, hook, level, code, version, flags, sk);
 }
 
 /* The alert s is about to send (s->s3.send_alert) and its version, into *p. 0, or -1. */
@@ -267,7 +310,7 @@ static __always_inline int dispatch_alert(const struct ossl_cfg *cfg, __u64 s, b
 }
 
 static __always_inline void dispatch_emit(const struct ossl_cfg *cfg, __u32 lib_id,
-					  const struct pending *p, int rc)
+					  const struct pending *p, int rc, const struct sock *sk)
 {
 	struct at_event *e;
 	__u8 flags = 0;
@@ -278,7 +321,7 @@ static __always_inline void dispatch_emit(const struct ossl_cfg *cfg, __u32 lib_
 	if (p->dtls)
 		flags |= AT_F_DTLS;
 	e = at_lib_event(AT_SRC_OPENSSL, lib_id, p->session, AT_DIR_SENT, AT_HOOK_DISPATCH,
-			 p->level, p->code, p->version, flags);
+			 p->level, p->code, p->version, flags, sk);
 	if (!e)
 		return;
 	if (cfg) {
@@ -304,7 +347,7 @@ int dispatch_done(struct pt_regs *ctx)
 		return 0;
 	if (dispatch_alert(cfg, reg_word(ctx, sreg), ck & OSSL_CK_DTLS, &p))
 		return 0;
-	dispatch_emit(cfg, lib_id, &p, (int)reg_word(ctx, rreg));
+	dispatch_emit(cfg, lib_id, &p, (int)reg_word(ctx, rreg), ssl_sock(cfg, p.session));
 	return 0;
 }
 
@@ -325,6 +368,8 @@ int dispatch_entry(struct pt_regs *ctx)
 		return 0;
 	if (dispatch_alert(cfg, PT_REGS_PARM1(ctx), ck & OSSL_CK_DTLS, &p))
 		return 0;
+	/* Before the write: its wire event at TC egress names this process. */
+	p.sk = (__u64)ssl_sock(cfg, p.session);
 	bpf_map_update_elem(&pending, &tid, &p, BPF_ANY);
 	return 0;
 }
@@ -342,7 +387,7 @@ int dispatch_return(struct pt_regs *ctx)
 	if (!p)
 		return 0;
 	cfg = bpf_map_lookup_elem(&cfgs, &lib_id);
-	dispatch_emit(cfg, lib_id, p, (int)PT_REGS_RC(ctx));
+	dispatch_emit(cfg, lib_id, p, (int)PT_REGS_RC(ctx), (const struct sock *)p->sk);
 	bpf_map_delete_elem(&pending, &tid);
 	return 0;
 }
@@ -380,7 +425,7 @@ int read_alert(struct pt_regs *ctx)
 		version = ssl_version(cfg, s, &dtls);
 	}
 	e = at_lib_event(AT_SRC_OPENSSL, lib_id, s, AT_DIR_RECEIVED, AT_HOOK_READ, alert[0],
-			 alert[1], version, dtls ? AT_F_DTLS : 0);
+			 alert[1], version, dtls ? AT_F_DTLS : 0, ssl_sock(cfg, s));
 	if (!e)
 		return 0;
 	if (s)
@@ -421,7 +466,7 @@ int err_raise(struct pt_regs *ctx)
 		return 0;
 	/* ssl3_read_bytes raises 1000 + desc for a received fatal alert only. */
 	emit(lib_id, 0, AT_DIR_RECEIVED, AT_HOOK_ERR, 2, reason - SSL_AD_REASON_OFFSET, 0,
-	     (ck & OSSL_CK_DTLS) ? AT_F_DTLS : 0);
+	     (ck & OSSL_CK_DTLS) ? AT_F_DTLS : 0, NULL);
 	return 0;
 }
 

@@ -24,6 +24,12 @@ struct ossl_cfg {
 	__s32 off_session;	  /* SSL.session (SSL_SESSION *) */
 	__s32 off_sess_hostname;  /* SSL_SESSION.ext.hostname (char *) */
 	__s32 off_verify_result;  /* SSL.verify_result (long), from SSL_get_verify_result */
+	/* The session's fd (struct oh_bio of user/tls/ossl_hooks.h); -1: not known */
+	__s16 off_rbio, off_wbio; /* SSL.rbio, SSL.wbio */
+	__s16 off_bio_method;	  /* BIO.method */
+	__s16 off_bio_type;	  /* BIO_METHOD.type */
+	__s16 off_bio_num;	  /* BIO.num: the fd of a descriptor BIO */
+	__s16 off_bio_next;	  /* BIO.next_bio */
 };
 
 /*

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
- * Socket owners, shared by bpf/sock.bpf.c (writes) and bpf/tc.bpf.c (reads): who made or listens
- * for a TCP connection, so that a wire event names its process (kprobes are not required).
+ * Socket owners, shared by bpf/sock.bpf.c and the library sources (write, bpf/fdsock.bpf.h) and
+ * bpf/tc.bpf.c (reads): who made, accepted, listens for or does I/O on a TCP connection, so that
+ * a wire event names its process (kprobes are not required).
  */
 #ifndef AT_OWNERS_BPF_H
 #define AT_OWNERS_BPF_H
@@ -63,6 +64,8 @@ static __always_inline bool at_owner_find(struct at_event *e, __u64 netns, bool 
 	e->cgroup_id = o->cgroup_id;
 	__builtin_memcpy(e->comm, o->comm, sizeof(e->comm));
 	e->flags |= AT_F_HAS_TASK;
+	if (o->flags & AT_OWNER_ACCEPTED)
+		e->xflags |= AT_X_ACCEPTED;
 	return true;
 }
 

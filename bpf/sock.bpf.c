@@ -6,11 +6,16 @@
  *  - CLOSE -> SYN_SENT runs in connect(): the caller is the owner of the connection; its ports
  *    are not chosen yet (tcp_v4_connect sets the state before inet_hash_connect), so it is kept by
  *    socket address until SYN_SENT -> ESTABLISHED gives the 4-tuple;
- *  - CLOSE -> LISTEN runs in listen(): the caller owns the connections the listener accepts (the
- *    passive side becomes ESTABLISHED in softirq, where no process is current).
+ *  - CLOSE -> LISTEN runs in listen(): the listener's owner is the fallback owner of the
+ *    connections it accepts (the passive side becomes ESTABLISHED in softirq, where no process
+ *    is current).
+ * The process that accepts a connection (a worker of nginx, haproxy, a pre-fork server, one of
+ * an SO_REUSEPORT group) is seen at the exit of accept()/accept4(), whose return value is the new
+ * fd (bpf/fdsock.bpf.h: fd -> socket): the tracepoints syscalls/sys_exit_accept{,4} where the
+ * loader can find their ids (tracefs mounted), else the raw tracepoint sys_exit, which runs at
+ * the exit of every system call and leaves after one read of the syscall number.
  * A connection or listener that existed before alerttrace started is not known here.
- * A raw tracepoint, not a tracepoint: attaching it needs no tracefs (not mounted on every host);
- * the socket is read with CO-RE.
+ * Raw tracepoints need no tracefs (not mounted on every host); the socket is read with CO-RE.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -20,12 +25,9 @@
 #include "alerttrace.h"
 #include "emit.bpf.h"
 #include "owners.bpf.h"
+#include "fdsock.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
-
-#define AF_INET 2
-#define AF_INET6 10
-#define IPPROTO_TCP 6
 
 /* connect() callers until the handshake gives the 4-tuple; LRU: failed connects drop out. */
 struct {
@@ -34,52 +36,6 @@ struct {
 	__type(key, __u64);
 	__type(value, struct at_owner);
 } connecting SEC(".maps");
-
-static __always_inline void current_owner(struct at_owner *o)
-{
-	__u64 id = bpf_get_current_pid_tgid();
-
-	o->pid = id >> 32;
-	o->tid = (__u32)id;
-	o->uid = (__u32)bpf_get_current_uid_gid();
-	o->cgroup_id = bpf_get_current_cgroup_id();
-	bpf_get_current_comm(o->comm, sizeof(o->comm));
-}
-
-static __always_inline bool v4_mapped(const __u8 *a)
-{
-	for (int i = 0; i < 10; i++)
-		if (a[i])
-			return false;
-	return a[10] == 0xff && a[11] == 0xff;
-}
-
-/* The socket's ends as the wire shows them: an IPv6 socket speaking IPv4 (v4-mapped) is IPv4. */
-static __always_inline void sock_key(const struct sock *sk, struct at_sock_key *k)
-{
-	__u8 l6[16] = {}, r6[16] = {};
-	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
-
-	__builtin_memset(k, 0, sizeof(*k));
-	/* Two containers may both listen on 443: the namespace tells their sockets apart. */
-	if (at_filt.netns)
-		k->netns = BPF_CORE_READ(sk, __sk_common.skc_net.net, net_cookie);
-	if (family == AF_INET6) {
-		BPF_CORE_READ_INTO(&l6, sk, __sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8);
-		BPF_CORE_READ_INTO(&r6, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr8);
-	}
-	if (family == AF_INET6 && !v4_mapped(l6)) {
-		k->family = 6;
-		__builtin_memcpy(k->laddr, l6, 16);
-		__builtin_memcpy(k->raddr, r6, 16);
-	} else {
-		k->family = 4;
-		BPF_CORE_READ_INTO((__u32 *)k->laddr, sk, __sk_common.skc_rcv_saddr);
-		BPF_CORE_READ_INTO((__u32 *)k->raddr, sk, __sk_common.skc_daddr);
-	}
-	k->lport = BPF_CORE_READ(sk, __sk_common.skc_num);
-	k->rport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
-}
 
 static __always_inline void listener_key(struct at_sock_key *k)
 {
@@ -94,11 +50,11 @@ int BPF_PROG(sock_state, const struct sock *sk, int oldstate, int newstate)
 	struct at_sock_key k;
 	struct at_owner o = {}, *c;
 
-	if (BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
+	if (BPF_CORE_READ(sk, sk_protocol) != AT_IPPROTO_TCP)
 		return 0;
 	switch (newstate) {
 	case TCP_SYN_SENT:
-		current_owner(&o);
+		at_current_owner(&o);
 		bpf_map_update_elem(&connecting, &ska, &o, BPF_ANY);
 		break;
 	case TCP_ESTABLISHED:
@@ -107,24 +63,75 @@ int BPF_PROG(sock_state, const struct sock *sk, int oldstate, int newstate)
 		c = bpf_map_lookup_elem(&connecting, &ska);
 		if (!c)
 			break;
-		sock_key(sk, &k);
+		at_sock_key(sk, &k);
 		bpf_map_update_elem(&owners, &k, c, BPF_ANY);
 		bpf_map_delete_elem(&connecting, &ska);
 		break;
 	case TCP_LISTEN:
-		sock_key(sk, &k);
+		at_sock_key(sk, &k);
 		listener_key(&k);
-		current_owner(&o);
+		at_current_owner(&o);
 		bpf_map_update_elem(&owners, &k, &o, BPF_ANY);
 		break;
 	case TCP_CLOSE:
 		bpf_map_delete_elem(&connecting, &ska);
-		sock_key(sk, &k);
+		at_sock_key(sk, &k);
 		if (oldstate == TCP_LISTEN)
 			listener_key(&k);
 		/* The last packets of the connection (the alert itself) were classified already. */
 		bpf_map_delete_elem(&owners, &k);
 		break;
 	}
+	return 0;
+}
+
+#define NR_ACCEPT 43	/* arch/x86/entry/syscalls/syscall_64.tbl */
+#define NR_ACCEPT4 288
+
+/* A connection accepted by the current task: it owns it, not the listener's owner. */
+static __always_inline void accepted(long fd)
+{
+	struct at_sock_key k;
+	struct at_owner o = {};
+	struct sock *sk;
+
+	if (fd < 0)
+		return;
+	sk = at_fd_sock(fd);
+	if (!sk)
+		return;
+	at_sock_key(sk, &k);
+	at_current_owner(&o);
+	o.flags = AT_OWNER_ACCEPTED;
+	bpf_map_update_elem(&owners, &k, &o, BPF_ANY);
+}
+
+SEC("tracepoint/syscalls/sys_exit_accept4")
+int accept4_exit(struct trace_event_raw_sys_exit *ctx)
+{
+	accepted(ctx->ret);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_accept")
+int accept_exit(struct trace_event_raw_sys_exit *ctx)
+{
+	accepted(ctx->ret);
+	return 0;
+}
+
+/*
+ * Without tracefs: every system call's exit, the syscall number first. A BTF-typed raw
+ * tracepoint (attached like raw_tp, no trampoline): regs is read directly, without the helper
+ * call a raw_tp would need at every system call.
+ */
+SEC("tp_btf/sys_exit")
+int BPF_PROG(sys_exit_any, struct pt_regs *regs, long ret)
+{
+	long nr = regs->orig_ax;
+
+	if (nr != NR_ACCEPT4 && nr != NR_ACCEPT)
+		return 0;
+	accepted(ret);
 	return 0;
 }

@@ -11,9 +11,9 @@
 # 1 x a plaintext warning user_canceled sent from a raw socket (wire only; atf_srv1's library
 # reads it). tshark on lo decodes the alert records: the judge of the wire.
 #
-# Filters: -p PID, -p PID,PID, -c COMM, --port (wire events at either end; library events only
-# when the port is known from their matching wire event), --sent, --received, --fatal (level 2:
-# an encrypted alert has no known level), --no-wire, --no-lib, and --port with --sent.
+# Filters: -p PID, -p PID,PID, -c COMM, --port (wire and library events at either end: library
+# events carry their connection's ports, TLS 1.3 ones included), --sent, --received, --fatal
+# (level 2: an encrypted alert has no known level), --no-wire, --no-lib, and --port with --sent.
 . "$(dirname "$0")/lib/common.sh"
 need_root filters
 workload_setup filters tshark

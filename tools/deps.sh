@@ -7,7 +7,7 @@ iproute2 openssl tshark libcapstone-dev libevent-dev gnutls-bin python3 curl \
 libssl-dev libnl-3-dev debootstrap prometheus podman runc python3-yaml ca-certificates debian-archive-keyring binutils wget golang-go \
 strace groff-base man-db systemd libcap2-bin passwd \
 iperf3 tcpdump bpftrace bpfcc-tools \
-python3-cryptography ngtcp2-client ngtcp2-server"
+python3-cryptography ngtcp2-client ngtcp2-server nginx haproxy"
 [ "${1:-}" = "--list" ] && { echo $PKGS; exit 0; }
 missing=""
 for p in $PKGS; do
@@ -21,8 +21,9 @@ fi
 echo "deps: installing:$missing" >&2
 export DEBIAN_FRONTEND=noninteractive
 echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
-# prometheus is wanted only for promtool: do not leave its daemon running on the host.
-if echo "$missing" | grep -q prometheus && [ ! -e /usr/sbin/policy-rc.d ]; then
+# prometheus is wanted only for promtool, nginx and haproxy only as test peers: do not leave
+# their daemons running on the host.
+if echo "$missing" | grep -Eq 'prometheus|nginx|haproxy' && [ ! -e /usr/sbin/policy-rc.d ]; then
 	printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d; chmod +x /usr/sbin/policy-rc.d; rmprc=1
 fi
 apt-get update -qq >/dev/null || true

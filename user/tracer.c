@@ -25,6 +25,7 @@
 #include "match.h"
 #include "output.h"
 #include "owners_seed.h"
+#include "accept.h"
 #include "peerns.h"
 #include "tc.h"
 #include "quic_pkt.h"
@@ -453,6 +454,7 @@ int tracer_start_wire(struct tracer *t, char *msg, size_t n)
 		libbpf_probe_bpf_helper(BPF_PROG_TYPE_SCHED_CLS, BPF_FUNC_get_current_pid_tgid,
 					NULL) == 1;
 	t->sock->rodata->at_filt = t->sh.filt;
+	accept_manual_attach(t->sock);
 	err = shared_reuse(t->tc->obj, &t->sh);
 	if (!err)
 		err = shared_reuse(t->sock->obj, &t->sh);
@@ -476,11 +478,20 @@ int tracer_start_wire(struct tracer *t, char *msg, size_t n)
 	shared_report_load("sock", t->sock->obj, t0, shared_now_ms());
 	/* Owners first: connections made from now on are attributed. */
 	err = sock_bpf__attach(t->sock);
-	if (err)
+	if (err) {
 		p_err("wire events will have no owner: cannot attach to sock:inet_sock_set_state: %s",
 		      strerror(-err));
-	else
+	} else {
+		const char *how = "";
+
+		err = accept_attach(t->sock, &how);
+		if (err)
+			p_err("accepted connections are attributed to the listener's owner: cannot "
+			      "attach to the exit of accept(): %s", strerror(-err));
+		else
+			p_debug("accepting tasks from the %s\n", how);
 		seed_owners(t);
+	}
 	tracer_phase(t, "wire: socket owners attached and read");
 	return 0;
 }

@@ -111,6 +111,8 @@ mapped by pid $SRV_PID ($HOW) within 5 s, got: $(grep -v '^libbpf' "$T/$tag.err"
 		says "${n}_client_says_closed" "$clog" "^closed" "s_client read the close_notify" ;;
 	esac
 	for w in "$@"; do args+=(--want "$w"); done
+	# TCP sessions: the events carry the connection's ends (DTLS runs over UDP: none).
+	[[ $name == dtls* ]] || args+=(--port "$port")
 	checklater "$tag" "$n" --peer server "$SRV_PID" "$lib" openssl "$smsg" \
 		--peer client "$cli" "$lib" openssl "$cmsg" "${args[@]}"
 }

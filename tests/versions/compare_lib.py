@@ -4,6 +4,7 @@ peers against what the case must produce and, where a peer ran with OpenSSL's `-
 that peer's own record of every alert it wrote and read (the independent judge).
 
 usage: compare_lib.py AT.jsonl CASE [--peer ROLE PID LIB COMM [MSGLOG]]... [--want SPEC]...
+                      [--port PORT]
   ROLE    server | client
   LIB     the path every event of this peer must name in "lib"; "re:REGEX" for a pattern
   COMM    the process name events must carry
@@ -13,6 +14,8 @@ usage: compare_lib.py AT.jsonl CASE [--peer ROLE PID LIB COMM [MSGLOG]]... [--wa
 With a MSGLOG, the peer's alerts as -msg printed them (">>>" written, "<<<" read: level, code
 and protocol version) must equal, as multisets, its events (written sends and reads). No peer
 may show an ERR-fallback event: alerttrace attaches it only where the read probe is missing.
+With --port, every event must carry 127.0.0.1:PORT as the server's end (the sender's first) and
+both peers' events one client port.
 Prints the events, then PASS/FAIL lines named CASE_...; exit status 0."""
 import collections, json, re, sys
 
@@ -64,7 +67,7 @@ def main():
         print(__doc__, file=sys.stderr)
         return 2
     at, case, a = a[0], a[1], a[2:]
-    peers, wants = {}, []
+    peers, wants, port = {}, [], None
     while a:
         if a[0] == "--peer" and len(a) >= 5:
             role, pid, lib, comm = a[1], int(a[2]), a[3], a[4]
@@ -73,6 +76,9 @@ def main():
             a = a[6:] if len(a) > 5 and not a[5].startswith("--") else a[5:]
         elif a[0] == "--want" and len(a) >= 2:
             wants.append(a[1].split())
+            a = a[2:]
+        elif a[0] == "--port" and len(a) >= 2:
+            port = int(a[1])
             a = a[2:]
         else:
             print("compare_lib.py: bad argument %s" % a[0], file=sys.stderr)
@@ -131,6 +137,25 @@ def main():
                 name, want_s, p["lib"], p["comm"], ", ".join(bad)))
         else:
             print("PASS %s (%s %s)" % (name, e.get("alert"), e.get("version")))
+
+    # --port: the session ran over TCP on 127.0.0.1 to the server's PORT (the test chose it):
+    # every event names it, the sender's end first, and both peers name one client port.
+    if port is not None:
+        cports, bad = set(), []
+        for role, p in sorted(peers.items()):
+            for e in by_pid[p["pid"]]:
+                srv_sent = (role == "server") == (e.get("direction") == "sent")
+                sp, dp = e.get("sport"), e.get("dport")
+                srv, cli = (sp, dp) if srv_sent else (dp, sp)
+                if (e.get("saddr"), e.get("daddr")) != ("127.0.0.1", "127.0.0.1") or srv != port:
+                    bad.append("%s %s" % (role, show(e)))
+                cports.add(cli)
+        name = "%s_events_carry_the_connections_ends" % case
+        if bad or len(cports) > 1 or None in cports:
+            print("FAIL %s: expected 127.0.0.1:%d and one client port, got %s (client ports %s)"
+                  % (name, port, "; ".join(bad) or "-", sorted(map(str, cports))))
+        elif cports:
+            print("PASS %s (127.0.0.1:%d, client port %s)" % (name, port, cports.pop()))
 
     for role, p in sorted(peers.items()):
         evs = by_pid[p["pid"]]

@@ -137,6 +137,20 @@ static void link_entry(int slot)
 	}
 }
 
+/* The same connection, seen from the same end: a library event's ends are oriented as the
+ * wire's. A library event that knows its connection's ends pairs only with that connection. */
+static bool ends_agree(const struct at_event *a, const struct at_event *b)
+{
+	const struct at_event *wire = a->source == AT_SRC_WIRE ? a : b;
+	const struct at_event *lib = a->source == AT_SRC_WIRE ? b : a;
+
+	if (!(lib->flags & AT_F_HAS_ADDR))
+		return true;
+	return wire->ip_version == lib->ip_version && wire->sport == lib->sport &&
+	       wire->dport == lib->dport && !memcmp(wire->saddr, lib->saddr, sizeof(lib->saddr)) &&
+	       !memcmp(wire->daddr, lib->daddr, sizeof(lib->daddr));
+}
+
 /* The oldest entry of chain k within the time window of e, or NULL. */
 static struct seen *first_in(struct key k, const struct at_event *e)
 {
@@ -149,7 +163,8 @@ static struct seen *first_in(struct key k, const struct at_event *e)
 		 * unsigned arithmetic (negating the signed difference overflows at 2^63). */
 		__u64 d = e->ts_ns - s->e.ts_ns;
 
-		if (same_key(l->k, k) && (d <= MATCH_WINDOW_NS || -d <= MATCH_WINDOW_NS))
+		if (same_key(l->k, k) && (d <= MATCH_WINDOW_NS || -d <= MATCH_WINDOW_NS) &&
+		    ends_agree(e, &s->e))
 			return s;
 		ref = l->next;
 	}
@@ -218,7 +233,10 @@ __u64 match_event(struct at_event *e, __u64 *id)
 	best = find(e);
 	if (best) {
 		unlink_all(best - ring);
-		if (e->source != AT_SRC_WIRE) {
+		if (e->source != AT_SRC_WIRE && (e->flags & AT_F_HAS_ADDR)) {
+			/* Its own ends (the same, by ends_agree); the interface is the wire's. */
+			e->ifindex = best->e.ifindex;
+		} else if (e->source != AT_SRC_WIRE) {
 			e->ip_version = best->e.ip_version;
 			e->sport = best->e.sport;
 			e->dport = best->e.dport;

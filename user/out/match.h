@@ -4,7 +4,8 @@
  * the later one is marked as the same alert as the earlier one. They match when they come from
  * the same process (the wire event's socket owner), in the same direction, with the same alert
  * (or an encrypted wire record and a library alert of TLS 1.2 or earlier), within a short window.
- * A library event that matches also learns the connection's addresses and ports.
+ * A library event that knows its connection's ends (read from its socket) matches only a wire
+ * event of those ends and learns the interface; one that does not learns the wire event's ends.
  */
 #ifndef AT_MATCH_H
 #define AT_MATCH_H
@@ -15,7 +16,8 @@
 #define MATCH_WINDOW_NS 1000000000ULL
 
 /* Give e an id; returns the id of the earlier observation of the same alert, or 0. When e is a
- * library event that matches a wire event, copies the wire event's addresses into *e. */
+ * library event that matches a wire event, copies the wire event's interface, and its addresses
+ * when e has none, into *e. */
 __u64 match_event(struct at_event *e, __u64 *id);
 
 #endif

@@ -242,6 +242,8 @@ static void print_json(FILE *f, const struct at_event *e, const char *lib, bool 
 		jsonw_string_field(&w, "comm", comm);
 		jsonw_uint_field(&w, "uid", e->uid);
 		jsonw_uint_field(&w, "cgroup", e->cgroup_id);
+		if (e->source == AT_SRC_WIRE)
+			jsonw_bool_field(&w, "accepted", e->xflags & AT_X_ACCEPTED);
 	} else {
 		/* A wire event whose socket owner is not known. */
 		jsonw_null_field(&w, "pid");
@@ -347,7 +349,9 @@ static void print_text(FILE *f, const struct at_event *e, const char *lib, const
 	if (e->flags & AT_F_HAS_ADDR) {
 		const char *v6l = e->ip_version == 6 ? "[" : "", *v6r = e->ip_version == 6 ? "]" : "";
 
-		snprintf(conn, sizeof(conn), "%s %s%s%s:%u > %s%s%s:%u", out_ifname(e->ifindex), v6l,
+		/* A library event that matched no wire event knows no interface. */
+		snprintf(conn, sizeof(conn), "%s%s%s%s%s:%u > %s%s%s:%u",
+			 e->ifindex ? out_ifname(e->ifindex) : "", e->ifindex ? " " : "", v6l,
 			 addr_str(e, e->saddr, s, sizeof(s)), v6r, e->sport, v6l,
 			 addr_str(e, e->daddr, d, sizeof(d)), v6r, e->dport);
 	}
@@ -356,6 +360,9 @@ static void print_text(FILE *f, const struct at_event *e, const char *lib, const
 	} else {
 		const char *base = lib ? strrchr(lib, '/') : NULL;
 		char session[40], name[120];
+		/* Go's probe sits before the write: whether it was written is not known there. */
+		bool unwritten = e->direction == AT_DIR_SENT && !(e->flags & AT_F_WRITTEN) &&
+				 e->source != AT_SRC_GO;
 
 		/* The file name as text_safe() shows it: a path (a --lib argument, a file in a
 		 * binary directory) may hold control bytes, which must not forge output. */
@@ -366,9 +373,7 @@ static void print_text(FILE *f, const struct at_event *e, const char *lib, const
 		snprintf(session, sizeof(session), "%s=0x%llx",
 			 e->source == AT_SRC_OPENSSL ? "ssl" : "session",
 			 (unsigned long long)e->session);
-		snprintf(where, sizeof(where), "%s%s %s", name,
-			 e->direction == AT_DIR_SENT && !(e->flags & AT_F_WRITTEN) ? " (not written)"
-										  : "",
+		snprintf(where, sizeof(where), "%s%s %s", name, unwritten ? " (not written)" : "",
 			 conn[0] ? conn : session);
 	}
 	if (same_as) {

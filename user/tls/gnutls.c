@@ -114,6 +114,42 @@ out:
 	xf_fn_free(&fn);
 }
 
+/* The session field a getter returns (rax at every ret a load of size bytes from rdi + off). */
+static int64_t getter_field(struct gctx *c, const char *name, int size)
+{
+	const struct bin_sym *s = func(c, name);
+	struct xf_fn fn = {0};
+	struct xf_state st;
+	int64_t off = -1, d;
+	int i;
+
+	if (!s || xf_fn_analyze(&fn, &c->x, s->value, s->value + (s->size ? s->size : 64)) < 0)
+		goto out;
+	for (i = 0; i < fn.nins; i++) {
+		if (fn.ins[i].flow != XF_RET || xf_state_at(&fn, i, &st) < 0)
+			continue;
+		if (!xf_is_load(&fn.vt, st.r[XF_RAX], xf_entry(&fn, XF_RDI), size, &d, NULL) ||
+		    (off >= 0 && d != off)) {
+			off = -1;
+			break;
+		}
+		off = d;
+	}
+out:
+	xf_fn_free(&fn);
+	return off;
+}
+
+/* lib/state.c: gnutls_transport_get_int returns (int)transport_recv_ptr, get_ptr the pointer. */
+static void transport_offset(struct gctx *c)
+{
+	int64_t i = getter_field(c, "gnutls_transport_get_int", 4);
+	int64_t p = getter_field(c, "gnutls_transport_get_ptr", 8);
+
+	if (i >= 0 && i < 0x10000 && (p < 0 || p == i))
+		c->r->off_transport = (int)i;
+}
+
 /* gnutls_check_version: the first rip-relative lea names the version string ("3.7.9"). */
 static void version_text(struct gctx *c)
 {
@@ -268,7 +304,7 @@ int gt_analyze(const char *path, struct gt_result *r)
 
 	memset(r, 0, sizeof(*r));
 	r->rc = -1;
-	r->off_last_alert = r->off_pversion = -1;
+	r->off_last_alert = r->off_pversion = r->off_transport = -1;
 	r->off_sni_priv = r->off_sni_set = -1;
 	r->alert_reg = r->session_reg = -1;
 	if (bin_elf_open(&c.e, path)) {
@@ -291,6 +327,7 @@ int gt_analyze(const char *path, struct gt_result *r)
 	bin_fdes_load(&c.fdes, &c.e);
 	version_text(&c);
 	version_offsets(&c);
+	transport_offset(&c);
 	r->send.vaddr = s->value;
 	if (bin_elf_va2off(&c.e, s->value, 1, &r->send.file_off, 1) == 0)
 		r->send.ok = 1;
@@ -339,6 +376,7 @@ static int gt_plan(const char *path, const char *root, struct tp_plan *p)
 	cfg.off_ver_id = r.off_ver_id;
 	cfg.off_sni_priv = r.off_sni_priv;
 	cfg.off_sni_set = r.off_sni_set;
+	cfg.off_transport = tp_addrs_off() ? -1 : r.off_transport;
 	memcpy(p->cfg, &cfg, sizeof(cfg));
 	p->cfg_size = sizeof(cfg);
 	h = tp_hook_add(p, "sent", "sent");
@@ -359,8 +397,9 @@ static int gt_plan(const char *path, const char *root, struct tp_plan *p)
 		tp_hook_probe(h, "alert_appropriate", r.appropriate.file_off, 0, false);
 	else
 		snprintf(h->why, sizeof(h->why), "%s", r.appropriate.why);
-	if (r.off_pversion < 0)
-		snprintf(p->detail, sizeof(p->detail), ", protocol version unknown");
+	snprintf(p->detail, sizeof(p->detail), "%s%s",
+		 r.off_pversion < 0 ? ", protocol version unknown" : "",
+		 r.off_transport < 0 ? ", addresses unknown" : "");
 	return 0;
 }
 

@@ -8,7 +8,9 @@
  *    found through the offset gnutls_alert_get reads and checked by data flow: the stored value
  *    is byte [P+1] of a pointer P still held in a register, whose byte [P] is the level;
  *  - the protocol version: the session field and the version entry field that
- *    gnutls_protocol_get_version reads.
+ *    gnutls_protocol_get_version reads;
+ *  - the session's socket: the transport field gnutls_transport_get_int and
+ *    gnutls_transport_get_ptr read.
  */
 #ifndef AT_GNUTLS_PROVIDER_H
 #define AT_GNUTLS_PROVIDER_H
@@ -39,6 +41,9 @@ struct gt_result {
 	int off_sni_set;	/* its set flag (a byte) */
 	char sni_why[160];	/* why not found; "" found */
 	struct gt_probe appropriate; /* gnutls_alert_send_appropriate entry: the reason */
+	int off_transport;	/* session->internals.transport_recv_ptr, which
+				 * gnutls_transport_get_int reads (the fd of set_int, or the pointer of
+				 * set_ptr, often an fd cast); -1 unknown */
 };
 
 /* Analyse path. Returns r->rc; never crashes on bad input. */

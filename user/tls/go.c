@@ -16,6 +16,7 @@
 #include "gopclntab.h"
 #include "go.h"
 #include "go_hooks.h"
+#include "log.h"
 #include "provider.h"
 #include "x86flow.h"
 #include "go.skel.h"
@@ -173,6 +174,54 @@ static int reg_holding(const struct xf_state *s, uint32_t v)
 		if (i != XF_RSP && s->r[i] == v)
 			return i;
 	return -1;
+}
+
+/*
+ * The receiver's spill slot: ABIInternal functions store their register arguments in the
+ * caller-reserved area above the return address, the receiver (RAX) at entry rsp + 8: after the
+ * stack check, `sub rsp, F` then `mov [rsp + F + 8], rax`. Go keeps rsp fixed inside the body
+ * (no push or pop; `add rsp, F` only before a ret), so at any point of the body the slot is
+ * [rsp + F + 8]; it holds the *Conn when nothing else in the function writes those 8 bytes.
+ * Returns F + 8, or -1 when the function is not shaped so.
+ */
+static int conn_spill(struct xf_fn *fn)
+{
+	int64_t frame = -1;
+	int i, stores = 0;
+	uint32_t written = 0;
+
+	for (i = 0; i < fn->nins; i++) {
+		const struct xf_insn *in = &fn->ins[i];
+		const struct xf_op *o = &in->op[0];
+
+		if (frame < 0) {
+			if (in->id == X86_INS_SUB && o->type == X86_OP_REG && o->reg == XF_RSP &&
+			    in->op[1].type == X86_OP_IMM && in->op[1].v > 0 && in->op[1].v < 0x10000)
+				frame = in->op[1].v;
+			else if (in->flow == XF_CALL || in->flow == XF_ICALL || i > 8)
+				return -1;
+			continue;
+		}
+		if ((in->wmask & (1u << XF_RSP)) && in->flow != XF_CALL && in->flow != XF_ICALL &&
+		    in->flow != XF_RET &&
+		    !(in->id == X86_INS_ADD && o->type == X86_OP_REG && o->reg == XF_RSP &&
+		      in->op[1].type == X86_OP_IMM && in->op[1].v == frame))
+			return -1;
+		if (in->nop < 1 || o->type != X86_OP_MEM || o->base != XF_RSP || o->index != -1 ||
+		    in->id == X86_INS_CMP || in->id == X86_INS_TEST || o->v + o->size <= frame + 8 ||
+		    o->v >= frame + 16) {
+			if (!stores)
+				written |= in->wmask;
+			continue;
+		}
+		/* the first store there is RAX as it came in; nothing else writes there */
+		if (stores || in->id != X86_INS_MOV || o->v != frame + 8 || o->size != 8 ||
+		    in->op[1].type != X86_OP_REG || in->op[1].reg != XF_RAX ||
+		    (written & (1u << XF_RAX)))
+			return -1;
+		stores++;
+	}
+	return stores ? (int)(frame + 8) : -1;
 }
 
 /* The 16-bit field of operand o (a memory operand, or a register loaded from one by the
@@ -336,6 +385,7 @@ static void analyse_recv(struct gctx *c, uint64_t entry, uint64_t end)
 	r->alert_reg = xf_ptregs_index(preg);
 	r->off_vers = find_vers(&fn, conn);
 	r->conn_reg = xf_ptregs_index(conn_at(&fn, at, &st, conn, r->off_vers));
+	r->conn_sp = r->conn_reg < 0 ? conn_spill(&fn) : -1;
 	if (r->conn_reg < 0)
 		r->vers_reg = xf_ptregs_index(vers_at(&fn, at));
 	r->recv.vaddr = fn.ins[at].addr;
@@ -356,7 +406,7 @@ int go_analyze(const char *path, struct go_result *r)
 
 	memset(r, 0, sizeof(*r));
 	r->rc = -1;
-	r->alert_reg = r->conn_reg = r->vers_reg = r->off_vers = -1;
+	r->alert_reg = r->conn_reg = r->vers_reg = r->off_vers = r->conn_sp = -1;
 	if (bin_elf_open(&c.e, path)) {
 		snprintf(r->why, sizeof(r->why), "%s", c.e.why);
 		bin_elf_close(&c.e);
@@ -384,6 +434,12 @@ int go_analyze(const char *path, struct go_result *r)
 		goto out_go;
 	}
 	r->rc = 0;
+	{
+		uint64_t ca, cb;
+
+		if (func_bounds(&c, "net.(*TCPConn).Close", &ca, &cb) == 0)
+			r->tcp_close = ca;
+	}
 	analyse_send(&c, a, b);
 	if (func_bounds(&c, READ_RECORD, &a, &b) == 0)
 		analyse_recv(&c, a, b);
@@ -410,9 +466,20 @@ static int go_plan(const char *path, const char *root, struct tp_plan *p)
 	tp_plan_set(p, r.rc, r.why, r.go_version, r.build_id);
 	if (p->rc < 0)
 		return p->rc;
-	snprintf(p->detail, sizeof(p->detail), "%s%s", r.from_symbols ? ", from symbols" : "",
-		 r.off_vers < 0 ? ", protocol version unknown" : "");
+	snprintf(p->detail, sizeof(p->detail), "%s%s%s", r.from_symbols ? ", from symbols" : "",
+		 r.off_vers < 0 ? ", protocol version unknown" : "",
+		 !r.tcp_close ? ", addresses unknown" : "");
 	cfg.off_vers = r.off_vers;
+	p_debug("%s: net.(*TCPConn).Close at 0x%llx; at the receive probe the *Conn is in pt_regs "
+		"word %d, else at [rsp+%d] (-1: not known)\n",
+		path, (unsigned long long)r.tcp_close, r.conn_reg, r.conn_sp);
+	if (r.tcp_close && r.send.ok && !tp_addrs_off())
+		cfg.tcpclose_from_send = (__s64)(r.tcp_close - r.send.vaddr);
+	if (r.tcp_close && r.recv.ok && (r.conn_reg >= 0 || r.conn_sp > 0) &&
+	    !tp_addrs_off())
+		cfg.tcpclose_from_recv = (__s64)(r.tcp_close - r.recv.vaddr);
+	if (r.conn_reg < 0 && r.conn_sp > 0)
+		cfg.recv_conn_sp = r.conn_sp;
 	memcpy(p->cfg, &cfg, sizeof(cfg));
 	p->cfg_size = sizeof(cfg);
 	h = tp_hook_add(p, "sent", "sent");

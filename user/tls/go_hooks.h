@@ -9,7 +9,8 @@
  *    `movzx E, byte [R+1]` right after the len(data) != 2 test, followed by the close_notify
  *    test of E, within reach of the recordTypeAlert (21) comparison; R points at the record;
  *  - c.vers: the field readRecordOrCCS compares with VersionTLS13 (0x304), a 16-bit load from
- *    the receiver.
+ *    the receiver;
+ *  - net.(*TCPConn).Close, which tells a Conn.conn of type *net.TCPConn (bpf/go.h).
  * Functions come from .symtab when present, else from .gopclntab (bin/gopclntab.h).
  */
 #ifndef AT_GO_HOOKS_H
@@ -34,7 +35,9 @@ struct go_result {
 	struct go_probe send, recv;
 	int alert_reg, conn_reg;	/* pt_regs words at recv: record pointer, *Conn (-1) */
 	int vers_reg;		/* at recv without conn_reg: the word holding c.vers (-1) */
+	int conn_sp;		/* at recv without conn_reg: the *Conn at [rsp + conn_sp] (-1) */
 	int off_vers;		/* Conn.vers, -1 unknown */
+	uint64_t tcp_close;	/* net.(*TCPConn).Close, 0 when not in the program */
 };
 
 /* Analyse path. Returns r->rc; never crashes on bad input. */

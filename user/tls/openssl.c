@@ -11,6 +11,7 @@
 #include "alerttrace.h"
 #include "ossl.h"
 #include "ossl_hooks.h"
+#include "log.h"
 #include "provider.h"
 #include "ossl.skel.h"
 
@@ -121,16 +122,33 @@ static void to_plan(const struct oh_result *r, struct tp_plan *p)
 	    .off_session = r->why_.off_session,
 	    .off_sess_hostname = r->why_.off_sess_hostname,
 	    .off_verify_result = r->why_.off_verify_result,
+	    .off_rbio = -1,
+	    .off_wbio = -1,
+	    .off_bio_method = -1,
+	    .off_bio_type = -1,
+	    .off_bio_num = -1,
+	    .off_bio_next = -1,
 	};
 
 	tp_plan_set(p, r->rc, r->why[0] ? r->why : "not recognised as OpenSSL", r->version,
 		    r->build_id);
-	snprintf(p->detail, sizeof(p->detail), "%s", r->from_symbols ? ", from symbols" : "");
+	snprintf(p->detail, sizeof(p->detail), "%s%s", r->from_symbols ? ", from symbols" : "",
+		 r->rc >= 0 && !r->bio.ok ? ", addresses unknown" : "");
+	if (r->rc >= 0 && !r->bio.ok)
+		p_debug("%s: the session's socket is not known: %s\n", r->path, r->bio.why);
 	if (p->rc < 0)
 		return;
 	/* The read probe needs no layout for the alert itself; only the version would be wrong. */
 	if (!r->ssl.ok)
 		cfg.off_version = cfg.off_method = cfg.off_method_version = -1;
+	if (r->bio.ok && !tp_addrs_off()) {
+		cfg.off_rbio = (__s16)r->bio.off_rbio;
+		cfg.off_wbio = (__s16)r->bio.off_wbio;
+		cfg.off_bio_method = (__s16)r->bio.off_method;
+		cfg.off_bio_type = (__s16)r->bio.off_type;
+		cfg.off_bio_num = (__s16)r->bio.off_num;
+		cfg.off_bio_next = (__s16)r->bio.off_next;
+	}
 	memcpy(p->cfg, &cfg, sizeof(cfg));
 	p->cfg_size = sizeof(cfg);
 	plan_dispatch(p, r, &r->dispatch, &r->dispatch_done, "sent", "sent", false);

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * The fatal-receive fallback: ERR_vset_error (3.x) or ERR_put_error (1.1.1) in the libcrypto the
- * library depends on, found the way ld.so would (DT_RUNPATH/DT_RPATH, then the standard
+ * The fatal-receive fallback: ERR_vset_error (3.x) or ERR_put_error (1.1.1), and the BIO layout
+ * (ossl_bio.c), in the libcrypto the library depends on, found the way ld.so would (DT_RUNPATH/DT_RPATH, then the standard
  * directories) under the process's root; or in the file itself when it links libcrypto in.
  */
 #include "ossl_local.h"
@@ -113,6 +113,7 @@ void ossl_analyse_err(struct ofile *f, struct oh_result *r, const char *path, co
 
 	if (!err_probe_in(f, r)) {
 		snprintf(r->err_path, sizeof(r->err_path), "%s", path);
+		ossl_analyse_bio_crypto(f, r); /* libcrypto linked in */
 		return;
 	}
 	if (find_crypto(f, path, root, r->err_path, sizeof(r->err_path))) {
@@ -131,6 +132,7 @@ void ossl_analyse_err(struct ofile *f, struct oh_result *r, const char *path, co
 	}
 	if (err_probe_in(&cf, r))
 		WHY(&r->err, "%s exports neither ERR_vset_error nor ERR_put_error", r->err_path);
+	ossl_analyse_bio_crypto(&cf, r);
 	if (!r->version[0] && cf.version[0]) {
 		snprintf(r->version, sizeof(r->version), "%s", cf.version);
 		snprintf(r->version_src, sizeof(r->version_src), "libcrypto");

@@ -181,6 +181,8 @@ int oh_analyze(const char *path, const char *root, struct oh_result *r)
 	rc = 0;
 
 	/* libcrypto first: it may supply the version that hints the layout */
+	r->bio.off_method = r->bio.off_type = r->bio.off_num = r->bio.off_next = -1;
+	snprintf(r->bio_crypto_why, sizeof(r->bio_crypto_why), "libcrypto not analysed");
 	ossl_analyse_err(&f, r, path, root);
 	c.shutdown_off = ossl_getter_field(&c, S_SSL_get_shutdown, 4);
 	ossl_locate_functions(&c);
@@ -217,6 +219,8 @@ int oh_analyze(const char *path, const char *root, struct oh_result *r)
 	else
 		ossl_analyse_read(&c, &r->dtls_read, c.fn_dtls_rb,
 				  osym_size(&f, S_dtls1_read_bytes), "dtls1_read_bytes");
+
+	ossl_analyse_bio_ssl(&c);
 
 	/* SSL field offsets, each from two places where possible */
 	{

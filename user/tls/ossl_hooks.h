@@ -71,6 +71,22 @@ struct oh_why {
 	char verify_why[160];	/* the same for verify_result */
 };
 
+/*
+ * The session's socket: SSL -> rbio/wbio -> (next_bio ...) -> a BIO of a descriptor type, whose
+ * num is the fd. rbio/wbio from SSL_get_rbio/SSL_get_wbio (libssl); the BIO fields from
+ * libcrypto's one-line accessors, laid out as crypto/bio/bio_local.h has it from 1.1.1 to 3.5
+ * (init, shutdown, flags, retry_reason, num, ptr, next_bio).
+ */
+struct oh_bio {
+	int off_rbio, off_wbio;	/* in SSL (SSL_CONNECTION in 3.x: the same address for TLS) */
+	int off_method;		/* BIO.method, from BIO_method_type */
+	int off_type;		/* BIO_METHOD.type, from BIO_method_type */
+	int off_num;		/* BIO.num: BIO_get_retry_reason's field + 4 */
+	int off_next;		/* BIO.next_bio, from BIO_next */
+	int ok;			/* every offset found and the BIO layout checks agreed */
+	char why[160];		/* reason when ok == 0 */
+};
+
 enum oh_err_kind {
 	OH_ERR_NONE = 0,
 	OH_ERR_VSET = 1,	/* ERR_vset_error(int lib, int reason, const char *fmt, va_list) */
@@ -106,6 +122,8 @@ struct oh_result {
 	struct oh_why why_;	/* the server name and the verification result */
 	struct oh_done_probe dispatch_done;	 /* in ssl3_dispatch_alert, after the write */
 	struct oh_done_probe dtls_dispatch_done; /* in dtls1_dispatch_alert, after the write */
+	struct oh_bio bio;	/* the session's fd, for the connection's addresses */
+	char bio_crypto_why[160]; /* the libcrypto part of bio, when it failed */
 };
 
 /*

@@ -84,6 +84,11 @@ int ossl_run_fn(struct ctx *c, struct xf_fn *fn, uint64_t start, uint64_t symsiz
 		size_t n);
 void ossl_locate_functions(struct ctx *c);
 int64_t ossl_getter_field(struct ctx *c, int sym, int size);
+int64_t ossl_getter_at(struct ctx *c, uint64_t va, uint64_t symsize, int size);
+
+/* ossl_bio.c */
+void ossl_analyse_bio_ssl(struct ctx *c);
+void ossl_analyse_bio_crypto(struct ofile *f, struct oh_result *r);
 
 /* ossl_probes.c */
 void ossl_set_probe(struct ctx *c, struct oh_probe *p, uint64_t va);

@@ -181,21 +181,28 @@ static int confirm_layout(struct ctx *c, uint64_t shut, const struct mlayout *L,
 	*m_out = m;
 	return 0;
 }
-/* off_version from SSL_version, off_method from SSL_get_ssl_method, off_shutdown from
- * SSL_get_shutdown: rax at every ret is a load from the argument at one offset. */
-int64_t ossl_getter_field(struct ctx *c, int sym, int size)
+/* A one-load getter at va: rax at every ret is a load of size bytes from the argument at one
+ * offset, which is returned; -1 when not. */
+int64_t ossl_getter_at(struct ctx *c, uint64_t va, uint64_t symsize, int size)
 {
 	struct xf_fn fn;
 	struct ret_ctx rc = {.size = size};
 	char why[160];
 
-	if (!c->f->sym[sym])
-		return -1;
-	if (ossl_run_fn(c, &fn, c->f->sym[sym]->value, osym_size(c->f, sym), why, sizeof(why)))
+	if (ossl_run_fn(c, &fn, va, symsize, why, sizeof(why)))
 		return -1;
 	xf_fn_walk(&fn, ret_cb, &rc);
 	xf_fn_free(&fn);
 	return rc.n && !rc.conflict ? rc.d : -1;
+}
+
+/* off_version from SSL_version, off_method from SSL_get_ssl_method, off_shutdown from
+ * SSL_get_shutdown. */
+int64_t ossl_getter_field(struct ctx *c, int sym, int size)
+{
+	if (!c->f->sym[sym])
+		return -1;
+	return ossl_getter_at(c, c->f->sym[sym]->value, osym_size(c->f, sym), size);
 }
 
 void ossl_locate_functions(struct ctx *c)

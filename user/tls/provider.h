@@ -52,7 +52,7 @@ struct tp_plan {
 	char why[256];
 	char version[96];	/* "OpenSSL 3.0.19 27 Jan 2026", "GnuTLS 3.7.9"; "" unknown */
 	char build_id[41];	/* hex, "" when none */
-	char detail[48];	/* a note for the report (", from symbols"), "" none */
+	char detail[96];	/* a note for the report (", from symbols"), "" none */
 	char aux_path[PATH_MAX]; /* another file some hooks attach to (OpenSSL: its libcrypto) */
 	int nhooks;
 	struct tp_hook hooks[TP_MAX_HOOKS];
@@ -121,6 +121,8 @@ void tp_hook_probe(struct tp_hook *h, const char *prog, uint64_t file_off, uint6
 		   bool ret);
 void tp_plan_init(struct tp_plan *p);
 /* The analysis's verdict: rc, why (refused), version text and build-id. */
+/* ALERTTRACE_NO_ADDRS=1 (benchmarks): the probes read no socket, as before they did. */
+bool tp_addrs_off(void);
 void tp_plan_set(struct tp_plan *p, int rc, const char *why, const char *version,
 		 const char *build_id);
 

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* The table of TLS library providers (provider.h), and the helpers their analysers share. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "provider.h"
 
@@ -50,4 +51,11 @@ void tp_hook_probe(struct tp_hook *h, const char *prog, uint64_t file_off, uint6
 	h->probes[h->nprobes++] = (struct tp_probe){prog, file_off, cookie, ret};
 	h->placed = true;
 	h->why[0] = 0;
+}
+
+bool tp_addrs_off(void)
+{
+	const char *v = getenv("ALERTTRACE_NO_ADDRS");
+
+	return v && !strcmp(v, "1");
 }
