@@ -10,6 +10,8 @@
 #            A tracer on each side: the server's side sees the close sent by the server's pid,
 #            the client's side the close received by the client's pid. Witnesses: tshark, which
 #            opens Initial packets itself (alert, addresses, ports), and the clients' own output.
+#            A client refusing the server's certificate (OpenSSL 3.5, unknown_ca): its close
+#            comes in an Initial packet too (RFC 9000 10.2.3), seen sent by the client.
 #  flood:    6000 Initial-looking datagrams in a burst: the rate limit counts what it left
 #            unopened, said on stderr, the tracer runs on; 2000 DNS datagrams: nothing.
 . "$(dirname "$0")/lib/common.sh"
@@ -25,8 +27,8 @@ ROOT=/var/tmp/alerttrace-trixie
 	{ fail quic_trixie_root "$(tail -2 "$T/mkroot.err")"; exit 1; }
 A=at_qa_$$ B=at_qb_$$
 netns_pair $A $B 10.77.1.1 10.77.1.2 || { fail quic_netns "cannot make the veth pair"; exit 1; }
-P=$(port_block 3)
-bg ip netns exec $A tshark -n -i a0 -w "$T/cap.pcapng" -f "udp portrange $P-$((P + 2))" 2>"$T/tshark.err"
+P=$(port_block 4)
+bg ip netns exec $A tshark -n -i a0 -w "$T/cap.pcapng" -f "udp portrange $P-$((P + 3))" 2>"$T/tshark.err"
 TSPID=$!
 wait_for "$T/tshark.err" "Capturing on" 20 || { fail quic_tshark_start "$(cat "$T/tshark.err")"; exit 1; }
 nsstart() {
@@ -52,22 +54,36 @@ gtls() {
 	CPIDS[$name]=$!
 	wait "${CPIDS[$name]}"
 }
+# ossl_quic NAME PORT ARGS...: a gtlsserver, OpenSSL 3.5's s_client -quic against it (the
+# trixie root) run to its end.
+ossl_quic() {
+	local name=$1 port=$2
+	shift 2
+	bg ip netns exec $A gtlsserver -q 10.77.1.1 "$port" "$KEY" "$CRT" >"$T/$name.srv" 2>&1
+	SPIDS[$name]=$!
+	sleep 0.5
+	echo | ip netns exec $B chroot "$ROOT" openssl s_client -quic "$@" \
+		-connect 10.77.1.1:"$port" >"$T/$name.cli" 2>&1 &
+	CPIDS[$name]=$!
+	wait "${CPIDS[$name]}"
+}
 gtls cipher4 10.77.1.1 $P "--ciphers=$ONLY_CHACHA" "--ciphers=$ONLY_AES --exit-on-first-stream-close"
 peer_said cipher4 cli "error_code=CRYPTO_ERROR(0x128)" close
 gtls cipher6 fd00:77::1 $((P + 1)) "--ciphers=$ONLY_CHACHA" "--ciphers=$ONLY_AES"
 peer_said cipher6 cli "error_code=CRYPTO_ERROR(0x128)" close
-bg ip netns exec $A gtlsserver -q 10.77.1.1 $((P + 2)) "$KEY" "$CRT" >"$T/alpn.srv" 2>&1
-SPIDS[alpn]=$!
-sleep 0.5
-echo | ip netns exec $B chroot "$ROOT" openssl s_client -quic -alpn nope -trace \
-	-connect 10.77.1.1:$((P + 2)) >"$T/alpn.cli" 2>&1 &
-CPIDS[alpn]=$!
-wait "${CPIDS[alpn]}"
+ossl_quic alpn $((P + 2)) -alpn nope -trace
 # -trace prints the frame: "Received Frame: Connection close (transport)", "Error Code: 376"
 # (0x100 + 120, no_application_protocol).
 grep -A1 "Received Frame: Connection close" "$T/alpn.cli" | grep -q "Error Code: 376" &&
 	pass alpn_cli_output_says_close ||
 	fail alpn_cli_output_says_close "$(grep -A1 -i 'connection close' "$T/alpn.cli" | head -3)"
+
+# A client refusing the server's certificate (self-signed): OpenSSL 3.5 sends its close in an
+# Initial packet too (RFC 9000 10.2.3: the server may not have Handshake keys yet), so it is seen:
+# sent by the client, received by the server.
+ossl_quic cert $((P + 3)) -alpn h3 -verify_return_error
+grep -q "QUIC error code: 0x130" "$T/cert.cli" && pass cert_cli_output_says_it_closed ||
+	fail cert_cli_output_says_it_closed "$(grep -i 'error' "$T/cert.cli" | head -2)"
 
 # ---- flood ----
 python3 - 10.77.1.1 $P <<'EOF2' | ip netns exec $B python3 -c '
@@ -101,13 +117,15 @@ for n in "${!SPIDS[@]}"; do kill "${SPIDS[$n]}" 2>/dev/null; done
 tshark -n -r "$T/cap.pcapng" -Y 'quic.cc.error_code.tls_alert' -T fields -e ip.src -e ipv6.src \
 	-e udp.srcport -e ip.dst -e ipv6.dst -e udp.dstport -e quic.cc.error_code.tls_alert \
 	>"$T/tshark.txt" 2>/dev/null
-python3 - "$T" "$P" "${SPIDS[cipher4]} ${SPIDS[cipher6]} ${SPIDS[alpn]}" \
-	"${CPIDS[cipher4]} ${CPIDS[cipher6]} ${CPIDS[alpn]}" <<'EOF2'
+python3 - "$T" "$P" "${SPIDS[cipher4]} ${SPIDS[cipher6]} ${SPIDS[alpn]} ${SPIDS[cert]}" \
+	"${CPIDS[cipher4]} ${CPIDS[cipher6]} ${CPIDS[alpn]} ${CPIDS[cert]}" <<'EOF2'
 import json, sys
 t, p = sys.argv[1], int(sys.argv[2])
 spids = [int(x) for x in sys.argv[3].split()]
 cpids = [int(x) for x in sys.argv[4].split()]
-names = ["cipher4", "cipher6", "alpn"]
+names = ["cipher4", "cipher6", "alpn", "cert"]
+# the alert of each case, and whether the server (True) or the client sent it
+closes = {"cipher4": (40, True), "cipher6": (40, True), "alpn": (120, True), "cert": (48, False)}
 # tshark: one line per close it opened (a datagram may repeat a close: keep distinct ones)
 wit = set()
 for l in open(t + "/tshark.txt"):
@@ -133,9 +151,11 @@ def check(name, good, why):
     print("PASS " + name if good else "FAIL %s: %s" % (name, why))
     ok &= good
 for i, n in enumerate(names):
-    exp = {w for w in wit if w[1] == p + i and w[4] == (120 if n == "alpn" else 40)}
-    check("%s_tshark_saw_the_server_close" % n, len(exp) == 1, "tshark: %s" % sorted(wit))
-    for side, want_pid, direction in (("srv", spids[i], "sent"), ("cli", cpids[i], "received")):
+    code, by_server = closes[n]
+    exp = {w for w in wit if w[1 if by_server else 3] == p + i and w[4] == code}
+    check("%s_tshark_saw_the_close" % n, len(exp) == 1, "tshark: %s" % sorted(wit))
+    for side, want_pid, direction in (("srv", spids[i], "sent" if by_server else "received"),
+                                      ("cli", cpids[i], "received" if by_server else "sent")):
         got, pids = events(side, direction)
         mine = {g for g in got if g[1] == p + i or g[3] == p + i}
         check("%s_%s_event_equals_tshark" % (n, side), mine == exp,
