@@ -13,10 +13,11 @@
 #   plan    empty programs at the tracer's current sites, kind for kind (probecost_bare plan):
 #           one instruction uprobe after the dispatch's write, one in the read path, both on a
 #           conditional branch, which the kernel emulates
-#   hist    alerttrace --no-wire -H (counted in the kernel)
-#   stream  alerttrace --no-wire -j (every event streamed, JSON lines to a file)
-#   hist0, stream0  the same with ALERTTRACE_OSSL_DONE=0 (the entry probe and uretprobe on the
-#           dispatch function instead of the one probe after the write)
+#   hist    alerttrace --no-wire -H (counted in the kernel) with ALERTTRACE_OSSL_DONE=1 (the one
+#           probe after the dispatch's write, opt-in)
+#   stream  alerttrace --no-wire -j (every event streamed, JSON lines to a file), the same
+#   hist0, stream0  the same with ALERTTRACE_OSSL_DONE=0 (the default: the entry probe and
+#           uretprobe on the dispatch function)
 #   old, old-stream  with BEFORE=PATH: another alerttrace binary (e.g. built from an older
 #           commit), -H and -j
 # Per run: alerts/s of SECONDS of the storm and the storm's CPU time per alert; per set-up: the
@@ -57,8 +58,8 @@ start() {
 	off) return 0 ;;
 	bare) bg "$BARE" "$LIB" entry ret read0 2>"$T/at.err" ;;
 	plan) bg "$BARE" "$LIB" plan 2>"$T/at.err" ;;
-	hist) bg "$AT" --no-wire -H -j >"$T/at.out" 2>"$T/at.err" ;;
-	stream) bg "$AT" --no-wire -j >"$T/at.out" 2>"$T/at.err" ;;
+	hist) ALERTTRACE_OSSL_DONE=1 bg "$AT" --no-wire -H -j >"$T/at.out" 2>"$T/at.err" ;;
+	stream) ALERTTRACE_OSSL_DONE=1 bg "$AT" --no-wire -j >"$T/at.out" 2>"$T/at.err" ;;
 	hist0) ALERTTRACE_OSSL_DONE=0 bg "$AT" --no-wire -H -j >"$T/at.out" 2>"$T/at.err" ;;
 	stream0) ALERTTRACE_OSSL_DONE=0 bg "$AT" --no-wire -j >"$T/at.out" 2>"$T/at.err" ;;
 	old) bg "$BEFORE" --no-wire -H -j >"$T/at.out" 2>"$T/at.err" ;;
