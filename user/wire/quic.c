@@ -197,12 +197,21 @@ static int open_packet(const struct quic_keys *k, const uint8_t *p, size_t n, si
 			    pt);
 }
 
+/* The next variable-length integer at *off into *v, *off past it; false at the end. */
+static bool take(const uint8_t *p, size_t n, size_t *off, uint64_t *v)
+{
+	size_t u = varint(p + *off, n - *off, v);
+
+	*off += u;
+	return u != 0;
+}
+
 /* RFC 9000 19: the frames an Initial packet may carry (12.4: PADDING, PING, ACK, CRYPTO,
  * CONNECTION_CLOSE of type 0x1c). Stores the crypto-error closes; -1 on a malformed frame. */
 static int frames(const uint8_t *p, size_t n, uint32_t version, bool by_client,
 		  struct quic_close *out, int max, int *nout)
 {
-	size_t off = 0, u;
+	size_t off = 0;
 	uint64_t t, a, b, c, i;
 
 	while (off < n) {
@@ -211,50 +220,27 @@ static int frames(const uint8_t *p, size_t n, uint32_t version, bool by_client,
 			off++;
 			continue;
 		}
-		if (!(u = varint(p + off, n - off, &t)))
+		if (!take(p, n, &off, &t))
 			return -1;
-		off += u;
 		switch (t) {
 		case 0x02:
 		case 0x03:	/* ACK: largest, delay, range count, first range, ranges, ECN */
-			if (!(u = varint(p + off, n - off, &a)))
+			if (!take(p, n, &off, &a) || !take(p, n, &off, &a) ||
+			    !take(p, n, &off, &c) || !take(p, n, &off, &a) || c > n)
 				return -1;
-			off += u;
-			if (!(u = varint(p + off, n - off, &a)))
-				return -1;
-			off += u;
-			if (!(u = varint(p + off, n - off, &c)))
-				return -1;
-			off += u;
-			if (!(u = varint(p + off, n - off, &a)))
-				return -1;
-			off += u;
-			if (c > n)
-				return -1;
-			for (i = 0; i < 2 * c + (t == 0x03 ? 3 : 0); i++) {
-				if (!(u = varint(p + off, n - off, &a)))
+			for (i = 0; i < 2 * c + (t == 0x03 ? 3 : 0); i++)
+				if (!take(p, n, &off, &a))
 					return -1;
-				off += u;
-			}
 			break;
 		case 0x06:	/* CRYPTO: offset, length, data */
-			if (!(u = varint(p + off, n - off, &a)))
+			if (!take(p, n, &off, &a) || !take(p, n, &off, &b) || b > n - off)
 				return -1;
-			off += u;
-			if (!(u = varint(p + off, n - off, &b)) || b > n - off - u)
-				return -1;
-			off += u + b;
+			off += b;
 			break;
 		case 0x1c:	/* CONNECTION_CLOSE: error, frame type, reason length, reason */
-			if (!(u = varint(p + off, n - off, &a)))
+			if (!take(p, n, &off, &a) || !take(p, n, &off, &b) ||
+			    !take(p, n, &off, &c) || c > n - off)
 				return -1;
-			off += u;
-			if (!(u = varint(p + off, n - off, &b)))
-				return -1;
-			off += u;
-			if (!(u = varint(p + off, n - off, &c)) || c > n - off - u)
-				return -1;
-			off += u;
 			if (a >= 0x100 && a <= 0x1ff && *nout < max) {
 				struct quic_close *q = &out[(*nout)++];
 				size_t rl = c < sizeof(q->reason) - 1 ? c : sizeof(q->reason) - 1;
