@@ -19,10 +19,10 @@ LIB=$(realpath /usr/lib/x86_64-linux-gnu/libssl.so.3)
 PC=$T/pc
 mkdir -m 0700 "$PC"
 
-# lib NAME: the coverage report's record of $LIB in $T/NAME.at.err as "cached=C hooks=..."
-# (every boolean hook field), or "none".
-lib() {
-	python3 - "$T/$1.at.err" "$LIB" <<-'EOF'
+# librec NAME PATH WHAT: the coverage report's record of PATH in $T/NAME.at.err, or "none":
+# WHAT "hooks" gives "cached=C hooks=..." (every boolean hook field), "provider" its provider.
+librec() {
+	python3 - "$T/$1.at.err" "$2" "$3" <<-'EOF'
 	import json, sys
 	out = "none"
 	for line in open(sys.argv[1], errors="replace"):
@@ -32,10 +32,12 @@ lib() {
 	        continue
 	    if e.get("type") == "library" and e.get("path") == sys.argv[2]:
 	        hooks = sorted(k for k, v in e.items() if v is True and k != "cached")
-	        out = "cached=%s hooks=%s" % (e.get("cached"), ",".join(hooks))
+	        out = ("cached=%s hooks=%s" % (e.get("cached"), ",".join(hooks))
+	               if sys.argv[3] == "hooks" else e.get("provider"))
 	print(out)
 	EOF
 }
+lib() { librec "$1" "$LIB" hooks; }
 ondisk() { grep -c "^libs: $LIB: openssl .*(cached on disk)" "$T/$1.at.err"; }
 
 # 1. Cold: analysed, and kept.
@@ -114,10 +116,33 @@ open(sys.argv[1], "wb").write(b)
 EOF
 at_start corrupt --no-wire -j -v && at_stop corrupt
 check corrupt_records_skipped "1 0 $cold" \
-	"$(grep -c 'libs: 0 plans read' "$T/corrupt.at.err") $(ondisk corrupt) $(lib corrupt)"
+	"$(grep -c 'libs: 0 plans and 0 looks at files read' "$T/corrupt.at.err") $(ondisk corrupt) $(lib corrupt)"
+
+# 7. What a look at each program of the standard directories found is kept too, and holds only
+# while the file is unchanged: a program in /usr/local/bin that is no TLS library when a first
+# tracer looks (a copy of /bin/true), then rewritten in place into one (libssl's bytes, same
+# inode: cp truncates and writes) must be hooked by the next tracer; and back again, not.
+unset ALERTTRACE_CACHE
+export ALERTTRACE_CACHE=$PC
+PROG=/usr/local/bin/at-plancache-$$
+cp /bin/true "$PROG" && chmod 0755 "$PROG"
+trap 'rm -f "$PROG"; at_cleanup' EXIT
+prog() { librec "$1" "$PROG" provider; }
+at_start looks_first --no-wire -j -v && at_stop looks_first
+at_start looks_again --no-wire -j -v && at_stop looks_again
+check looks_kept_and_read "none none 1" "$(prog looks_first) $(prog looks_again) $(grep -c \
+	'libs: [0-9]* plans and [1-9][0-9]* looks at files read' "$T/looks_again.at.err")"
+ino=$(stat -c %i "$PROG")
+cp "$LIB" "$PROG"
+at_start looks_changed --no-wire -j -v && at_stop looks_changed
+check looks_file_changed_in_place_hooked "$ino openssl" "$(stat -c %i "$PROG") $(prog looks_changed)"
+cp /bin/true "$PROG"
+at_start looks_back --no-wire -j -v && at_stop looks_back
+check looks_file_changed_back_not_hooked "$ino none" "$(stat -c %i "$PROG") $(prog looks_back)"
+rm -f "$PROG"
 
 # 6. ALERTTRACE_CACHE=off: no cache at all.
 export ALERTTRACE_CACHE=off
 at_start off --no-wire -j -v && at_stop off
 check off_reads_no_cache "0 0 $cold" \
-	"$(grep -c 'plans read\|no plan cache' "$T/off.at.err") $(ondisk off) $(lib off)"
+	"$(grep -c 'looks at files read\|no plan cache' "$T/off.at.err") $(ondisk off) $(lib off)"

@@ -99,3 +99,31 @@ void shared_report_load(const char *what, const struct bpf_object *obj, double t
 		snprintf(line + n, sizeof(line) - n, " %.1f ms", (double)(__s64)(end - prev) / 1e6);
 	p_debug("start-up: %s loaded in %.1f ms:%s\n", what, t1 - t0, line);
 }
+
+static void *bgload_run(void *arg)
+{
+	struct bgload *b = arg;
+
+	b->t0 = shared_now_ms();
+	b->err = bpf_object__load_skeleton(b->s);
+	b->t1 = shared_now_ms();
+	return NULL;
+}
+
+void bgload_start(struct bgload *b, struct bpf_object_skeleton *s)
+{
+	b->s = s;
+	b->err = 0;
+	b->running = !pthread_create(&b->th, NULL, bgload_run, b);
+	if (!b->running)
+		bgload_run(b);
+}
+
+int bgload_wait(struct bgload *b)
+{
+	if (b->running) {
+		pthread_join(b->th, NULL);
+		b->running = false;
+	}
+	return b->err;
+}

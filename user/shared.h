@@ -6,6 +6,8 @@
 #ifndef AT_SHARED_H
 #define AT_SHARED_H
 
+#include <pthread.h>
+#include <stdbool.h>
 #include <bpf/libbpf.h>
 #include "alerttrace.h"
 
@@ -23,6 +25,21 @@ int shared_reuse(struct bpf_object *obj, const struct at_shared *s);
 void shared_close(struct at_shared *s);
 /* CLOCK_MONOTONIC in ms, for the start-up timings of -v. */
 double shared_now_ms(void);
+
+/* A skeleton's load in a thread of its own (bgload_start; in place when no thread can be made),
+ * waited for by bgload_wait: its error, 0 when loaded or never started. With several loads at
+ * once libbpf shares only its cache of the kernel's features between objects, which each fills
+ * with the same answers (READ_ONCE/WRITE_ONCE). */
+struct bgload {
+	struct bpf_object_skeleton *s;
+	pthread_t th;
+	bool running;
+	int err;
+	double t0, t1;		/* shared_now_ms() around the load */
+};
+
+void bgload_start(struct bgload *b, struct bpf_object_skeleton *s);
+int bgload_wait(struct bgload *b);
 /* With -v: "start-up: WHAT loaded in MS ms:" (MS: t1 - t0, shared_now_ms() before and after the
  * load) and, for each program of obj, the instructions the verifier walked
  * (bpf_prog_info.verified_insns) and the time its load took. */

@@ -410,31 +410,8 @@ fail:
 	return err;
 }
 
-/* The TC object's load, in a thread of its own: the verifier's time overlaps the rest of the
- * start (the socket owners, the library source). */
-static void *tc_load_thread(void *arg)
-{
-	struct tracer *t = arg;
-
-	t->tc_load_t0 = shared_now_ms();
-	t->tc_load_err = tc_bpf__load(t->tc);
-	t->tc_load_t1 = shared_now_ms();
-	return NULL;
-}
-
-/* Wait for the TC object's load; its error, 0 when loaded or never started. */
-static int tc_load_wait(struct tracer *t)
-{
-	if (t->tc_loading) {
-		pthread_join(t->tc_thread, NULL);
-		t->tc_loading = false;
-	}
-	return t->tc_load_err;
-}
-
 int tracer_start_wire(struct tracer *t, char *msg, size_t n)
 {
-	double t0;
 	int err;
 
 	/* A bad interface is an error before anything else starts. */
@@ -462,21 +439,25 @@ int tracer_start_wire(struct tracer *t, char *msg, size_t n)
 		snprintf(msg, n, "cannot share the maps with the TC classifier: %s", strerror(-err));
 		return err;
 	}
-	/* Two loads at once: libbpf shares only its cache of the kernel's features between
-	 * objects, which each fills with the same answers (READ_ONCE/WRITE_ONCE). */
-	t->tc_loading = !pthread_create(&t->tc_thread, NULL, tc_load_thread, t);
-	if (!t->tc_loading)
-		tc_load_thread(t);
-	t0 = shared_now_ms();
-	err = sock_bpf__load(t->sock);
+	/* Loaded in threads, beside each other and the library source's objects (their
+	 * verifiers' time overlaps), waited for in tracer_finish_wire. */
+	bgload_start(&t->tc_load, t->tc->skeleton);
+	bgload_start(&t->sock_load, t->sock->skeleton);
+	return 0;
+}
+
+/* The socket owners: loaded (tracer_start_wire's thread), attached, the existing ones read. */
+static int start_owners(struct tracer *t, char *msg, size_t n)
+{
+	int err = bgload_wait(&t->sock_load);
+
 	if (err) {
-		tc_load_wait(t);
 		snprintf(msg, n, "cannot load the socket owners' tracepoint: %s%s", strerror(-err),
 			 t->o->verbose ? "" : " (run with -v for the verifier's log)");
 		return err;
 	}
-	shared_report_load("sock", t->sock->obj, t0, shared_now_ms());
-	/* Owners first: connections made from now on are attributed. */
+	shared_report_load("sock", t->sock->obj, t->sock_load.t0, t->sock_load.t1);
+	/* Owners before the classifier: connections made from now on are attributed. */
 	err = sock_bpf__attach(t->sock);
 	if (err) {
 		p_err("wire events will have no owner: cannot attach to sock:inet_sock_set_state: %s",
@@ -500,13 +481,18 @@ int tracer_finish_wire(struct tracer *t, char *msg, size_t n)
 {
 	int err, fd;
 
-	err = tc_load_wait(t);
+	err = start_owners(t, msg, n);
+	if (err) {
+		bgload_wait(&t->tc_load);
+		return err;
+	}
+	err = bgload_wait(&t->tc_load);
 	if (err) {
 		snprintf(msg, n, "cannot load the TC classifier: %s%s", strerror(-err),
 			 t->o->verbose ? "" : " (run with -v for the verifier's log)");
 		return err;
 	}
-	shared_report_load("tc", t->tc->obj, t->tc_load_t0, t->tc_load_t1);
+	shared_report_load("tc", t->tc->obj, t->tc_load.t0, t->tc_load.t1);
 	tracer_phase(t, "wire: TC classifier loaded (waited for)");
 	err = quic_src_open(&t->quic, t->rb, bpf_map__fd(t->tc->maps.quic_pkts), loader_event, t);
 	if (err) {
@@ -574,6 +560,20 @@ static void on_exec(void *ctx, int pid, __u64 ts_ns, bool exec)
 			(t0 - ts_ns) / 1e6, (mono_ns() - t0) / 1e6);
 }
 
+/* Discovery at exec (its object's load and attach), in a thread beside the providers' loads. */
+struct ew_job {
+	struct tracer *t;
+	int err;
+};
+
+static void *ew_open_thread(void *arg)
+{
+	struct ew_job *j = arg;
+
+	j->err = ew_open(&j->t->ew, j->t->rb, on_exec, j->t);
+	return NULL;
+}
+
 int tracer_start_libs(struct tracer *t, char *msg, size_t n)
 {
 	struct libs_opts lo = {
@@ -583,21 +583,26 @@ int tracer_start_libs(struct tracer *t, char *msg, size_t n)
 		.verbose = t->o->verbose,
 		.shared = &t->sh,
 	};
+	struct ew_job ew = {.t = t};
+	pthread_t th;
+	bool threaded = !pthread_create(&th, NULL, ew_open_thread, &ew);
 	int err = libs_open(&t->libs, &lo, t->sh.events_fd);
 
+	if (threaded)
+		pthread_join(th, NULL);
+	else
+		ew_open_thread(&ew);
 	if (err) {
 		snprintf(msg, n, "cannot load the library probes: %s%s", strerror(-err),
 			 t->o->verbose ? "" : " (run with -v for the verifier's log)");
 		return err;
 	}
-	tracer_phase(t, "libs: uprobe objects loaded");
+	tracer_phase(t, "libs: uprobe objects and discovery at exec loaded");
 	/* Before the first scan: every file it looks at is marked seen for the exec hook. */
-	err = ew_open(&t->ew, t->rb, on_exec, t);
+	err = ew.err;
 	if (err)
 		p_err("discovery at exec is off (%s): new libraries are found by the rescan every "
 		      "second", strerror(-err));
-	else
-		tracer_phase(t, "libs: discovery at exec loaded and attached");
 	libs_set_execwatch(t->libs, t->ew);
 	/* A file the user named that cannot be hooked is an error, before the host is scanned. */
 	return libs_hook_named(t->libs, msg, n);
@@ -626,7 +631,8 @@ void tracer_rescan(struct tracer *t)
 
 void tracer_stop(struct tracer *t)
 {
-	tc_load_wait(t);
+	bgload_wait(&t->tc_load);
+	bgload_wait(&t->sock_load);
 	ring_buffer__free(t->rb);
 	quic_src_close(t->quic);
 	t->quic = NULL;

@@ -33,10 +33,8 @@ struct tracer {
 	struct at_opts *o;
 	struct at_shared sh;		/* the maps every BPF object shares, and the filters */
 	struct tc_bpf *tc;
-	pthread_t tc_thread;		/* loading tc (tracer_start_wire) while tc_loading */
-	bool tc_loading;
-	int tc_load_err;
-	double tc_load_t0, tc_load_t1;	/* shared_now_ms() around the load */
+	struct bgload tc_load;		/* the TC and socket owners' objects, loaded in threads */
+	struct bgload sock_load;	/* from tracer_start_wire to tracer_finish_wire */
 	struct sock_bpf *sock;
 	struct quic_src *quic;		/* QUIC Initials from the classifier; NULL: none */
 	struct tc_set links;

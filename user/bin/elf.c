@@ -4,6 +4,7 @@
  * first checked against the file's length here, since libelf on a memory image does not always.
  */
 #include "elf.h"
+#include "binguard.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -13,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -59,9 +61,25 @@ static int read_file(struct bin_elf *f, const char *path)
 		close(fd);
 		return -1;
 	}
-	/* Read, never mapped: a mapping of ours is a VM_MAYEXEC vma of the inode, into which the
-	 * kernel writes the breakpoints of every uprobe placed on the file (another tracer's, or a
-	 * previous analysis's): the code we decode would hold int3 bytes. */
+	/*
+	 * Mapped shared when a guard catches a SIGBUS (a file truncated under us): uprobes never
+	 * write their breakpoints into a VM_MAYSHARE mapping (uprobes.c's valid_vma), so the code
+	 * decoded is the file's own, not another tracer's or an earlier run's int3 bytes, which a
+	 * private mapping (VM_MAYEXEC) would show. Only the pages the analysis touches are read:
+	 * a 120 MB Go program costs its headers, tables and a few functions, not 120 MB of copy.
+	 * Without a guard (tests, fuzzers, tools), read whole into memory.
+	 */
+	if (bin_guard_active()) {
+		void *m = mmap(NULL, st.st_size, PROT_READ, MAP_SHARED, fd, 0);
+
+		if (m != MAP_FAILED) {
+			close(fd);
+			f->buf = m;
+			f->size = st.st_size;
+			f->mapped = 1;
+			return 0;
+		}
+	}
 	f->buf = malloc(st.st_size);
 	if (!f->buf) {
 		setwhy(f, "out of memory");
@@ -376,7 +394,10 @@ void bin_elf_close(struct bin_elf *f)
 	free(f->rel);
 	free(f->needed);
 	free(f->verdef);
-	free(f->buf);
+	if (f->mapped)
+		munmap(f->buf, f->size);
+	else
+		free(f->buf);
 	memset(f, 0, sizeof(*f));
 }
 

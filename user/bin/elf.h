@@ -2,7 +2,9 @@
 /*
  * ELF reader for binary analysis, independent of any library it is pointed at: the whole file in
  * memory, parsed with libelf behind our own bounds checks, so a truncated or corrupt file is
- * refused with a reason or yields less, never a crash. x86-64 (ELFCLASS64, little endian) only:
+ * refused with a reason or yields less, never a crash. Inside a SIGBUS guard (binguard.h) the
+ * file is mapped, shared and read-only, and only the pages the analysis touches are read;
+ * outside one it is read whole. x86-64 (ELFCLASS64, little endian) only:
  * the analysers on top disassemble x86-64.
  */
 #ifndef AT_BIN_ELF_H
@@ -39,8 +41,9 @@ struct bin_rel {
 
 struct bin_elf {
 	const char *path;
-	uint8_t *buf; /* the whole file, read (not mapped: see read_file) */
+	uint8_t *buf; /* the whole file: mapped shared, or read (see read_file) */
 	size_t size;
+	int mapped;   /* buf is a mapping of size bytes, not a malloc'ed copy */
 	Elf *elf;
 	GElf_Ehdr eh;
 	GElf_Phdr *ph;

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 #include <sys/stat.h>
+#include "binguard.h"
 #include "libpath_local.h"
 #include "log.h"
 #include "plancache.h"
@@ -39,6 +40,27 @@ static bool disk_plan_valid(struct cent *c, const char *root)
 	return false;
 }
 
+/*
+ * The provider's analysis, its files mapped (bin/elf.h) under a SIGBUS guard: a file truncated
+ * while it is read is refused, not a crash (what the analysis had allocated is lost then).
+ */
+static void analyse_guarded(const struct tls_provider *p, const char *path, const char *root,
+			    struct tp_plan *plan)
+{
+	struct bin_guard g;
+
+	tp_plan_init(plan);
+	if (bin_guard_enter(&g)) {
+		tp_plan_init(plan);
+		plan->rc = -1;
+		snprintf(plan->why, sizeof(plan->why),
+			 "the file shrank while it was analysed (SIGBUS): truncated or rewritten in place");
+	} else {
+		p->analyse(path, root, plan);
+	}
+	bin_guard_leave(&g);
+}
+
 void lp_analyse(struct lib_tracer *lt, struct lib *l, const char *path, const char *root,
 		    const char *build_id, const struct stat *st)
 {
@@ -63,8 +85,7 @@ void lp_analyse(struct lib_tracer *lt, struct lib *l, const char *path, const ch
 		if (strcmp(c->root, root) && p->rebase && l->plan.rc == 0)
 			p->rebase(path, root, &l->plan);
 	} else {
-		tp_plan_init(&l->plan);
-		p->analyse(path, root, &l->plan);
+		analyse_guarded(p, path, root, &l->plan);
 		/* A Go program linked internally has Go's build ID alone: report the key made of it. */
 		if (!l->plan.build_id[0] && build_id[0])
 			snprintf(l->plan.build_id, sizeof(l->plan.build_id), "%s", build_id);
@@ -109,18 +130,100 @@ static void add_cached(void *ctx, struct pc_entry *e)
 	lt->ndisk++;
 }
 
+static size_t peek_slot(const struct lib_tracer *lt, __u64 dev, __u64 ino)
+{
+	__u64 h = (ino * 0x9e3779b97f4a7c15ULL) ^ dev;
+	size_t i = (h ^ (h >> 29)) & (lt->peekcap - 1);
+
+	while (lt->peeks[i].ino && (lt->peeks[i].ino != ino || lt->peeks[i].dev != dev))
+		i = (i + 1) & (lt->peekcap - 1);
+	return i;
+}
+
+static void peek_insert(struct lib_tracer *lt, const struct pc_peek *k)
+{
+	if (!k->ino)
+		return;
+	if ((lt->npeeks + 1) * 2 > lt->peekcap) {
+		size_t cap = lt->peekcap ? lt->peekcap * 2 : 4096;
+		struct pc_peek *old = lt->peeks, *n = calloc(cap, sizeof(*n));
+		size_t oldcap = lt->peekcap;
+
+		if (!n)
+			return;
+		lt->peeks = n;
+		lt->peekcap = cap;
+		for (size_t i = 0; i < oldcap; i++)
+			if (old[i].ino)
+				lt->peeks[peek_slot(lt, old[i].dev, old[i].ino)] = old[i];
+		free(old);
+	}
+	{
+		size_t i = peek_slot(lt, k->dev, k->ino);
+
+		lt->npeeks += !lt->peeks[i].ino;
+		lt->peeks[i] = *k; /* a later look at the same inode replaces the earlier */
+	}
+}
+
+static void add_peek(void *ctx, const struct pc_peek *k)
+{
+	peek_insert(ctx, k);
+}
+
+static void peek_of(struct pc_peek *k, const struct stat *st)
+{
+	memset(k, 0, sizeof(*k)); /* the record's padding too: it is summed and written */
+	k->dev = st->st_dev;
+	k->ino = st->st_ino;
+	k->size = st->st_size;
+	k->mtime_ns = st->st_mtim.tv_sec * 1000000000LL + st->st_mtim.tv_nsec;
+	k->ctime_ns = st->st_ctim.tv_sec * 1000000000LL + st->st_ctim.tv_nsec;
+}
+
+const struct pc_peek *lp_peek_find(const struct lib_tracer *lt, const struct stat *st)
+{
+	const struct pc_peek *k;
+	struct pc_peek now;
+
+	if (!lt->npeeks)
+		return NULL;
+	k = &lt->peeks[peek_slot(lt, st->st_dev, st->st_ino)];
+	peek_of(&now, st);
+	if (!k->ino || k->size != now.size || k->mtime_ns != now.mtime_ns ||
+	    k->ctime_ns != now.ctime_ns)
+		return NULL;
+	return k;
+}
+
+void lp_peek_keep(struct lib_tracer *lt, const struct stat *st, const char *provider,
+		  const char *build_id, const char *why)
+{
+	struct pc_peek k;
+
+	peek_of(&k, st);
+	snprintf(k.provider, sizeof(k.provider), "%s", provider ? provider : "");
+	snprintf(k.build_id, sizeof(k.build_id), "%s", build_id ? build_id : "");
+	if (why) {
+		k.failed = 1;
+		snprintf(k.why, sizeof(k.why), "%s", why);
+	}
+	peek_insert(lt, &k);
+	pc_put_peek(&lt->pc, &k);
+}
+
 void lp_open_plan_cache(struct lib_tracer *lt)
 {
 	double t0 = now_ms();
-	int err = pc_open(&lt->pc, add_cached, lt);
+	int err = pc_open(&lt->pc, add_cached, add_peek, lt);
 
 	if (!lt->verbose)
 		return;
 	if (err && lt->pc.why[0])
 		p_debug("libs: no plan cache: %s\n", lt->pc.why);
 	else if (!err)
-		p_debug("start-up: libs: %d plans read from %s in %.1f ms\n", lt->ndisk, lt->pc.path,
-			now_ms() - t0);
+		p_debug("start-up: libs: %d plans and %zu looks at files read from %s in %.1f ms\n",
+			lt->ndisk, lt->npeeks, lt->pc.path, now_ms() - t0);
 }
 
 void lp_free_cache(struct lib_tracer *lt)
@@ -133,5 +236,8 @@ void lp_free_cache(struct lib_tracer *lt)
 		free(c);
 	}
 	lt->cache = NULL;
+	free(lt->peeks);
+	lt->peeks = NULL;
+	lt->npeeks = lt->peekcap = 0;
 	pc_close(&lt->pc);
 }

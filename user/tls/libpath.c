@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -119,10 +120,11 @@ static void forget_last(struct lib_tracer *lt)
  * as it was) and its build-id. Returns 0, or -1 (why set). The last answer is kept: prepare() peeks at a program and then
  * hands it to consider(), which would read its symbols again (node: 10 ms).
  */
-static int peek(struct lib_tracer *lt, const char *path, const struct stat *st, int *pv,
-		char *build_id, char *why, size_t whysz)
+static int peek(struct lib_tracer *lt, const char *path, const struct stat *st, bool host,
+		int *pv, char *build_id, char *why, size_t whysz)
 {
 	struct peeked *k = &lt->peeked;
+	const struct pc_peek *c;
 
 	if (k->ino && k->ino == st->st_ino && k->dev == st->st_dev &&
 	    k->mtime == st->st_mtime) {
@@ -130,8 +132,26 @@ static int peek(struct lib_tracer *lt, const char *path, const struct stat *st, 
 		snprintf(build_id, 41, "%s", k->build_id);
 		return 0;
 	}
-	if (bin_elf_peek(path, mark_cb, pv, build_id, why, whysz))
+	/* A host file looked at by this run or an earlier one (the plan cache), unchanged since. */
+	c = host ? lp_peek_find(lt, st) : NULL;
+	if (c && c->failed) {
+		snprintf(why, whysz, "%s", c->why);
 		return -1;
+	}
+	if (c) {
+		int i;
+
+		for (i = 0; c->provider[0] && tls_providers[i]; i++)
+			if (!strcmp(tls_providers[i]->name, c->provider))
+				*pv = i;
+		snprintf(build_id, 41, "%s", c->build_id);
+	} else if (bin_elf_peek(path, mark_cb, pv, build_id, why, whysz)) {
+		if (host)
+			lp_peek_keep(lt, st, NULL, NULL, why);
+		return -1;
+	} else if (host) {
+		lp_peek_keep(lt, st, *pv >= 0 ? tls_providers[*pv]->name : NULL, build_id, NULL);
+	}
 	*k = (struct peeked){st->st_dev, st->st_ino, st->st_mtime, *pv, ""};
 	snprintf(k->build_id, sizeof(k->build_id), "%s", build_id);
 	return 0;
@@ -167,7 +187,8 @@ static int consider(void *ctx, const char *path, const char *root, __u64 mdev, _
 	pv = -2;
 	if (!S_ISREG(st.st_mode))
 		snprintf(why, sizeof(why), "not a regular file");
-	else if (!peek(lt, path, &st, &pv, build_id, why, sizeof(why)))
+	else if (!peek(lt, path, &st, !root[0] && strncmp(path, "/proc/", 6), &pv, build_id, why,
+		       sizeof(why)))
 		pv = pv >= 0 ? pv : -1;
 	if (pv < 0 && named && provider_by_name(path) >= 0)
 		pv = provider_by_name(path);
@@ -266,7 +287,7 @@ static void prepare(void *ctx, const char *path)
 	struct stat st;
 	int pv = -1;
 
-	if (stat(path, &st) < 0 || peek(lt, path, &st, &pv, build_id, why, sizeof(why)) ||
+	if (stat(path, &st) < 0 || peek(lt, path, &st, true, &pv, build_id, why, sizeof(why)) ||
 	    pv < 0 || !lt->objs[pv].skel)
 		return;
 	l = calloc(1, sizeof(*l));
@@ -301,11 +322,46 @@ int lp_scan_extra(struct lib_tracer *lt, const char *path)
 
 /* ---- API ---- */
 
+/* One provider's object load, in a thread of its own (load_objs). */
+struct obj_load {
+	const struct tls_provider *p;
+	struct pobj *po;
+	pthread_t th;
+	bool threaded;
+	int err;
+	double t0, t1;
+};
+
+static void *load_one(void *arg)
+{
+	struct obj_load *j = arg;
+
+	j->t0 = now_ms();
+	j->err = j->p->load(j->po->skel);
+	j->t1 = now_ms();
+	return NULL;
+}
+
+/* A provider whose object cannot be opened, shared or loaded: its files are reported with why.
+ * One library's object that this kernel refuses leaves the others working. */
+static void obj_failed(const struct tls_provider *p, struct pobj *po)
+{
+	p_err("%s: its libraries are not hooked", po->why);
+	p->destroy(po->skel);
+	po->skel = NULL;
+	po->obj = NULL;
+}
+
+/*
+ * Every provider's object opened and its maps shared here, then loaded at once, each in a
+ * thread (the verifier and libbpf's CO-RE work of three objects overlap, as the TC object's
+ * does: libbpf shares only its cache of the kernel's features between objects).
+ */
 static int load_objs(struct lib_tracer *lt, const struct libs_opts *o, int ringbuf_fd)
 {
+	struct obj_load jobs[NPROV_MAX] = {};
 	struct at_filter filt = {.stream = 1};
-	int i, err = 0, loaded = 0;
-	double t0;
+	int i, err = 0, loaded = 0, eperm = 0;
 
 	if (o && o->shared) {
 		/* The tracer's maps and filters, shared with the other BPF objects. */
@@ -314,18 +370,20 @@ static int load_objs(struct lib_tracer *lt, const struct libs_opts *o, int ringb
 		for (i = 0; o && i < o->npids; i++)
 			filt.pids[i] = o->pids[i];
 	}
-	for (i = 0; tls_providers[i]; i++) {
+	for (i = 0; tls_providers[i] && i < NPROV_MAX; i++) {
 		const struct tls_provider *p = tls_providers[i];
 		struct pobj *po = &lt->objs[i];
-		struct bpf_map *m;
 
 		lt->nprov = i + 1;
+		jobs[i].p = p;
+		jobs[i].po = po;
 		po->skel = p->open(&po->obj, &filt);
 		if (!po->skel) {
 			err = -errno;
 			snprintf(po->why, sizeof(po->why), "cannot open the %s uprobe object: %s",
 				 p->name, strerror(-err));
-			goto failed;
+			obj_failed(p, po);
+			continue;
 		}
 		if (o && o->shared)
 			err = shared_reuse(po->obj, o->shared);
@@ -338,37 +396,44 @@ static int load_objs(struct lib_tracer *lt, const struct libs_opts *o, int ringb
 			snprintf(po->why, sizeof(po->why),
 				 "cannot share the tracer's maps with the %s uprobes: %s", p->name,
 				 strerror(-err));
-			goto failed;
+			obj_failed(p, po);
+			continue;
 		}
 		if (lt->multi)
 			um_prepare(po->obj);
-		t0 = now_ms();
-		err = p->load(po->skel);
-		if (!err)
-			shared_report_load(p->name, po->obj, t0, now_ms());
-		if (err) {
+		jobs[i].threaded = !pthread_create(&jobs[i].th, NULL, load_one, &jobs[i]);
+		if (!jobs[i].threaded)
+			load_one(&jobs[i]);
+	}
+	for (i = 0; i < lt->nprov; i++) {
+		struct obj_load *j = &jobs[i];
+		struct pobj *po = &lt->objs[i];
+		struct bpf_map *m;
+
+		if (j->threaded)
+			pthread_join(j->th, NULL);
+		if (!po->skel)
+			continue;
+		if (j->err) {
 			snprintf(po->why, sizeof(po->why), "cannot load the %s uprobes: %s%s",
-				 p->name, strerror(-err),
-				 err == -EPERM
+				 j->p->name, strerror(-j->err),
+				 j->err == -EPERM
 					 ? " (need root or CAP_BPF and CAP_PERFMON: run with sudo)"
 					 : " (run with -v for libbpf's log)");
-			goto failed;
+			err = j->err;
+			eperm |= err == -EPERM;
+			obj_failed(j->p, po);
+			continue;
 		}
+		shared_report_load(j->p->name, po->obj, j->t0, j->t1);
 		m = bpf_object__find_map_by_name(po->obj, "cfgs");
 		po->cfgs_fd = m ? bpf_map__fd(m) : -1;
 		po->cfg_size = m ? bpf_map__value_size(m) : 0;
 		loaded++;
-		continue;
-failed:
-		/* One library's object that this kernel refuses leaves the others working; its
-		 * files are reported with the reason. No privilege refuses them all. */
-		p_err("%s: its libraries are not hooked", po->why);
-		p->destroy(po->skel);
-		po->skel = NULL;
-		po->obj = NULL;
-		if (err == -EPERM)
-			return err;
 	}
+	/* No privilege refuses them all. */
+	if (eperm)
+		return -EPERM;
 	if (!loaded)
 		return err;
 	return 0;
@@ -447,6 +512,7 @@ int libs_scan(struct lib_tracer *lt)
 		return rc;
 	}
 	n += rc;
+	pc_flush(&lt->pc); /* the looks at new files, for the next start */
 	dt = now_ms() - t0;
 	/* Once a second in verbose mode would drown the output: say it when it matters. */
 	if (lt->verbose && (n || nfiles || dt > 50))

@@ -91,6 +91,8 @@ struct lib_tracer {
 	struct disc disc;
 	struct execwatch *ew;	/* discovery at exec, NULL: the rescan alone */
 	bool multi;		/* probes as uprobe_multi links (umulti.h) */
+	struct pc_peek *peeks;	/* looks at host files, from the cache and this run: by dev, ino */
+	size_t npeeks, peekcap;
 	struct peeked {		/* libpath.c's peek(): the last file's answer */
 		__u64 dev, ino;
 		long long mtime;
@@ -105,6 +107,11 @@ void lp_analyse(struct lib_tracer *lt, struct lib *l, const char *path, const ch
 		const char *build_id, const struct stat *st);
 /* Read the plan cache on disk into lt->cache; its writes go there too (-v says what it read). */
 void lp_open_plan_cache(struct lib_tracer *lt);
+/* The look kept for the host file st describes when it is unchanged since, else NULL. */
+const struct pc_peek *lp_peek_find(const struct lib_tracer *lt, const struct stat *st);
+/* Keep a look at the host file st describes, for this run and (pc_flush) the next. */
+void lp_peek_keep(struct lib_tracer *lt, const struct stat *st, const char *provider,
+		  const char *build_id, const char *why);
 /* Free lt->cache and close the plan cache. */
 void lp_free_cache(struct lib_tracer *lt);
 

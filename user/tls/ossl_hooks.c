@@ -14,6 +14,7 @@
  *  4. The cross-checks between the places each offset was read from, and the cache (here).
  */
 #include "ossl_local.h"
+#include "plancache.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -311,18 +312,18 @@ static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static int cache_key(const char *path, const char *root, char *key, size_t n)
 {
-	struct bin_elf f;
+	char id[41];
 	struct stat st;
 
-	/* build-id when the file has one (cheap compared with the analysis), else dev+inode */
+	/* build-id when the file has one (its note alone is read), else dev+inode */
 	if (stat(path, &st))
 		return -1;
-	if (!bin_elf_open(&f, path) && f.build_id[0])
-		snprintf(key, n, "b:%s:%s", f.build_id, root);
+	pc_build_id(path, id);
+	if (id[0])
+		snprintf(key, n, "b:%s:%s", id, root);
 	else
 		snprintf(key, n, "i:%llx:%llx:%lld:%s", (unsigned long long)st.st_dev,
 			 (unsigned long long)st.st_ino, (long long)st.st_mtime, root);
-	bin_elf_close(&f);
 	return 0;
 }
 

@@ -14,6 +14,7 @@
 
 #define PC_DIR "/var/cache/alerttrace"
 #define PC_MAGIC "atplan1"
+#define PC_MAGIC_PEEK "atpeek1"
 #define PC_MAX_FILE (64 << 20)
 #define PC_MAX_REC (1 << 20)
 
@@ -156,7 +157,8 @@ static bool parse_rec(const char *p, size_t n, struct pc_entry *e)
 	return ok;
 }
 
-int pc_open(struct plancache *pc, void (*fn)(void *ctx, struct pc_entry *e), void *ctx)
+int pc_open(struct plancache *pc, void (*fn)(void *ctx, struct pc_entry *e),
+	    void (*peek)(void *ctx, const struct pc_peek *k), void *ctx)
 {
 	const char *dir = getenv("ALERTTRACE_CACHE");
 	char self[41], name[64];
@@ -167,6 +169,8 @@ int pc_open(struct plancache *pc, void (*fn)(void *ctx, struct pc_entry *e), voi
 
 	pc->fd = -1;
 	pc->why[0] = 0;
+	pc->pbuf = NULL;
+	pc->plen = pc->pcap = 0;
 	if (dir && !strcmp(dir, "off"))
 		return -ENOENT;
 	if (!dir || !dir[0])
@@ -212,14 +216,27 @@ int pc_open(struct plancache *pc, void (*fn)(void *ctx, struct pc_entry *e), voi
 		struct rec_hdr h;
 		struct pc_entry e = {};
 
+		bool is_peek;
+
 		memcpy(&h, buf + off, sizeof(h));
+		is_peek = !memcmp(h.magic, PC_MAGIC_PEEK, sizeof(h.magic));
 		/* A bad header (a write cut short) ends the reading: nothing after it lines up. */
-		if (memcmp(h.magic, PC_MAGIC, sizeof(h.magic)) || h.len > PC_MAX_REC ||
-		    h.len > st.st_size - off - sizeof(h))
+		if ((!is_peek && memcmp(h.magic, PC_MAGIC, sizeof(h.magic))) ||
+		    h.len > PC_MAX_REC || h.len > st.st_size - off - sizeof(h))
 			break;
 		off += sizeof(h);
-		if (h.sum == fnv(buf + off, h.len) && parse_rec(buf + off, h.len, &e))
+		if (h.sum != fnv(buf + off, h.len))
+			;
+		else if (is_peek && h.len == sizeof(struct pc_peek) && peek) {
+			struct pc_peek k;
+
+			memcpy(&k, buf + off, sizeof(k));
+			k.provider[sizeof(k.provider) - 1] = k.build_id[sizeof(k.build_id) - 1] = 0;
+			k.why[sizeof(k.why) - 1] = 0;
+			peek(ctx, &k);
+		} else if (!is_peek && parse_rec(buf + off, h.len, &e)) {
 			fn(ctx, &e);
+		}
 		off += h.len;
 	}
 out:
@@ -294,8 +311,45 @@ void pc_put(struct plancache *pc, const char *provider, const char *key,
 	free(buf);
 }
 
+void pc_put_peek(struct plancache *pc, const struct pc_peek *k)
+{
+	struct rec_hdr h = {.len = sizeof(*k)};
+	size_t n = sizeof(h) + sizeof(*k);
+
+	if (pc->fd < 0)
+		return;
+	if (pc->plen + n > pc->pcap) {
+		size_t cap = pc->pcap ? pc->pcap * 2 : 64 * n;
+		char *b = realloc(pc->pbuf, cap);
+
+		if (!b)
+			return;
+		pc->pbuf = b;
+		pc->pcap = cap;
+	}
+	memcpy(h.magic, PC_MAGIC_PEEK, sizeof(h.magic));
+	h.sum = fnv(k, sizeof(*k));
+	memcpy(pc->pbuf + pc->plen, &h, sizeof(h));
+	memcpy(pc->pbuf + pc->plen + sizeof(h), k, sizeof(*k));
+	pc->plen += n;
+}
+
+void pc_flush(struct plancache *pc)
+{
+	/* One write (O_APPEND): whole records, never interleaved with another tracer's. */
+	if (pc->fd >= 0 && pc->plen && write(pc->fd, pc->pbuf, pc->plen) != (ssize_t)pc->plen) {
+		close(pc->fd);
+		pc->fd = -1;
+	}
+	pc->plen = 0;
+}
+
 void pc_close(struct plancache *pc)
 {
+	pc_flush(pc);
+	free(pc->pbuf);
+	pc->pbuf = NULL;
+	pc->pcap = 0;
 	if (pc->fd >= 0)
 		close(pc->fd);
 	pc->fd = -1;
