@@ -4,9 +4,11 @@
 # processes) without a tracer and with the whole tracer (`-i lo`: wire and library sources; it
 # enters only the network namespace) whose accepting-task program sits on the tracepoints
 # syscalls/sys_exit_accept{,4} (all: tracefs mounted) or on the raw tracepoint sys_exit, which
-# runs at every system call's exit (rawacc: ALERTTRACE_ACCEPT_RAW=1). Interleaved rounds in a
-# rotating order, a fresh tracer each run; per-round ratios to the round's "off" run, medians
-# (the goal: >= 0.97). Figures only, never PASS/FAIL.
+# runs at every system call's exit (rawacc: ALERTTRACE_ACCEPT_RAW=1), and the same tracer without
+# either (noacc: ALERTTRACE_NO_ACCEPT=1, the listener's owner for every accepted connection).
+# Interleaved rounds in a rotating order, a fresh tracer each run; per-round ratios to the
+# round's "off" run and, for the attribution's own cost, to its "noacc" run; medians (the goal:
+# >= 0.97). Figures only, never PASS/FAIL.
 # Usage: bench/bench_accept.sh [ROUNDS [SECONDS]]   (default 5 rounds of 4 s)
 set -u
 . "$(dirname "$0")/../tests/lib/common.sh"
@@ -46,7 +48,7 @@ echo "bench_accept: $ROUNDS rounds of $SECS s; nginx $(nginx -v 2>&1 | sed 's/.*
 printf '%-6s %-6s %12s %12s %10s %s\n' round mode "conn/s" connections "tracer ms" "accept by"
 : >"$T/results"
 BENCH_NETNS=$NS BENCH_AT_ARGS=-v
-for rm in $(bench_order "$ROUNDS" off all rawacc); do
+for rm in $(bench_order "$ROUNDS" off noacc all rawacc); do
 	r=${rm%%:*} m=${rm#*:}
 	bench_tracer bench_accept "$m"
 	read -r n secs < <(ip netns exec $NS "$CR" 127.0.0.1 $PORT "$SECS" 2)
@@ -68,14 +70,21 @@ for r, m, v in rows:
 offs = [d["off"] for d in by.values() if "off" in d]
 print("off    median %.0f conn/s (%.0f-%.0f)" % (statistics.median(offs), min(offs), max(offs)))
 head = []
-for m in ("all", "rawacc"):
-    ratios = [d[m] / d["off"] for d in by.values() if d.get("off") and m in d]
+def paired(m, base):
+    r = [d[m] / d[base] for d in by.values() if d.get(base) and m in d]
+    return statistics.median(r), min(r), max(r)
+for m in ("noacc", "all", "rawacc"):
     rates = [d[m] for d in by.values() if m in d]
-    print("%-6s median %.0f conn/s (%.0f-%.0f), paired ratio to off %.3f (%.3f-%.3f)" %
-          (m, statistics.median(rates), min(rates), max(rates), statistics.median(ratios),
-           min(ratios), max(ratios)))
-    head.append("%s %.2f" % (m, statistics.median(ratios)))
-open(sys.argv[2], "w").write("nginx conn/s paired to off: " + ", ".join(head) + "\n")
+    line = "%-6s median %.0f conn/s (%.0f-%.0f), paired ratio to off %.3f (%.3f-%.3f)" % (
+        (m, statistics.median(rates), min(rates), max(rates)) + paired(m, "off"))
+    if m != "noacc":
+        line += ", to noacc %.3f (%.3f-%.3f)" % paired(m, "noacc")
+        head.append("%s %.2f of off, %.2f of noacc" % (m, paired(m, "off")[0],
+                                                        paired(m, "noacc")[0]))
+    else:
+        head.append("noacc %.2f of off" % paired(m, "off")[0])
+    print(line)
+open(sys.argv[2], "w").write("nginx conn/s paired: " + ", ".join(head) + "\n")
 EOF
 bench_headline "$(cat "$T/head")"
 

@@ -41,6 +41,7 @@ bench_tracer() {
 	hist) bg "${at[@]}" --no-wire -H -j >"$T/at.out" 2>"$T/at.err" ;;
 	all) bg "${at[@]}" -i lo -j >"$T/at.out" 2>"$T/at.err" ;;
 	rawacc) ALERTTRACE_ACCEPT_RAW=1 bg "${at[@]}" -i lo -j >"$T/at.out" 2>"$T/at.err" ;;
+	noacc) ALERTTRACE_NO_ACCEPT=1 bg "${at[@]}" -i lo -j >"$T/at.out" 2>"$T/at.err" ;;
 	bpftrace)
 		# BEGIN runs once every probe is attached.
 		: >"$T/at.out"

@@ -25,11 +25,13 @@ static bool ossl_named(const char *base)
 }
 
 /*
- * The sent hook: the function's entry and return. ALERTTRACE_OSSL_DONE=1 takes one probe where
- * ossl_done.c placed it (1.1.1-3.1) instead, which costs less (bench/bench_probecost.sh compares
- * the two) but is not the default: on 3.0 its event reaches the ring before the wire event of
- * the same record (t_attribution, t_filters' --port), so the library event is printed before
- * the matching wire event could give it its ports.
+ * The sent hook: one probe where ossl_done.c placed it (1.1.1-3.1: right after the dispatch's
+ * record write), else the function's entry and return. ALERTTRACE_OSSL_DONE=0 takes the entry
+ * and return where the one probe could go too, for bench/bench_probecost.sh's comparison (the
+ * plan cache keeps such plans apart: plancache.c). On 3.0 the one probe's event reaches the ring
+ * before the wire event of the same record (the write went into the handshake's buffering BIO,
+ * flushed after it): the library event has its own ends from its socket (ossl_bio.c), and the
+ * matcher pairs the two in either order (t_attribution, t_filters).
  */
 static void plan_dispatch(struct tp_plan *p, const struct oh_result *r, const struct oh_probe *pr,
 			  const struct oh_done_probe *done, const char *key, const char *name,
@@ -49,7 +51,7 @@ static void plan_dispatch(struct tp_plan *p, const struct oh_result *r, const st
 			 r->ssl.why[0] ? r->ssl.why : "unknown");
 		return;
 	}
-	if (done->p.ok && env && !strcmp(env, "1")) {
+	if (done->p.ok && !(env && !strcmp(env, "0"))) {
 		tp_hook_probe(h, "dispatch_done", done->p.file_off,
 			      ossl_cookie(0, done->rc_reg, done->ssl_reg, 0, dtls), false);
 		return;

@@ -74,9 +74,11 @@ static int trusted(int fd, bool dir, char *why, size_t n)
 	return 0;
 }
 
-/* Remove the files of other builds: their analysers may place hooks differently. */
-static void drop_others(int dfd, const char *mine)
+/* Remove the files of other builds (not named plans-SELF...): their analysers may place hooks
+ * differently. */
+static void drop_others(int dfd, const char *self)
 {
+	char mine[64];
 	int fd = dup(dfd);
 	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
 	struct dirent *de;
@@ -86,8 +88,9 @@ static void drop_others(int dfd, const char *mine)
 			close(fd);
 		return;
 	}
+	snprintf(mine, sizeof(mine), "plans-%s", self);
 	while ((de = readdir(d)))
-		if (!strncmp(de->d_name, "plans-", 6) && strcmp(de->d_name, mine))
+		if (!strncmp(de->d_name, "plans-", 6) && strncmp(de->d_name, mine, strlen(mine)))
 			unlinkat(dfd, de->d_name, 0);
 	closedir(d);
 }
@@ -180,7 +183,10 @@ int pc_open(struct plancache *pc, void (*fn)(void *ctx, struct pc_entry *e),
 		snprintf(pc->why, sizeof(pc->why), "alerttrace has no build-id");
 		return -ENOENT;
 	}
-	snprintf(name, sizeof(name), "plans-%s", self);
+	/* ALERTTRACE_OSSL_DONE=0 (openssl.c) places OpenSSL's hooks otherwise: plans of their own. */
+	snprintf(name, sizeof(name), "plans-%s%s", self,
+		 getenv("ALERTTRACE_OSSL_DONE") && !strcmp(getenv("ALERTTRACE_OSSL_DONE"), "0")
+			 ? "-done0" : "");
 	snprintf(pc->path, sizeof(pc->path), "%s/%s", dir, name);
 	if (mkdir(dir, 0700) && errno != EEXIST) {
 		err = -errno;
@@ -204,7 +210,7 @@ int pc_open(struct plancache *pc, void (*fn)(void *ctx, struct pc_entry *e),
 	err = trusted(pc->fd, false, pc->why, sizeof(pc->why));
 	if (err || fstat(pc->fd, &st))
 		goto out;
-	drop_others(dfd, name);
+	drop_others(dfd, self);
 	if (st.st_size > PC_MAX_FILE && !ftruncate(pc->fd, 0))
 		goto out; /* too big (builds come and go): started again */
 	if (!st.st_size || st.st_size > PC_MAX_FILE)

@@ -19,13 +19,19 @@ void accept_manual_attach(struct sock_bpf *s)
 /*
  * The accepting task (bpf/sock.bpf.c): the tracepoints of accept()/accept4() when libbpf finds
  * their ids in tracefs, else the raw tracepoint sys_exit (no tracefs needed; one more program run
- * at every system call's exit). ALERTTRACE_ACCEPT_RAW=1 forces the latter (tests, benchmarks).
+ * at every system call's exit). ALERTTRACE_ACCEPT_RAW=1 forces the latter (tests, benchmarks);
+ * ALERTTRACE_NO_ACCEPT=1 attaches neither (bench/bench_accept.sh: the attribution's own cost).
  */
 int accept_attach(struct sock_bpf *s, const char **how)
 {
-	const char *force = getenv("ALERTTRACE_ACCEPT_RAW");
+	const char *force = getenv("ALERTTRACE_ACCEPT_RAW"), *none = getenv("ALERTTRACE_NO_ACCEPT");
 	struct bpf_link *a4 = NULL, *a = NULL;
 	int err;
+
+	if (none && !strcmp(none, "1")) {
+		*how = "listener only (ALERTTRACE_NO_ACCEPT=1)";
+		return 0;
+	}
 
 	if (!force || strcmp(force, "1")) {
 		a4 = bpf_program__attach(s->progs.accept4_exit);
