@@ -12,7 +12,8 @@
  *  read_record: the load of data[1] in readRecordOrCCS's `case recordTypeAlert:` branch, after
  *      the len(data) == 2 check: a register points at the record's 2 bytes (level, alert).
  *      Every well-formed received alert passes there, decrypted ones included.
- * The connection's ends come from c.conn's socket when it is a *net.TCPConn (conn_sock).
+ * The connection's ends come from c.conn's socket when it is a *net.TCPConn (conn_sock), the
+ * server name from c.serverName (conn_sni).
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -71,6 +72,41 @@ static __always_inline struct sock *conn_sock(__u64 c, __u64 ip, __s64 delta)
 	return at_lib_sock(fd);
 }
 
+/*
+ * The server name (issue 9): c.serverName, a Go string (pointer, length) that a server sets from
+ * the ClientHello and a client from the name its ClientHello asks for (user/tls/go_sni.c); ""
+ * before that, and for a client that names no server or an IP address.
+ */
+static __always_inline void conn_sni(const struct go_cfg *cfg, __u64 c, struct at_event *e)
+{
+	__u64 s[2];
+	__u32 n;
+
+	if (!c || cfg->off_sni < 0 ||
+	    bpf_probe_read_user(s, sizeof(s), (void *)(c + cfg->off_sni)) || !s[0] || !s[1])
+		return;
+	n = s[1] > AT_SNI_LEN - 1 ? AT_SNI_LEN - 1 : (__u32)s[1];
+	if (bpf_probe_read_user(e->sni, n & (AT_SNI_LEN - 1), (void *)s[0]))
+		return;
+	e->sni[n & (AT_SNI_LEN - 1)] = 0;
+	e->xflags |= AT_X_SNI;
+	if (s[1] > AT_SNI_LEN - 1)
+		e->xflags |= AT_X_SNI_CUT;
+}
+
+static __always_inline void go_emit(const struct go_cfg *cfg, __u32 lib_id, __u64 c,
+				    __u8 direction, __u8 hook, __u8 level, __u8 code,
+				    __u16 version, const struct sock *sk)
+{
+	struct at_event *e = at_lib_event(AT_SRC_GO, lib_id, c, direction, hook, level, code,
+					  version, 0, sk);
+
+	if (!e)
+		return;
+	conn_sni(cfg, c, e);
+	at_emit(e);
+}
+
 SEC("uprobe")
 int send_alert(struct pt_regs *ctx)
 {
@@ -89,10 +125,9 @@ int send_alert(struct pt_regs *ctx)
 	alert = regs[areg] & 0xff;
 	if (creg < GO_NREGS)
 		c = regs[creg];
-	at_lib_emit(AT_SRC_GO, lib_id, c, AT_DIR_SENT, AT_HOOK_SEND_ALERT,
-		    (alert == ALERT_CLOSE_NOTIFY || alert == ALERT_NO_RENEGOTIATION) ? 1 : 2, alert,
-		    conn_version(cfg, c), 0,
-		    conn_sock(c, PT_REGS_IP(ctx), cfg->tcpclose_from_send));
+	go_emit(cfg, lib_id, c, AT_DIR_SENT, AT_HOOK_SEND_ALERT,
+		(alert == ALERT_CLOSE_NOTIFY || alert == ALERT_NO_RENEGOTIATION) ? 1 : 2, alert,
+		conn_version(cfg, c), conn_sock(c, PT_REGS_IP(ctx), cfg->tcpclose_from_send));
 	return 0;
 }
 
@@ -125,7 +160,7 @@ int read_record(struct pt_regs *ctx)
 	    !bpf_probe_read_user(&c, sizeof(c), (void *)(PT_REGS_SP(ctx) + cfg->recv_conn_sp)) &&
 	    vreg >= GO_NREGS)
 		version = conn_version(cfg, c);
-	at_lib_emit(AT_SRC_GO, lib_id, c, AT_DIR_RECEIVED, AT_HOOK_READ_RECORD, alert[0], alert[1],
-		    version, 0, conn_sock(c, PT_REGS_IP(ctx), cfg->tcpclose_from_recv));
+	go_emit(cfg, lib_id, c, AT_DIR_RECEIVED, AT_HOOK_READ_RECORD, alert[0], alert[1], version,
+		conn_sock(c, PT_REGS_IP(ctx), cfg->tcpclose_from_recv));
 	return 0;
 }

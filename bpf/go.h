@@ -19,6 +19,9 @@ struct go_cfg {
 	 * ip, PIE or not); 0: not found. */
 	__s64 tcpclose_from_send;
 	__s64 tcpclose_from_recv;
+	/* Conn.serverName (string: pointer, length), read off connectionStateLocked; -1 unknown */
+	__s32 off_sni;
+	__s32 pad;
 };
 
 /* Go's layouts, stable from Go 1.17 to 1.27 (src/net/net.go, tcpsock.go, fd_posix.go,

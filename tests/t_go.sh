@@ -44,42 +44,7 @@ test_prologue go openssl tshark python3 flock
 . "$TOP/tests/fixtures/lib_path.sh"
 . "$TOP/tests/fixtures/gnutls_peers.sh"
 . "$TOP/tests/fixtures/go_peers.sh"
-# Go checks the name against the subjectAltName only (a CN alone: "x509: certificate relies on
-# legacy Common Name field"): the server's certificate, for every server here, names DNS:server.
-openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=server \
-	-keyout "$C/server.key" -out "$C/server.csr" 2>/dev/null &&
-	openssl x509 -req -in "$C/server.csr" -CA "$C/ca.pem" -CAkey "$C/ca.key" -CAcreateserial \
-		-days 2 -extfile <(echo subjectAltName=DNS:server) -out "$C/server.pem" 2>/dev/null ||
-	{ fail certs "openssl could not make the server certificate with a subjectAltName"; exit 1; }
-GO_DIR=${GO_DIR:-/var/tmp/alerttrace-go}
-read -ra WANT <<<"${GO_VERSIONS:-1.19 1.24 1.25 1.26 1.27}"
-VARIANTS=(normal stripped pie strippedpie)
-
-# The toolchains: Debian 12's golang-go, and the fetched ones.
-t0=$EPOCHREALTIME
-fetch=()
-for v in "${WANT[@]}"; do [ "$v" = 1.19 ] || fetch+=("$v"); done
-if [ ${#fetch[@]} -gt 0 ] &&
-	! GO_VERSIONS="${fetch[*]}" "$TOP/tools/fetch-go.sh" "$GO_DIR" >"$T/fetch.log" 2>&1; then
-	fail go_toolchains_fetched "tools/fetch-go.sh failed: $(grep -v '^fetch-go: 1\.[0-9]*: golang' \
-		"$T/fetch.log" | tail -3 | tr '\n' ' ')"
-fi
-declare -A GOBIN GOVER
-VERS=()
-for v in "${WANT[@]}"; do
-	if ! "$TOP/tests/fixtures/go_build.sh" "$v" >"$T/build.$v" 2>"$T/build.$v.err"; then
-		fail "go_${v}_built" "$(grep -v 'all in' "$T/build.$v.err" | tail -2 | tr '\n' ' ')"
-		continue
-	fi
-	while read -r ver var dir gv; do
-		GOBIN[$ver:$var]=$dir GOVER[$ver]=$gv
-	done <"$T/build.$v"
-	sed -n 's/^go_build: \(.*built in.*\) ->.*/   \1/p' "$T/build.$v.err"
-	VERS+=("$v")
-done
-echo "   toolchains ready in $(awk -v s="$t0" -v e="$EPOCHREALTIME" 'BEGIN { printf "%.1f", e - s }') s: \
-$(for v in "${VERS[@]}"; do printf '%s ' "${GOVER[$v]}"; done)"
-[ ${#VERS[@]} -gt 0 ] || exit 1
+go_test_setup
 
 NCASES=8
 capture_start $(( ${#VERS[@]} * NCASES + 2 ))	# + the late-start case, the exec cases

@@ -406,7 +406,7 @@ int go_analyze(const char *path, struct go_result *r)
 
 	memset(r, 0, sizeof(*r));
 	r->rc = -1;
-	r->alert_reg = r->conn_reg = r->vers_reg = r->off_vers = r->conn_sp = -1;
+	r->alert_reg = r->conn_reg = r->vers_reg = r->off_vers = r->conn_sp = r->off_sni = -1;
 	if (bin_elf_open(&c.e, path)) {
 		snprintf(r->why, sizeof(r->why), "%s", c.e.why);
 		bin_elf_close(&c.e);
@@ -445,6 +445,10 @@ int go_analyze(const char *path, struct go_result *r)
 		analyse_recv(&c, a, b);
 	else
 		snprintf(r->recv.why, sizeof(r->recv.why), "%s not found", READ_RECORD);
+	if (func_bounds(&c, GO_CONN_STATE, &a, &b) == 0)
+		r->off_sni = go_sni_offset(&c.x, a, b, r->off_vers, r->sni_why, sizeof(r->sni_why));
+	else
+		snprintf(r->sni_why, sizeof(r->sni_why), "%s not found", GO_CONN_STATE);
 	xf_close(&c.x);
 out_go:
 	if (c.have_go)
@@ -459,7 +463,7 @@ out_elf:
 static int go_plan(const char *path, const char *root, struct tp_plan *p)
 {
 	static struct go_result r;
-	struct go_cfg cfg = {.off_vers = -1};
+	struct go_cfg cfg = {.off_vers = -1, .off_sni = -1};
 	struct tp_hook *h;
 
 	go_analyze(path, &r);
@@ -470,9 +474,11 @@ static int go_plan(const char *path, const char *root, struct tp_plan *p)
 		 r.off_vers < 0 ? ", protocol version unknown" : "",
 		 !r.tcp_close ? ", addresses unknown" : "");
 	cfg.off_vers = r.off_vers;
+	cfg.off_sni = r.off_sni;
 	p_debug("%s: net.(*TCPConn).Close at 0x%llx; at the receive probe the *Conn is in pt_regs "
-		"word %d, else at [rsp+%d] (-1: not known)\n",
-		path, (unsigned long long)r.tcp_close, r.conn_reg, r.conn_sp);
+		"word %d, else at [rsp+%d]; Conn.vers at +%d, Conn.serverName at +%d (-1: not "
+		"known)\n",
+		path, (unsigned long long)r.tcp_close, r.conn_reg, r.conn_sp, r.off_vers, r.off_sni);
 	if (r.tcp_close && r.send.ok && !tp_addrs_off())
 		cfg.tcpclose_from_send = (__s64)(r.tcp_close - r.send.vaddr);
 	if (r.tcp_close && r.recv.ok && (r.conn_reg >= 0 || r.conn_sp > 0) &&
@@ -495,6 +501,13 @@ static int go_plan(const char *path, const char *root, struct tp_plan *p)
 			      go_cookie(r.alert_reg, r.conn_reg, r.vers_reg), false);
 	else
 		snprintf(h->why, sizeof(h->why), "%s", r.recv.why);
+	/* No probe of its own: the server name is read at the two above, placed when its offset
+	 * is known; the report says why not. */
+	h = tp_hook_add(p, "sni", "sni");
+	if (r.off_sni >= 0)
+		h->placed = true;
+	else
+		snprintf(h->why, sizeof(h->why), "%s", r.sni_why);
 	return 0;
 }
 

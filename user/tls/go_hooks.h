@@ -10,13 +10,19 @@
  *    test of E, within reach of the recordTypeAlert (21) comparison; R points at the record;
  *  - c.vers: the field readRecordOrCCS compares with VersionTLS13 (0x304), a 16-bit load from
  *    the receiver;
- *  - net.(*TCPConn).Close, which tells a Conn.conn of type *net.TCPConn (bpf/go.h).
+ *  - net.(*TCPConn).Close, which tells a Conn.conn of type *net.TCPConn (bpf/go.h);
+ *  - Conn.serverName (a string), the server name of both ends, copied by
+ *    (*Conn).connectionStateLocked into ConnectionState.ServerName (go_sni.c).
  * Functions come from .symtab when present, else from .gopclntab (bin/gopclntab.h).
  */
 #ifndef AT_GO_HOOKS_H
 #define AT_GO_HOOKS_H
 
+#include <stddef.h>
 #include <stdint.h>
+
+#define GO_CONN_STATE "crypto/tls.(*Conn).connectionStateLocked"
+struct xf;
 
 struct go_probe {
 	int ok;
@@ -37,10 +43,17 @@ struct go_result {
 	int vers_reg;		/* at recv without conn_reg: the word holding c.vers (-1) */
 	int conn_sp;		/* at recv without conn_reg: the *Conn at [rsp + conn_sp] (-1) */
 	int off_vers;		/* Conn.vers, -1 unknown */
+	int off_sni;		/* Conn.serverName (pointer, then length), -1 unknown (sni_why) */
+	char sni_why[200];
 	uint64_t tcp_close;	/* net.(*TCPConn).Close, 0 when not in the program */
 };
 
 /* Analyse path. Returns r->rc; never crashes on bad input. */
 int go_analyze(const char *path, struct go_result *r);
+
+/* Conn.serverName's offset, read off connectionStateLocked at [entry, end) knowing Conn.vers at
+ * off_vers (go_sni.c); -1 with why when not found. */
+int go_sni_offset(struct xf *x, uint64_t entry, uint64_t end, int off_vers, char *why,
+		  size_t whysz);
 
 #endif
