@@ -10,7 +10,8 @@
 #    the handshake (the Conn's serverName, which it sets from the ClientHello), null when "";
 #    and what the server saw in the ClientHello (ClientHelloInfo.ServerName, from its
 #    GetConfigForClient) must be tshark's name.
-# Names longer than AT_SNI_LEN - 1 (63) bytes are reported cut to their first 63.
+# Names longer than AT_SNI_LEN - 1 (63) bytes are reported cut to their first 63. No event is
+# excused: a received one whose probe missed the *Conn (session 0x0, README) would fail here.
 # Per toolchain:
 #  1. TLS 1.3, the client asks for a name the certificate does not carry: it sends
 #     bad_certificate (encrypted), the server receives it; both events carry the name.
@@ -118,7 +119,8 @@ for line in open(path):
             and e.get("code") == code:
         evs.append(e)
 if len(evs) == 1:
-    print(json.dumps(evs[0].get("sni")) + (" session=0x0" if evs[0].get("session") == "0x0" else ""))
+    e = evs[0]
+    print(json.dumps(e.get("sni")) + (" session=0x0" if e.get("session") == "0x0" else ""))
 else:
     print("%d events" % len(evs))
 PY

@@ -24,16 +24,16 @@
 #include "go_hooks.h"
 #include "x86flow.h"
 
-#define CS_SERVER_NAME 32	/* ConnectionState.ServerName (string: pointer, length) */
+#define CS_SERVER_NAME 32 /* ConnectionState.ServerName (string: pointer, length) */
 #define MAX_STATE_FN (64u << 10)
 
 struct sni_ctx {
 	int off_vers;
-	uint32_t conn;		/* the base of the c.vers load: the *Conn */
-	uint32_t sbase;		/* the state's start: base value + displacement */
+	uint32_t conn;	/* the base of the c.vers load: the *Conn */
+	uint32_t sbase; /* the state's start: base value + displacement */
 	int64_t sdisp;
-	int nstate, mixed;	/* stores of c.vers seen; to more than one place */
-	int64_t ptr, len;	/* X of the pointer and the length word; -1 not seen */
+	int nstate, mixed; /* stores of c.vers seen; to more than one place */
+	int64_t ptr, len;  /* X of the pointer and the length word; -1 not seen */
 	int nptr, nlen;
 };
 
@@ -59,10 +59,9 @@ static void vers_store(struct xf_fn *fn, const struct xf_insn *in, const struct 
 	uint32_t base, conn;
 	int64_t d, disp;
 
-	if (in->op[0].size != 2 || src->type != X86_OP_REG || src->reg < 0 ||
-	    src->reg >= XF_NGPR ||
-	    !xf_is_load(&fn->vt, s->r[(int)src->reg], 0, 2, &disp, &conn) ||
-	    disp != c->off_vers || !(base = store_dest(fn, s, &in->op[0], &d)))
+	if (in->op[0].size != 2 || src->type != X86_OP_REG || src->reg < 0 || src->reg >= XF_NGPR ||
+	    !xf_is_load(&fn->vt, s->r[(int)src->reg], 0, 2, &disp, &conn) || disp != c->off_vers ||
+	    !(base = store_dest(fn, s, &in->op[0], &d)))
 		return;
 	if (c->nstate++ == 0) {
 		c->conn = conn;
@@ -93,7 +92,8 @@ static int name_cb(struct xf_fn *fn, int idx, const struct xf_state *s, void *vc
 
 	if (in->id != X86_INS_MOV || in->nop != 2 || in->op[0].type != X86_OP_MEM ||
 	    in->op[0].size != 8 || !(base = store_dest(fn, s, &in->op[0], &d)) ||
-	    base != c->sbase || (d != c->sdisp + CS_SERVER_NAME && d != c->sdisp + CS_SERVER_NAME + 8))
+	    base != c->sbase ||
+	    (d != c->sdisp + CS_SERVER_NAME && d != c->sdisp + CS_SERVER_NAME + 8))
 		return 0;
 	disp = -1;
 	if (src->type != X86_OP_REG || src->reg < 0 || src->reg >= XF_NGPR ||
@@ -107,16 +107,17 @@ static int name_cb(struct xf_fn *fn, int idx, const struct xf_state *s, void *vc
 	return 0;
 }
 
-int go_sni_offset(struct xf *x, uint64_t entry, uint64_t end, int off_vers, char *why,
-		  size_t whysz)
+int go_sni_offset(struct xf *x, uint64_t entry, uint64_t end, int off_vers, char *why, size_t whysz)
 {
 	struct sni_ctx c = {.off_vers = off_vers, .ptr = -1, .len = -1};
 	struct xf_fn fn = {0};
 	int rc = -1;
 
 	if (off_vers < 0) {
-		snprintf(why, whysz, "Conn.vers unknown: the copy of Conn.serverName in %s is not "
-			 "told from the other fields", GO_CONN_STATE);
+		snprintf(why, whysz,
+			 "Conn.vers unknown: the copy of Conn.serverName in %s is not "
+			 "told from the other fields",
+			 GO_CONN_STATE);
 		return -1;
 	}
 	if (end <= entry || end - entry > MAX_STATE_FN || xf_fn_analyze(&fn, x, entry, end) < 0) {
@@ -126,17 +127,20 @@ int go_sni_offset(struct xf *x, uint64_t entry, uint64_t end, int off_vers, char
 	}
 	xf_fn_walk(&fn, state_cb, &c);
 	if (c.nstate != 1 || c.mixed) {
-		snprintf(why, whysz, "%s at 0x%llx: %d stores of Conn.vers (+%d)%s where one "
-			 "(state.Version) was expected", GO_CONN_STATE, (unsigned long long)entry,
-			 c.nstate, off_vers, c.mixed ? " to different places" : "");
+		snprintf(why, whysz,
+			 "%s at 0x%llx: %d stores of Conn.vers (+%d)%s where one "
+			 "(state.Version) was expected",
+			 GO_CONN_STATE, (unsigned long long)entry, c.nstate, off_vers,
+			 c.mixed ? " to different places" : "");
 		goto out;
 	}
 	xf_fn_walk(&fn, name_cb, &c);
 	if (c.nptr != 1 || c.nlen != 1 || c.ptr < 0 || c.len != c.ptr + 8 || (c.ptr & 7) ||
 	    c.ptr > 0xffff) {
-		snprintf(why, whysz, "%s at 0x%llx: state.ServerName is not a copy of one string "
-			 "field of the Conn (%d/%d stores, from +%lld/+%lld)", GO_CONN_STATE,
-			 (unsigned long long)entry, c.nptr, c.nlen, (long long)c.ptr,
+		snprintf(why, whysz,
+			 "%s at 0x%llx: state.ServerName is not a copy of one string "
+			 "field of the Conn (%d/%d stores, from +%lld/+%lld)",
+			 GO_CONN_STATE, (unsigned long long)entry, c.nptr, c.nlen, (long long)c.ptr,
 			 (long long)c.len);
 		goto out;
 	}
