@@ -11,8 +11,10 @@
  *         read    the instruction uprobe in ssl3_read_bytes (the tracer's read probe)
  *         read0   the first instruction of the read probe's block, where the tracer placed it
  *                 before it preferred the block's conditional branch (single-stepped there)
- *         plan    every probe of the OpenSSL provider's plan for LIBSSL, kind for kind (the
- *                 tracer's current sites; the ERR fallback on libcrypto excepted)
+ *         plan    every probe of the OpenSSL provider's plan for LIBSSL that the tracer
+ *                 attaches, kind for kind (the tracer's current sites, with the reason's
+ *                 on ERR_vset_error in libcrypto; not the fatal fallback the read probe
+ *                 makes unnecessary)
  *         0xOFF   an instruction uprobe at file offset OFF; 0xOFF:ret a uretprobe there
  *
  * Prints "Tracing TLS alerts (bare: N probes at OFF...)" on stderr once every probe is attached,
@@ -155,14 +157,19 @@ int main(int argc, char **argv)
 				fprintf(stderr, "probecost_bare: %s: %s\n", lib, plan.why);
 				goto cleanup;
 			}
+			/* Every hook the tracer attaches, as it decides (libpath.c): placed, and
+			 * not made unnecessary by an attached one (the fatal fallback by the read
+			 * probe); the aux hooks (ERR_vset_error's reason) on libcrypto. */
+			bool on[TP_MAX_HOOKS] = {};
+
 			for (int h = 0; h < plan.nhooks; h++) {
 				const struct tp_hook *hk = &plan.hooks[h];
 
-				if (hk->on_aux)
-					continue;
-				for (int k = 0; k < hk->nprobes; k++)
-					if (attach(prog, lib, hk->probes[k].file_off,
-						   hk->probes[k].ret))
+				on[h] = hk->placed && hk->nprobes &&
+					!(hk->unless >= 0 && hk->unless < h && on[hk->unless]);
+				for (int k = 0; on[h] && k < hk->nprobes; k++)
+					if (attach(prog, hk->on_aux ? plan.aux_path : lib,
+						   hk->probes[k].file_off, hk->probes[k].ret))
 						goto cleanup;
 			}
 		} else if (!strncmp(s, "0x", 2)) {
