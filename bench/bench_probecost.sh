@@ -10,9 +10,12 @@
 #           ssl3_dispatch_alert and an instruction uprobe at the start of the read path's guard
 #           block in ssl3_read_bytes; attached as the tracer attaches (uprobe_multi links):
 #           bench/probecost_bare.c
-#   plan    empty programs at the tracer's current sites, kind for kind (probecost_bare plan):
-#           one instruction uprobe after the dispatch's write, one in the read path, both on a
-#           conditional branch, which the kernel emulates
+#   plan    empty programs at the sites of ALERTTRACE_OSSL_DONE=1, kind for kind (probecost_bare
+#           plan): one instruction uprobe after the dispatch's write, one in the read path, both
+#           on a conditional branch, which the kernel emulates, and the reason's entry probe on
+#           libcrypto's ERR_vset_error
+#   plan0   the same at the default sites: the dispatch's entry probe and uretprobe, the read
+#           path's, ERR_vset_error's
 #   hist    alerttrace --no-wire -H (counted in the kernel) with ALERTTRACE_OSSL_DONE=1 (the one
 #           probe after the dispatch's write, opt-in)
 #   stream  alerttrace --no-wire -j (every event streamed, JSON lines to a file), the same
@@ -23,7 +26,8 @@
 # Per run: alerts/s of SECONDS of the storm and the storm's CPU time per alert; per set-up: the
 # cost per alert, its CPU time per alert less that of the round's own off run (us), median
 # (min-max) over the rounds, and its ratio to bare's, paired by round (the median of each round's
-# cost / bare's cost of the same round). Then one more hist and stream run with kernel.bpf_stats_enabled (restored after): the
+# cost / bare's cost of the same round), and to the bare probes at its own sites (hist, stream:
+# plan's; hist0, stream0: plan0's), the issue's goal (2x). Then one more hist and stream run with kernel.bpf_stats_enabled (restored after): the
 # tracer's run time per program run (bpf_stats), and the counts: every alert must be counted.
 # Usage: [BEFORE=PATH] bench/bench_probecost.sh [ROUNDS [SECONDS]]   (default 7 rounds of 2 s)
 set -u
@@ -57,7 +61,8 @@ start() {
 	case $1 in
 	off) return 0 ;;
 	bare) bg "$BARE" "$LIB" entry ret read0 2>"$T/at.err" ;;
-	plan) bg "$BARE" "$LIB" plan 2>"$T/at.err" ;;
+	plan) ALERTTRACE_OSSL_DONE=1 bg "$BARE" "$LIB" plan 2>"$T/at.err" ;;
+	plan0) ALERTTRACE_OSSL_DONE=0 bg "$BARE" "$LIB" plan 2>"$T/at.err" ;;
 	hist) ALERTTRACE_OSSL_DONE=1 bg "$AT" --no-wire -H -j >"$T/at.out" 2>"$T/at.err" ;;
 	stream) ALERTTRACE_OSSL_DONE=1 bg "$AT" --no-wire -j >"$T/at.out" 2>"$T/at.err" ;;
 	hist0) ALERTTRACE_OSSL_DONE=0 bg "$AT" --no-wire -H -j >"$T/at.out" 2>"$T/at.err" ;;
@@ -94,7 +99,7 @@ counted() {
 	esac
 }
 
-MODES=(off bare plan hist stream hist0 stream0)
+MODES=(off bare plan plan0 hist stream hist0 stream0)
 if [ -n "${BEFORE:-}" ]; then
 	[ -x "$BEFORE" ] || { echo "$BENCH: BEFORE=$BEFORE is not an executable" >&2; exit 1; }
 	MODES+=(old old-stream)
@@ -182,13 +187,16 @@ for r, d in runs.items():
         if m != "off" and n > 0:
             cost.setdefault(m, {})[r] = cpu - d["off"][3]
 labels = {"off": "nothing", "bare": "bare: entry+uretprobe+read, empty",
-          "plan": "bare at the tracer's sites, empty", "hist": "alerttrace --no-wire -H",
-          "stream": "alerttrace --no-wire -j", "hist0": "-H, ALERTTRACE_OSSL_DONE=0",
-          "stream0": "-j, ALERTTRACE_OSSL_DONE=0", "old": "BEFORE --no-wire -H",
+          "plan": "bare at DONE=1's sites, empty", "plan0": "bare at the default sites, empty",
+          "hist": "-H, ALERTTRACE_OSSL_DONE=1",
+          "stream": "-j, ALERTTRACE_OSSL_DONE=1", "hist0": "alerttrace --no-wire -H (default)",
+          "stream0": "alerttrace --no-wire -j (default)", "old": "BEFORE --no-wire -H",
           "old-stream": "BEFORE --no-wire -j"}
-order = ["off", "bare", "plan", "hist", "stream", "hist0", "stream0", "old", "old-stream"]
-print("\n%-36s %18s %16s %20s %10s" % ("median (min-max)", "alerts/s", "CPU us/alert",
-                                       "cost us/alert", "/ bare"))
+order = ["off", "bare", "plan", "plan0", "hist", "stream", "hist0", "stream0", "old",
+         "old-stream"]
+own = {"hist": "plan", "stream": "plan", "hist0": "plan0", "stream0": "plan0"}
+print("\n%-36s %18s %16s %20s %8s %10s" % ("median (min-max)", "alerts/s", "CPU us/alert",
+                                            "cost us/alert", "/ bare", "/ own sites"))
 for m in order:
     rates = [d[m][0] for d in runs.values() if m in d]
     if not rates:
@@ -199,12 +207,14 @@ for m in order:
     if m in cost:
         cs = list(cost[m].values())
         line += " %20s" % ("%.2f (%.2f-%.2f)" % (med(cs), min(cs), max(cs)))
-        if m != "bare" and "bare" in cost:
-            pr = [cost[m][r] / cost["bare"][r] for r in cost[m] if r in cost["bare"] and cost["bare"][r] > 0]
+        for base, w in (("bare", 8), (own.get(m), 10)):
+            if m == "bare" or base not in cost:
+                continue
+            pr = [cost[m][r] / cost[base][r] for r in cost[m] if r in cost[base] and cost[base][r] > 0]
             if pr:
-                line += " %10s" % ("%.2f" % med(pr))
+                line += " %*s" % (w, "%.2f" % med(pr))
     print(line)
-    if m not in ("off", "bare", "plan"):
+    if m not in ("off", "bare", "plan", "plan0"):
         bad = [(r, d[m]) for r, d in runs.items() if m in d and d[m][2] != str(2 * d[m][1])]
         print("%-36s %s" % ("", "every alert reported, sent and received, in every run" if not bad else
                              "NOT COUNTED: " + ", ".join("round %d: %s events of %d" % (r, x[2], 2 * x[1]) for r, x in bad)))
@@ -221,10 +231,12 @@ if st:
         for mm, name, cnt, ns in st:
             if mm == m:
                 print("    %-18s %10s %8.0f" % (name, cnt, int(ns) / int(cnt)))
-if "hist" in cost and "bare" in cost and "plan" in cost:
-    h, b, p = (med(cost[m].values()) for m in ("hist", "bare", "plan"))
-    bench_headline = ("CPU per alert with -H %.2f us, bare probes %.2f us (%.2fx), bare at the "
-                      "same sites %.2f us (%.2fx)" % (h, b, h / b, p, h / p if p else 0))
+if all(m in cost for m in ("hist0", "bare", "plan0", "hist", "plan")):
+    h0, b, p0, h, p = (med(cost[m].values()) for m in ("hist0", "bare", "plan0", "hist", "plan"))
+    bench_headline = ("CPU per alert with -H %.2f us, %.2fx the bare probes at its sites (%.2f "
+                      "us); with ALERTTRACE_OSSL_DONE=1 %.2f us, %.2fx (%.2f us); the former "
+                      "sites' bare probes %.2f us" % (h0, h0 / p0 if p0 else 0, p0, h,
+                                                       h / p if p else 0, p, b))
     print("\nsummary: " + bench_headline)
     open(sys.argv[1] + ".headline", "w").write(bench_headline + "\n")
 EOF

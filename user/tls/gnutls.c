@@ -397,6 +397,13 @@ static int gt_plan(const char *path, const char *root, struct tp_plan *p)
 		tp_hook_probe(h, "alert_appropriate", r.appropriate.file_off, 0, false);
 	else
 		snprintf(h->why, sizeof(h->why), "%s", r.appropriate.why);
+	/* No probe of its own: the server name is read at the two above when its offsets are
+	 * known; the report says why not. */
+	h = tp_hook_add(p, "sni", "sni");
+	if (h && r.off_sni_priv >= 0)
+		h->placed = true;
+	else if (h)
+		snprintf(h->why, sizeof(h->why), "%s", r.sni_why[0] ? r.sni_why : "not found");
 	snprintf(p->detail, sizeof(p->detail), "%s%s",
 		 r.off_pversion < 0 ? ", protocol version unknown" : "",
 		 r.off_transport < 0 ? ", addresses unknown" : "");

@@ -25,13 +25,14 @@ static bool ossl_named(const char *base)
 }
 
 /*
- * The sent hook: one probe where ossl_done.c placed it (1.1.1-3.1: right after the dispatch's
- * record write), else the function's entry and return. ALERTTRACE_OSSL_DONE=0 takes the entry
- * and return where the one probe could go too, for bench/bench_probecost.sh's comparison (the
- * plan cache keeps such plans apart: plancache.c). On 3.0 the one probe's event reaches the ring
- * before the wire event of the same record (the write went into the handshake's buffering BIO,
- * flushed after it): the library event has its own ends from its socket (ossl_bio.c), and the
- * matcher pairs the two in either order (t_attribution, t_filters).
+ * The sent hook: the function's entry and return. ALERTTRACE_OSSL_DONE=1 takes one probe where
+ * ossl_done.c placed it (1.1.1-3.1) instead, which costs less (bench/bench_probecost.sh compares
+ * the two; the plan cache keeps such plans apart: plancache.c) but is not the default: on 3.0
+ * its event reaches the ring before the wire event of the same record (the write went into the
+ * handshake's buffering BIO, flushed after it), so a library event that does not know its own
+ * ends (an application's own BIO: haproxy's) is printed before the wire event that would give
+ * them (t_workers' haproxy cases), and a passed socket's claim comes too late for that record's
+ * wire event once the handshake is over.
  */
 static void plan_dispatch(struct tp_plan *p, const struct oh_result *r, const struct oh_probe *pr,
 			  const struct oh_done_probe *done, const char *key, const char *name,
@@ -51,7 +52,7 @@ static void plan_dispatch(struct tp_plan *p, const struct oh_result *r, const st
 			 r->ssl.why[0] ? r->ssl.why : "unknown");
 		return;
 	}
-	if (done->p.ok && !(env && !strcmp(env, "0"))) {
+	if (done->p.ok && env && !strcmp(env, "1")) {
 		tp_hook_probe(h, "dispatch_done", done->p.file_off,
 			      ossl_cookie(0, done->rc_reg, done->ssl_reg, 0, dtls), false);
 		return;
@@ -111,6 +112,20 @@ static void plan_err(struct tp_plan *p, const struct oh_result *r)
 		      "not needed: the fatal fallback notes the reasons", "err_reason");
 }
 
+/* A field read at the probes (the server name, the verification result): placed when the
+ * analysis found its offset. */
+static void plan_offset(struct tp_plan *p, const char *key, int off, const char *why)
+{
+	struct tp_hook *h = tp_hook_add(p, key, key);
+
+	if (!h)
+		return;
+	if (off >= 0)
+		h->placed = true;
+	else
+		snprintf(h->why, sizeof(h->why), "%s", why[0] ? why : "not found");
+}
+
 static void to_plan(const struct oh_result *r, struct tp_plan *p)
 {
 	struct ossl_cfg cfg = {
@@ -160,6 +175,10 @@ static void to_plan(const struct oh_result *r, struct tp_plan *p)
 	plan_read(p, &r->dtls_read, "dtls_received", "dtls received", true);
 	p->nhooks = H_REASON + 1;
 	plan_err(p, r);
+	/* No probe of their own: read at the two above when their offsets are known; the report
+	 * says why not. */
+	plan_offset(p, "sni", r->why_.off_hostname, r->why_.sni_why);
+	plan_offset(p, "verify", r->why_.off_verify_result, r->why_.verify_why);
 }
 
 static int ossl_analyse(const char *path, const char *root, struct tp_plan *p)

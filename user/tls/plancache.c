@@ -183,10 +183,10 @@ int pc_open(struct plancache *pc, void (*fn)(void *ctx, struct pc_entry *e),
 		snprintf(pc->why, sizeof(pc->why), "alerttrace has no build-id");
 		return -ENOENT;
 	}
-	/* ALERTTRACE_OSSL_DONE=0 (openssl.c) places OpenSSL's hooks otherwise: plans of their own. */
+	/* ALERTTRACE_OSSL_DONE=1 (openssl.c) places OpenSSL's hooks otherwise: plans of their own. */
 	snprintf(name, sizeof(name), "plans-%s%s", self,
-		 getenv("ALERTTRACE_OSSL_DONE") && !strcmp(getenv("ALERTTRACE_OSSL_DONE"), "0")
-			 ? "-done0" : "");
+		 getenv("ALERTTRACE_OSSL_DONE") && !strcmp(getenv("ALERTTRACE_OSSL_DONE"), "1")
+			 ? "-done1" : "");
 	snprintf(pc->path, sizeof(pc->path), "%s/%s", dir, name);
 	if (mkdir(dir, 0700) && errno != EEXIST) {
 		err = -errno;
