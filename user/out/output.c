@@ -76,44 +76,48 @@ const char *out_ifname(__u32 ifindex)
 	return cache[i].name;
 }
 
-/* What inet_ntop writes for an address (IPv4: "%u.%u.%u.%u"), remembered in a small table: a
- * stream of one connection's events formats its addresses once. */
-static const char *addr_text(const struct at_event *e, const __u8 *a, char *buf, size_t n)
+/* What inet_ntop writes for an address (IPv4: "%u.%u.%u.%u"), at p, remembered in a small table:
+ * a stream of one connection's events formats its addresses once. Returns the end. */
+static char *addr_put(char *p, const struct at_event *e, const __u8 *a)
 {
 	static struct {
 		__u8 a[16];
 		bool used, v6;
+		unsigned char len;
 		char s[INET6_ADDRSTRLEN];
 	} cache[16];
 	bool v6 = e->ip_version == 6;
 	size_t len = v6 ? 16 : 4;
 	unsigned int h = v6;
-	size_t i;
+	char s[INET6_ADDRSTRLEN];
+	size_t i, n;
 
 	for (i = 0; i < len; i++)
 		h = h * 31 + a[i];
 	h %= 16;
-	/* Into buf, not a pointer into the table: the caller may hold two addresses at once. */
 	if (cache[h].used && cache[h].v6 == v6 && !memcmp(cache[h].a, a, len))
-		return memcpy(buf, cache[h].s, strlen(cache[h].s) + 1);
+		return (char *)memcpy(p, cache[h].s, cache[h].len) + cache[h].len;
 	if (!v6)
-		*fmt_ipv4(buf, a) = 0;
-	else if (!inet_ntop(AF_INET6, a, buf, n))
-		return strcpy(buf, "?");
+		n = fmt_ipv4(s, a) - s;
+	else if (inet_ntop(AF_INET6, a, s, sizeof(s)))
+		n = strlen(s);
+	else
+		return fmt_lit(p, "?");
 	memcpy(cache[h].a, a, len);
+	memcpy(cache[h].s, s, n);
+	cache[h].len = (unsigned char)n;
 	cache[h].v6 = v6;
-	snprintf(cache[h].s, sizeof(cache[h].s), "%s", buf);
 	cache[h].used = true;
-	return buf;
+	return (char *)memcpy(p, s, n) + n;
 }
 
-static const char *addr_str(const struct at_event *e, const __u8 *a, char *buf, size_t n)
+/* The same into buf (INET6_ADDRSTRLEN bytes), "-" without addresses. */
+static const char *addr_str(const struct at_event *e, const __u8 *a, char *buf)
 {
-	if (!(e->flags & AT_F_HAS_ADDR)) {
-		snprintf(buf, n, "-");
-		return buf;
-	}
-	return addr_text(e, a, buf, n);
+	if (!(e->flags & AT_F_HAS_ADDR))
+		return strcpy(buf, "-");
+	*addr_put(buf, e, a) = 0;
+	return buf;
 }
 
 /* at_source_name of a source byte, each made once. */
@@ -216,9 +220,9 @@ static void print_json(FILE *f, const struct at_event *e, const char *lib, bool 
 	if (at_source_on_wire(e->source))
 		jsonw_string_field(&w, "ifname", out_ifname(e->ifindex));
 	if (e->flags & AT_F_HAS_ADDR) {
-		jsonw_string_field(&w, "saddr", addr_str(e, e->saddr, s, sizeof(s)));
+		jsonw_string_field(&w, "saddr", addr_str(e, e->saddr, s));
 		jsonw_uint_field(&w, "sport", e->sport);
-		jsonw_string_field(&w, "daddr", addr_str(e, e->daddr, d, sizeof(d)));
+		jsonw_string_field(&w, "daddr", addr_str(e, e->daddr, d));
 		jsonw_uint_field(&w, "dport", e->dport);
 	}
 	jsonw_string_field(&w, "version", ver);
@@ -301,96 +305,179 @@ static void print_json(FILE *f, const struct at_event *e, const char *lib, bool 
 	jsonw_end_object(&w);
 }
 
-/* s for a text column of width w: control bytes escaped, cut to w with a '~' (unless -w);
- * cut: the source already cut it. */
-static const char *col_text(const char *s, int w, bool cut, char *buf, size_t n)
-{
-	size_t l;
+/*
+ * The text row, formatted by hand into one buffer and written with one fwrite: the bytes of
+ *   [%-8s ]%-5llu %-7s %-4s %-7s %-28s %-7s %-15s %-16s %-20s %s\n
+ * (TIME ID SOURCE DIR LEVEL ALERT PID COMM SNI WHY WHERE; a field longer than its column pads
+ * nothing and is never cut, as printf's), at a fraction of vfprintf's cost
+ * (bench/bench_pipeline.sh). tests/test_textrow.c compares it byte for byte with the fprintf it
+ * replaced. The buffers text_safe writes into keep the sizes they had there: they are where it
+ * cuts a long field (comm 64, SNI 258, why 200, library name 120 bytes).
+ */
+#define COMM_BUF 64
+#define SNI_BUF (4 * AT_SNI_LEN + 2)
+#define WHY_RAW 160
+#define WHY_BUF 200
+#define LIB_BUF 120
+/* The longest row: 9 + 21 + 9 + 5 + 11 + 64 (alert) + 11 + COMM_BUF + SNI_BUF + WHY_BUF + the
+ * where (LIB_BUF + 14 + 1 + 113 + 25) + 1 = 926 bytes. */
+#define ROW_BUF 1024
 
-	text_safe(s, buf, n);
-	l = strlen(buf);
-	if (!opts.wide && (int)l > w) {
-		text_safe(s, buf, (size_t)w < n ? (size_t)w : n);
+/* Spaces from p until width bytes follow start, then the column's separating space. */
+static inline char *col_end(char *p, const char *start, size_t width)
+{
+	size_t n = (size_t)(p - start);
+
+	if (n < width) {
+		memset(p, ' ', width - n);
+		p += width - n;
+	}
+	*p++ = ' ';
+	return p;
+}
+
+/* s, a string, in a column of width w. */
+static inline char *col_str(char *p, const char *s, size_t w)
+{
+	size_t n = strlen(s);
+
+	return col_end((char *)memcpy(p, s, n) + n, p, w);
+}
+
+/* s for a text column at p: control bytes escaped (text_safe into n bytes), cut to w with a '~'
+ * unless -w; cut: the source already cut it. Returns the end. */
+static char *col_safe(char *p, const char *s, size_t w, bool cut, size_t n)
+{
+	size_t l = strlen(text_safe(s, p, n));
+
+	if (!opts.wide && l > w) {
+		l = strlen(text_safe(s, p, w < n ? w : n));
 		cut = true;
 	}
-	l = strlen(buf);
-	if (cut && l + 1 < n) {
-		buf[l] = '~';
-		buf[l + 1] = 0;
+	if (cut && l + 1 < n)
+		p[l++] = '~';
+	return p + l;
+}
+
+/* "HH:MM:SS" of the local time at ts_ns (strftime of localtime_r), made once a second: each
+ * second since the epoch has one local time, summer time or not. */
+static char *time_put(char *p, __u64 ts_ns)
+{
+	static time_t last;
+	static bool valid;
+	static char ts[16];
+	static size_t len;
+	time_t t = out_epoch_ns(ts_ns) / 1000000000ULL;
+
+	if (!valid || t != last) {
+		struct tm tm;
+
+		localtime_r(&t, &tm);
+		len = strftime(ts, sizeof(ts), "%H:%M:%S", &tm);
+		last = t;
+		valid = true;
 	}
-	return buf;
+	return fmt_pad(p, ts, len, 0);
+}
+
+/* "ifname [saddr]:sport > [daddr]:dport": the interface only when known (a library event that
+ * matched no wire event knows none), brackets around IPv6 addresses. */
+static char *conn_put(char *p, const struct at_event *e)
+{
+	bool v6 = e->ip_version == 6;
+
+	if (e->ifindex) {
+		const char *ifname = out_ifname(e->ifindex);
+		size_t n = strlen(ifname);
+
+		p = (char *)memcpy(p, ifname, n) + n;
+		*p++ = ' ';
+	}
+	if (v6)
+		*p++ = '[';
+	p = addr_put(p, e, e->saddr);
+	if (v6)
+		*p++ = ']';
+	*p++ = ':';
+	p = fmt_lit(fmt_u64(p, e->sport), " > ");
+	if (v6)
+		*p++ = '[';
+	p = addr_put(p, e, e->daddr);
+	if (v6)
+		*p++ = ']';
+	*p++ = ':';
+	return fmt_u64(p, e->dport);
+}
+
+/* The WHERE column: the connection; for a library event first its file name and, without the
+ * connection's ends, the session pointer that pairs its events. */
+static char *where_put(char *p, const struct at_event *e, const char *lib)
+{
+	const char *base;
+
+	if (at_source_on_wire(e->source))
+		return e->flags & AT_F_HAS_ADDR ? conn_put(p, e) : p;
+	/* The file name as text_safe() shows it: a path (a --lib argument, a file in a binary
+	 * directory) may hold control bytes, which must not forge output. */
+	base = lib ? strrchr(lib, '/') : NULL;
+	p += strlen(text_safe(base ? base + 1 : lib ? lib : "?", p, LIB_BUF));
+	/* Go's probe sits before the write: whether it was written is not known there. */
+	if (e->direction == AT_DIR_SENT && !(e->flags & AT_F_WRITTEN) && e->source != AT_SRC_GO)
+		p = fmt_lit(p, " (not written)");
+	*p++ = ' ';
+	if (e->flags & AT_F_HAS_ADDR)
+		return conn_put(p, e);
+	/* OpenSSL's keeps the name it always had. */
+	p = e->source == AT_SRC_OPENSSL ? fmt_lit(p, "ssl=0x") : fmt_lit(p, "session=0x");
+	return fmt_hex(p, e->session);
 }
 
 static void print_text(FILE *f, const struct at_event *e, const char *lib, const char *alert,
 		       const char *level, __u64 id, __u64 same_as)
 {
-	char s[INET6_ADDRSTRLEN], d[INET6_ADDRSTRLEN], where[320], pid[16], comm[64], conn[120];
-	char cbuf[AT_TASK_COMM_LEN + 1] = {}, src[AT_SOURCE_NAME_MAX];
-	char sraw[AT_SNI_LEN + 1] = {}, sni[4 * AT_SNI_LEN + 2], wraw[160], why[200];
+	char row[ROW_BUF], *p = row, *c;
 
-	if (opts.timestamps) {
-		time_t t = out_epoch_ns(e->ts_ns) / 1000000000ULL;
-		struct tm tm;
-		char ts[16];
-
-		localtime_r(&t, &tm);
-		strftime(ts, sizeof(ts), "%H:%M:%S", &tm);
-		fprintf(f, "%-8s ", ts);
-	}
+	if (opts.timestamps)
+		p = col_end(time_put(p, e->ts_ns), p, 8);
+	p = col_end(fmt_u64(p, id), p, 5);
+	p = col_str(p, src_name(e->source), 7);
+	p = col_str(p, e->direction == AT_DIR_SENT ? "sent" : "recv", 4);
+	p = col_str(p, level, 7);
+	p = col_str(p, alert, 28);
 	if (e->flags & AT_F_HAS_TASK) {
-		memcpy(cbuf, e->comm, AT_TASK_COMM_LEN);
-		snprintf(pid, sizeof(pid), "%u", e->pid);
-		text_safe(cbuf, comm, sizeof(comm));
+		char comm[AT_TASK_COMM_LEN + 1] = {};
+
+		p = col_end(fmt_u64(p, e->pid), p, 7);
+		memcpy(comm, e->comm, AT_TASK_COMM_LEN);
+		c = p + strlen(text_safe(comm, p, COMM_BUF));
+		p = col_end(c, p, 15);
 	} else {
-		snprintf(pid, sizeof(pid), "-");
-		snprintf(comm, sizeof(comm), "[no owner]");
+		p = col_str(p, "-", 7);
+		p = col_str(p, "[no owner]", 15);
 	}
-	conn[0] = 0;
-	if (e->flags & AT_F_HAS_ADDR) {
-		const char *v6l = e->ip_version == 6 ? "[" : "", *v6r = e->ip_version == 6 ? "]" : "";
+	if (e->xflags & AT_X_SNI) {
+		char sni[AT_SNI_LEN + 1] = {};
 
-		/* A library event that matched no wire event knows no interface. */
-		snprintf(conn, sizeof(conn), "%s%s%s%s%s:%u > %s%s%s:%u",
-			 e->ifindex ? out_ifname(e->ifindex) : "", e->ifindex ? " " : "", v6l,
-			 addr_str(e, e->saddr, s, sizeof(s)), v6r, e->sport, v6l,
-			 addr_str(e, e->daddr, d, sizeof(d)), v6r, e->dport);
-	}
-	if (at_source_on_wire(e->source)) {
-		snprintf(where, sizeof(where), "%s", conn);
+		memcpy(sni, e->sni, AT_SNI_LEN);
+		c = col_safe(p, sni, SNI_COL, e->xflags & AT_X_SNI_CUT, SNI_BUF);
+		p = col_end(c, p, SNI_COL);
 	} else {
-		const char *base = lib ? strrchr(lib, '/') : NULL;
-		char session[40], name[120];
-		/* Go's probe sits before the write: whether it was written is not known there. */
-		bool unwritten = e->direction == AT_DIR_SENT && !(e->flags & AT_F_WRITTEN) &&
-				 e->source != AT_SRC_GO;
-
-		/* The file name as text_safe() shows it: a path (a --lib argument, a file in a
-		 * binary directory) may hold control bytes, which must not forge output. */
-		text_safe(base ? base + 1 : lib ? lib : "?", name, sizeof(name));
-
-		/* Without the connection's ends, the session pointer pairs the events of a
-		 * connection; OpenSSL's keeps the name it always had. */
-		snprintf(session, sizeof(session), "%s=0x%llx",
-			 e->source == AT_SRC_OPENSSL ? "ssl" : "session",
-			 (unsigned long long)e->session);
-		snprintf(where, sizeof(where), "%s%s %s", name, unwritten ? " (not written)" : "",
-			 conn[0] ? conn : session);
+		p = col_str(p, "-", SNI_COL);
 	}
-	if (same_as) {
-		size_t l = strlen(where);
+	if (e->xflags & (AT_X_VERIFY | AT_X_REASON)) {
+		char why[WHY_RAW];
 
-		snprintf(where + l, sizeof(where) - l, " (=#%llu)", (unsigned long long)same_as);
+		why_text(e, !opts.wide, why, sizeof(why));
+		c = col_safe(p, why, WHY_COL, false, WHY_BUF);
+		p = col_end(c, p, WHY_COL);
+	} else {
+		p = col_str(p, "-", WHY_COL); /* what why_text writes then, without its call */
 	}
-	memcpy(sraw, e->sni, AT_SNI_LEN);
-	if (e->xflags & AT_X_SNI)
-		col_text(sraw, SNI_COL, e->xflags & AT_X_SNI_CUT, sni, sizeof(sni));
-	else
-		snprintf(sni, sizeof(sni), "-");
-	col_text(why_text(e, !opts.wide, wraw, sizeof(wraw)), WHY_COL, false, why, sizeof(why));
-	fprintf(f, "%-5llu %-7s %-4s %-7s %-28s %-7s %-15s %-*s %-*s %s\n", (unsigned long long)id,
-		at_source_name(e->source, src, sizeof(src)),
-		e->direction == AT_DIR_SENT ? "sent" : "recv", level, alert, pid, comm, SNI_COL, sni,
-		WHY_COL, why, where);
+	p = where_put(p, e, lib);
+	if (same_as)
+		p = fmt_lit(fmt_u64(fmt_lit(p, " (=#"), same_as), ")");
+	*p++ = '\n';
+	fwrite(row, 1, (size_t)(p - row), f);
 }
 
 void out_event(FILE *f, const struct at_event *e, const char *lib, __u64 id, __u64 same_as)
