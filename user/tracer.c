@@ -97,7 +97,7 @@ static int handle_event(void *ctx, void *data, size_t len)
 		return 0;
 	}
 	out_event(stdout, &e, lib, id, same_as);
-	if (ferror(stdout)) {
+	if (ferror_unlocked(stdout)) { /* only the main thread writes stdout */
 		/* stdout closed (e.g. piped into head): stop cleanly. */
 		t->stdout_closed = true;
 		return -EPIPE;

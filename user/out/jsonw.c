@@ -17,7 +17,11 @@ void jsonw_init(struct jsonw *w, FILE *f)
 
 static void flush(struct jsonw *w)
 {
-	if (w->len)
+	/* stdout without its lock: only the main thread writes it (events, histograms), where
+	 * stderr is shared with the threads that load BPF objects at start. */
+	if (w->len && w->f == stdout)
+		fwrite_unlocked(w->buf, 1, w->len, w->f);
+	else if (w->len)
 		fwrite(w->buf, 1, w->len, w->f);
 	w->len = 0;
 }

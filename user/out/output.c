@@ -477,7 +477,10 @@ static void print_text(FILE *f, const struct at_event *e, const char *lib, const
 	if (same_as)
 		p = fmt_lit(fmt_u64(fmt_lit(p, " (=#"), same_as), ")");
 	*p++ = '\n';
-	fwrite(row, 1, (size_t)(p - row), f);
+	if (f == stdout) /* as jsonw.c: only the main thread writes stdout */
+		fwrite_unlocked(row, 1, (size_t)(p - row), f);
+	else
+		fwrite(row, 1, (size_t)(p - row), f);
 }
 
 void out_event(FILE *f, const struct at_event *e, const char *lib, __u64 id, __u64 same_as)
