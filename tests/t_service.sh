@@ -8,8 +8,8 @@
 #  - its capability set is the one README.md documents, in both AmbientCapabilities= and
 #    CapabilityBoundingSet= (t_privilege.sh proves that set works for a user other than root);
 #  - its TEXTFILE lies in a directory the unit makes writable (StateDirectory=, ReadWritePaths=);
-#  - the tracer run as the unit runs it (-H --textfile, here in a network namespace with an
-#    openssl pair making an alert) under strace: every system call it makes is in the unit's
+#  - the tracer run as the unit runs it (-H --textfile, without CAP_SYS_ADMIN, here in a network
+#    namespace with an openssl pair making an alert) under strace: every system call it makes is in the unit's
 #    SystemCallFilter= (groups expanded by systemd-analyze syscall-filter), every socket family
 #    in RestrictAddressFamilies=, every setns() a network namespace (RestrictNamespaces=net), and
 #    every path it writes, creates, renames or removes lies in /run/alerttrace
@@ -58,8 +58,9 @@ P=$(( 32000 + RANDOM % 2000 ))
 bg ip netns exec $NS openssl s_server -tls1_3 -accept 127.0.0.1:$P -cert "$C/server.pem" \
 	-key "$C/server.key" -quiet </dev/null >"$T/srv.log" 2>&1
 mkdir -p "$T/tf"
-bg ip netns exec $NS strace -f -qq -o "$T/st" -e signal=none "$AT" -H --textfile "$T/tf/alerttrace.prom" \
-	-i lo >"$T/at.out" 2>"$T/at.err"
+# Without CAP_SYS_ADMIN, which the unit's CapabilityBoundingSet= leaves out (root keeps the rest).
+bg ip netns exec $NS setpriv --bounding-set -sys_admin strace -f -qq -o "$T/st" -e signal=none \
+	"$AT" -H --textfile "$T/tf/alerttrace.prom" -i lo >"$T/at.out" 2>"$T/at.err"
 ATP=$!
 wait_for "$T/at.err" 'Tracing TLS alerts' 40 ||
 	{ fail service_start "the tracer did not start: $(tail -3 "$T/at.err")"; exit 1; }

@@ -75,10 +75,10 @@ done
 NGW=$(pgrep -P $NGM -f 'nginx: worker' | sort -n | tr '\n' ' ')
 check workers_nginx_has_two_workers 2 "$(echo $NGW | wc -w)"
 
-# Two tracers: one under `ip netns exec`, whose mount namespace has no tracefs (the raw
-# tracepoint sys_exit), one entering only the network namespace (the accept tracepoints where
-# this host has tracefs mounted).
-bg ip netns exec $SRV "$AT" -v -j -i lo >"$T/raw.out" 2>"$T/raw.err"
+# Two tracers: one on the raw tracepoint sys_exit (ALERTTRACE_ACCEPT_RAW=1, the fallback where
+# no tracefs can be had), one entering only the network namespace (the accept tracepoints: from
+# the host's tracefs, or a private mount of it where the host has none).
+ALERTTRACE_ACCEPT_RAW=1 bg ip netns exec $SRV "$AT" -v -j -i lo >"$T/raw.out" 2>"$T/raw.err"
 AT_R=$!
 bg nsenter --net=/run/netns/$SRV "$AT" -v -j -i lo >"$T/tp.out" 2>"$T/tp.err"
 AT_T=$!
@@ -86,12 +86,21 @@ for f in raw tp; do
 	wait_for "$T/$f.err" "Tracing TLS alerts" 30 ||
 		{ fail workers_tracer_start "no 'Tracing' line: $(tail -3 "$T/$f.err")"; exit 1; }
 done
-check workers_accept_without_tracefs_by_raw_sys_exit 1 \
+check workers_accept_forced_raw_by_raw_sys_exit 1 \
 	"$(grep -c 'accepting tasks from the raw tracepoint sys_exit' "$T/raw.err")"
-if [ -e /sys/kernel/tracing/events/syscalls/sys_exit_accept4/id ]; then
-	check workers_accept_with_tracefs_by_its_tracepoints 1 \
-		"$(grep -c 'accepting tasks from the tracepoints' "$T/tp.err")"
-fi
+check workers_accept_by_its_tracepoints 1 "$(grep -c 'accepting tasks from the tracepoints' "$T/tp.err")"
+# Under `ip netns exec` no tracefs is mounted (its /sys is the namespace's): the ids come from a
+# private mount of tracefs, and nothing is left mounted, here or on the host.
+mounts() { grep -c ' - tracefs ' /proc/self/mountinfo; }
+m0=$(mounts)
+ip netns exec $SRV sh -c 'grep -c " - tracefs " /proc/self/mountinfo' >"$T/ns_tracefs" 2>&1
+bg ip netns exec $SRV "$AT" -v -j -i lo --no-lib >/dev/null 2>"$T/priv.err"
+wait_for "$T/priv.err" "Tracing TLS alerts" 30
+kill -INT $! 2>/dev/null
+wait $! 2>/dev/null
+check workers_accept_no_tracefs_private_mount "0 1 $m0 0" "$(cat "$T/ns_tracefs") \
+$(grep -c 'accepting tasks from the tracepoints syscalls/sys_exit_accept{,4} (ids from a private tracefs mount)' "$T/priv.err") \
+$(mounts) $(ip netns exec $SRV sh -c 'grep -c " - tracefs " /proc/self/mountinfo')"
 
 bg ip netns exec $SRV haproxy -W -f "$T/haproxy.cfg" >"$T/haproxy.out" 2>&1
 HAM=$!

@@ -36,6 +36,11 @@ static __u64 effective(void)
 	return d[0].effective | ((__u64)d[1].effective << 32);
 }
 
+bool caps_have(int cap)
+{
+	return cap >= 0 && cap < 64 && (effective() >> cap) & 1;
+}
+
 /*
  * Does this kernel's uprobe PMU ask for CAP_SYS_ADMIN? Ask it: a uprobe on "/" passes the
  * PMU's capability check first (EACCES when it fails) and then fails on the path (EINVAL: not a

@@ -21,4 +21,7 @@ struct caps_need {
  */
 int caps_missing(const struct caps_need *need, char *buf, size_t len);
 
+/* The effective set holds capability cap (CAP_SYS_ADMIN, ...). */
+bool caps_have(int cap);
+
 #endif
