@@ -94,7 +94,7 @@ lib_others() {
 # counted MODE: the storm's events (openssl, comm storm_lib) the tracer reported: 2 an alert.
 counted() {
 	case $1 in
-	bare | plan | off) echo - ;;
+	bare | plan | plan0 | off) echo - ;;
 	*) bench_events "$T/at.out" openssl storm_lib | tr -d '\n' ;;
 	esac
 }

@@ -200,6 +200,19 @@ static uint32_t name_hash(const char *s)
 }
 
 /* Hash of the names; a chain per name in file order (built backwards, pushing on the head). */
+/* The slot of name (hash h) in the table: its names' chain, or the empty slot it would take.
+ * A slot keeps the hash beside the index, so a probe reads the table alone until the hashes
+ * agree (the symbols themselves lie far apart in memory). */
+static size_t sym_slot(const struct bin_elf *f, const char *name, uint32_t h)
+{
+	size_t j = h & (f->sym_hcap - 1);
+
+	while (f->sym_hash[j] && ((uint32_t)(f->sym_hash[j] >> 32) != h ||
+				  strcmp(f->sym[(uint32_t)f->sym_hash[j] - 1].name, name)))
+		j = (j + 1) & (f->sym_hcap - 1);
+	return j;
+}
+
 static void hash_syms(struct bin_elf *f)
 {
 	size_t cap = 16;
@@ -212,31 +225,22 @@ static void hash_syms(struct bin_elf *f)
 	f->sym_hcap = cap;
 	for (size_t i = f->nsym; i-- > 0;) {
 		uint32_t h = name_hash(f->sym[i].name);
-		size_t j = h & (cap - 1);
+		size_t j = sym_slot(f, f->sym[i].name, h);
 
-		f->sym[i].hash = h;
-		while (f->sym_hash[j] && (f->sym[f->sym_hash[j] - 1].hash != h ||
-					  strcmp(f->sym[f->sym_hash[j] - 1].name, f->sym[i].name)))
-			j = (j + 1) & (cap - 1);
-		f->sym[i].next = f->sym_hash[j];
-		f->sym_hash[j] = (uint32_t)(i + 1);
+		f->sym[i].next = (uint32_t)f->sym_hash[j];
+		f->sym_hash[j] = (uint64_t)h << 32 | (uint32_t)(i + 1);
 	}
 }
 
 const struct bin_sym *bin_elf_sym(const struct bin_elf *f, const char *name, int type)
 {
 	const struct bin_sym *best = NULL;
-	uint32_t h;
 	size_t j;
 
 	if (!f->sym_hcap)
 		return NULL;
-	h = name_hash(name);
-	j = h & (f->sym_hcap - 1);
-	while (f->sym_hash[j] &&
-	       (f->sym[f->sym_hash[j] - 1].hash != h || strcmp(f->sym[f->sym_hash[j] - 1].name, name)))
-		j = (j + 1) & (f->sym_hcap - 1);
-	for (uint32_t k = f->sym_hash[j]; k; k = f->sym[k - 1].next) {
+	j = sym_slot(f, name, name_hash(name));
+	for (uint32_t k = (uint32_t)f->sym_hash[j]; k; k = f->sym[k - 1].next) {
 		const struct bin_sym *s = &f->sym[k - 1];
 
 		if (type >= 0 && s->type != type)

@@ -24,7 +24,6 @@ struct bin_sym {
 	uint8_t type, bind; /* STT_*, STB_* */
 	uint8_t table;	    /* BIN_DYNSYM or BIN_SYMTAB */
 	uint32_t next;	    /* internal: next symbol of the same name + 1, 0 at the end */
-	uint32_t hash;	    /* internal: hash of name */
 };
 
 /* A section header, with its bytes when they lie inside the file. */
@@ -52,7 +51,7 @@ struct bin_elf {
 	size_t nsec;
 	struct bin_sym *sym; /* in file order: the tables in section order, each in its order */
 	size_t nsym;
-	uint32_t *sym_hash; /* open addressing: symbol index + 1, 0 empty */
+	uint64_t *sym_hash; /* open addressing: name hash << 32 | symbol index + 1, 0 empty */
 	size_t sym_hcap;
 	struct bin_rel *rel; /* sorted by off */
 	size_t nrel, relcap;
