@@ -264,17 +264,24 @@ static __always_inline long bio_fd(const struct ossl_cfg *cfg, __u64 bio)
 /* The session's socket, from its read BIO, else its write BIO (bpf/libprobe.bpf.h). */
 static __always_inline struct sock *ssl_sock(const struct ossl_cfg *cfg, __u64 s)
 {
-	__u64 bio = 0;
+	__u64 bio[2] = {}; /* rbio, wbio */
+	bool both = false;
 	long fd = -1;
 
 	if (!s || cfg->off_bio_num < 0)
 		return NULL;
-	if (cfg->off_rbio >= 0 &&
-	    !bpf_probe_read_user(&bio, sizeof(bio), (void *)(s + cfg->off_rbio)))
-		fd = bio_fd(cfg, bio);
-	if (fd < 0 && cfg->off_wbio >= 0 &&
-	    !bpf_probe_read_user(&bio, sizeof(bio), (void *)(s + cfg->off_wbio)))
-		fd = bio_fd(cfg, bio);
+	/* BIO *rbio; BIO *wbio; side by side (ssl/ssl_local.h, 1.1.1 to 3.5): one read. */
+	if (cfg->off_rbio >= 0 && cfg->off_wbio == cfg->off_rbio + 8)
+		both = !bpf_probe_read_user(bio, sizeof(bio), (void *)(s + cfg->off_rbio));
+	else if (cfg->off_rbio >= 0)
+		bpf_probe_read_user(&bio[0], sizeof(bio[0]), (void *)(s + cfg->off_rbio));
+	if (bio[0])
+		fd = bio_fd(cfg, bio[0]);
+	if (fd < 0 && !both && cfg->off_wbio >= 0)
+		bpf_probe_read_user(&bio[1], sizeof(bio[1]), (void *)(s + cfg->off_wbio));
+	/* The write BIO when it is another (SSL_set_fd and SSL_set_bio(s, b, b) make one). */
+	if (fd < 0 && bio[1] && bio[1] != bio[0])
+		fd = bio_fd(cfg, bio[1]);
 	return fd < 0 ? NULL : at_lib_sock(fd);
 }
 
