@@ -12,12 +12,16 @@ static void on_sigbus(int sig, siginfo_t *si, void *uc)
 {
 	struct bin_guard *g = cur;
 
-	(void)si;
 	(void)uc;
-	if (g)
+	/* A fault of this thread (si_code > 0: the kernel's, BUS_ADRERR for a mapping past the
+	 * file's end), not a SIGBUS someone sent (kill: SI_USER, 0). */
+	if (g && si->si_code > 0)
 		siglongjmp(g->jb, 1);
-	/* Not ours: the default action, when the faulting access runs again on return. */
+	/* Not ours: the default action, when the faulting access runs again on return (a fault)
+	 * or now (a SIGBUS sent). */
 	signal(sig, SIG_DFL);
+	if (si->si_code <= 0)
+		raise(sig);
 }
 
 static void install(void)
