@@ -3,7 +3,8 @@
 # one request a connection, on lo of a private network namespace; bench/connrate.c with 2 client
 # processes) without a tracer and with the whole tracer (`-i lo`: wire and library sources; it
 # enters only the network namespace) whose accepting-task program sits on the tracepoints
-# syscalls/sys_exit_accept{,4} (all: tracefs mounted) or on the raw tracepoint sys_exit, which
+# syscalls/sys_exit_accept{,4} (all: their ids from tracefs, or from a private mount of it) or
+# on the raw tracepoint sys_exit, which
 # runs at every system call's exit (rawacc: ALERTTRACE_ACCEPT_RAW=1), and the same tracer without
 # either (noacc: ALERTTRACE_NO_ACCEPT=1, the listener's owner for every accepted connection).
 # Interleaved rounds in a rotating order, a fresh tracer each run; per-round ratios to the
