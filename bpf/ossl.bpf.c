@@ -441,35 +441,47 @@ int read_alert(struct pt_regs *ctx)
 	return 0;
 }
 
-SEC("uprobe")
-int err_raise(struct pt_regs *ctx)
+/*
+ * The error an ERR function of libcrypto is raising: its library and reason, from the arguments
+ * as cfg->err_kind says the function takes them, and noted as the thread's last error. This
+ * runs on every OpenSSL error in the process: no memory read before the pid test. 0, or -1 when
+ * the error is not this tracer's to note.
+ */
+static __always_inline int err_note(struct pt_regs *ctx, __u32 lib_id, int *lib, int *reason)
 {
-	__u64 ck = bpf_get_attach_cookie(ctx);
-	__u32 lib_id = OSSL_CK_LIB(ck);
 	const struct ossl_cfg *cfg;
-	int lib, reason, arg2, arg3;
+	int arg2, arg3;
 
-	/* This runs on every OpenSSL error in the process: no memory read before the pid test. */
-	lib = (int)PT_REGS_PARM1(ctx);
+	*lib = (int)PT_REGS_PARM1(ctx);
 	/* Both loads at fixed offsets: a ctx load at a chosen offset is refused by the verifier. */
 	arg2 = (int)PT_REGS_PARM2(ctx);
 	arg3 = (int)PT_REGS_PARM3(ctx);
 	barrier_var(arg2);
 	barrier_var(arg3);
+	if (!at_pid_wanted(bpf_get_current_pid_tgid() >> 32))
+		return -1;
 	cfg = bpf_map_lookup_elem(&cfgs, &lib_id);
 	if (!cfg)
-		return 0;
+		return -1;
 	if (cfg->err_kind == 1) /* ERR_vset_error(lib, reason, fmt, args) */
-		reason = arg2;
+		*reason = arg2;
 	else if (cfg->err_kind == 2) /* ERR_put_error(lib, func, reason, file, line) */
-		reason = arg3;
+		*reason = arg3;
 	else
-		return 0;
-	if (!at_pid_wanted(bpf_get_current_pid_tgid() >> 32))
-		return 0;
-	note_err(lib, reason);
-	if (lib != ERR_LIB_SSL || reason < SSL_AD_REASON_OFFSET ||
-	    reason > SSL_AD_REASON_OFFSET + 255)
+		return -1;
+	note_err(*lib, *reason);
+	return 0;
+}
+
+SEC("uprobe")
+int err_raise(struct pt_regs *ctx)
+{
+	__u64 ck = bpf_get_attach_cookie(ctx);
+	__u32 lib_id = OSSL_CK_LIB(ck);
+	int lib, reason;
+
+	if (err_note(ctx, lib_id, &lib, &reason) || lib != ERR_LIB_SSL ||
+	    reason < SSL_AD_REASON_OFFSET || reason > SSL_AD_REASON_OFFSET + 255)
 		return 0;
 	/* ssl3_read_bytes raises 1000 + desc for a received fatal alert only. */
 	emit(lib_id, 0, AT_DIR_RECEIVED, AT_HOOK_ERR, 2, reason - SSL_AD_REASON_OFFSET, 0,
@@ -481,24 +493,8 @@ int err_raise(struct pt_regs *ctx)
 SEC("uprobe")
 int err_reason(struct pt_regs *ctx)
 {
-	__u64 ck = bpf_get_attach_cookie(ctx);
-	__u32 lib_id = OSSL_CK_LIB(ck);
-	const struct ossl_cfg *cfg;
-	int lib, arg2, arg3;
+	int lib, reason;
 
-	lib = (int)PT_REGS_PARM1(ctx);
-	arg2 = (int)PT_REGS_PARM2(ctx);
-	arg3 = (int)PT_REGS_PARM3(ctx);
-	barrier_var(arg2);
-	barrier_var(arg3);
-	if (!at_pid_wanted(bpf_get_current_pid_tgid() >> 32))
-		return 0;
-	cfg = bpf_map_lookup_elem(&cfgs, &lib_id);
-	if (!cfg)
-		return 0;
-	if (cfg->err_kind == 1) /* ERR_vset_error(lib, reason, fmt, args) */
-		note_err(lib, arg2);
-	else if (cfg->err_kind == 2) /* ERR_put_error(lib, func, reason, file, line) */
-		note_err(lib, arg3);
+	err_note(ctx, OSSL_CK_LIB(bpf_get_attach_cookie(ctx)), &lib, &reason);
 	return 0;
 }

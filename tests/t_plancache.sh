@@ -8,12 +8,7 @@
 # analysing afresh, never failing.
 . "$(dirname "$0")/lib/common.sh"
 need_root plancache
-for c in openssl python3; do
-	command -v $c >/dev/null || { fail plancache_tools "$c not found: run make deps"; exit 1; }
-done
-[ -x "$AT" ] || { fail plancache_build "no $AT: run make"; exit 1; }
-make_certs "$T/c" || { fail certs "openssl could not make test certificates"; exit 1; }
-C=$T/c
+test_prologue plancache openssl python3
 . "$TOP/tests/fixtures/lib_path.sh"
 LIB=$(realpath /usr/lib/x86_64-linux-gnu/libssl.so.3)
 PC=$T/pc
