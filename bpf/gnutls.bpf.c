@@ -106,7 +106,7 @@ int alert_send_entry(struct pt_regs *ctx)
 	p.dtls = dtls;
 	/* Before the write: its wire event at TC egress names this process. */
 	p.sk = (__u64)session_sock(cfg, p.session);
-	bpf_map_update_elem(&pending, &tid, &p, BPF_ANY);
+	at_pending_put(tid, &p);
 	return 0;
 }
 
@@ -208,25 +208,20 @@ int alert_send_return(struct pt_regs *ctx)
 	__u32 lib_id = GT_CK_LIB(ck);
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	int rc = (int)PT_REGS_RC(ctx);
-	struct pending *p;
+	struct pending p;
 	__u8 flags = 0;
 
-	p = bpf_map_lookup_elem(&pending, &tid);
-	if (!p)
+	if (!at_pending_take(tid, &p))
 		return 0;
 	/* Buffered for a retry: that call is the one that sends it. */
-	if (rc == GNUTLS_E_AGAIN || rc == GNUTLS_E_INTERRUPTED) {
-		bpf_map_delete_elem(&pending, &tid);
+	if (rc == GNUTLS_E_AGAIN || rc == GNUTLS_E_INTERRUPTED)
 		return 0;
-	}
 	if (rc == 0)
 		flags |= AT_F_WRITTEN;
-	if (p->dtls)
+	if (p.dtls)
 		flags |= AT_F_DTLS;
-	gt_emit(bpf_map_lookup_elem(&cfgs, &lib_id), lib_id, p->session, AT_DIR_SENT,
-		AT_HOOK_ALERT_SEND, p->level, p->code, p->version, flags,
-		(const struct sock *)p->sk);
-	bpf_map_delete_elem(&pending, &tid);
+	gt_emit(bpf_map_lookup_elem(&cfgs, &lib_id), lib_id, p.session, AT_DIR_SENT,
+		AT_HOOK_ALERT_SEND, p.level, p.code, p.version, flags, (const struct sock *)p.sk);
 	return 0;
 }
 

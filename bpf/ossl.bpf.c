@@ -21,7 +21,8 @@
  *
  * No probe sits on the data path (SSL_read/SSL_write): these functions run only around alerts,
  * except the ERR fallback, which runs on every OpenSSL error. The connection's ends come from the
- * session's BIO fd at the alert (ssl_sock; user/tls/ossl_bio.c reads the offsets).
+ * session's BIO fd at the alert (ssl_sock in ossl_sock.bpf.h; user/tls/ossl_bio.c reads the
+ * offsets).
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -56,47 +57,7 @@ static __always_inline bool is_dtls_version(int v)
 	return v == DTLS_ANY_VERSION || v == DTLS1_BAD_VER || (v >> 8) == 0xfe;
 }
 
-/*
- * Protocol version of s, as OpenSSL itself decides it (ssl/ssl_local.h SSL_IS_TLS13 /
- * SSL_IS_DTLS): the method's version is 0x304 once TLS 1.3 is negotiated, while s->version alone
- * misleads on a client before the ServerHello. Sets *dtls for a DTLS method.
- */
-static __always_inline __u16 ssl_version(const struct ossl_cfg *cfg, __u64 s, bool *dtls)
-{
-	int ver = 0, mver = 0;
-	__u64 m = 0;
-
-	if (!s)
-		return 0;
-	/* 1.1.1-3.1: int version; const SSL_METHOD *method; (ssl/ssl_local.h): one read, not two
-	 * (a user-memory read costs about 0.1 us on this machine's kind of VM). */
-	if (cfg->off_version >= 0 && cfg->off_method == cfg->off_version + 8) {
-		struct {
-			int ver;
-			int pad;
-			__u64 m;
-		} vm = {};
-
-		if (!bpf_probe_read_user(&vm, sizeof(vm), (void *)(s + cfg->off_version))) {
-			ver = vm.ver;
-			m = vm.m;
-		}
-	} else {
-		if (cfg->off_version >= 0)
-			bpf_probe_read_user(&ver, sizeof(ver), (void *)(s + cfg->off_version));
-		if (cfg->off_method >= 0)
-			bpf_probe_read_user(&m, sizeof(m), (void *)(s + cfg->off_method));
-	}
-	if (m && cfg->off_method_version >= 0)
-		bpf_probe_read_user(&mver, sizeof(mver), (void *)(m + cfg->off_method_version));
-	if (is_dtls_version(mver) || is_dtls_version(ver))
-		*dtls = true;
-	if (*dtls)
-		return ver;
-	if (mver == TLS1_3_VERSION)
-		return TLS1_3_VERSION;
-	return ver;
-}
+#include "ossl_sock.bpf.h"
 
 /* ---- Why and where (issue 9): the server name, the verification result, the reason ---- */
 
@@ -117,15 +78,66 @@ struct {
 	__type(value, struct last_err);
 } last_errs SEC(".maps");
 
+/*
+ * The same by slot first, as bpf/libprobe.bpf.h keeps the pending entries: an error is noted
+ * about twice per alert, and a hash update cost more than the rest of the probe. A slot is free
+ * when its tid is 0 or its error is older than the window (ts_ns 0 once used).
+ */
+#define OSSL_ERR_SLOTS 4096 /* a power of 2 */
+
+struct err_slot {
+	__u64 tid;
+	struct last_err le;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, OSSL_ERR_SLOTS);
+	__type(key, __u32);
+	__type(value, struct err_slot);
+} err_slots SEC(".maps");
+
 static __always_inline void note_err(int lib, int reason)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	__u32 i = tid & (OSSL_ERR_SLOTS - 1);
+	struct err_slot *sl = bpf_map_lookup_elem(&err_slots, &i);
 	struct last_err le = {
 	    .ts_ns = bpf_ktime_get_ns(),
 	    .reason = ((__u32)lib & 0xff) << 23 | ((__u32)reason & 0x7fffff),
 	};
 
+	if (sl && tid) {
+		__u64 cur = sl->tid;
+
+		if (cur == tid || ((!cur || le.ts_ns - sl->le.ts_ns >= OSSL_REASON_WINDOW_NS) &&
+				   __sync_val_compare_and_swap(&sl->tid, cur, (__u64)tid) == cur)) {
+			sl->le = le;
+			return;
+		}
+	}
 	bpf_map_update_elem(&last_errs, &tid, &le, BPF_ANY);
+}
+
+/* The thread's last error, into *out, and used up: true, or false when there is none. */
+static __always_inline bool take_err(__u32 tid, struct last_err *out)
+{
+	__u32 i = tid & (OSSL_ERR_SLOTS - 1);
+	struct err_slot *sl = bpf_map_lookup_elem(&err_slots, &i);
+	struct last_err *le;
+
+	if (sl && tid && sl->tid == tid) {
+		*out = sl->le;
+		sl->le.ts_ns = 0;
+		/* Another thread may have taken the slot over between the test and the copy. */
+		return sl->tid == tid && out->ts_ns;
+	}
+	le = bpf_map_lookup_elem(&last_errs, &tid);
+	if (!le)
+		return false;
+	*out = *le;
+	bpf_map_delete_elem(&last_errs, &tid);
+	return true;
 }
 
 /* A user pointer at s + off, 0 when unknown. */
@@ -175,18 +187,15 @@ static __always_inline bool cert_alert(__u8 code)
  * session's verification result (SSL_get_verify_result), when it failed. */
 static __always_inline void ossl_why_sent(const struct ossl_cfg *cfg, __u64 s, struct at_event *e)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct last_err *le = bpf_map_lookup_elem(&last_errs, &tid);
 	bool verify_failed = false;
+	struct last_err le;
 	long vr = 0;
 
-	if (le) {
-		if (e->level == 2 && e->ts_ns - le->ts_ns < OSSL_REASON_WINDOW_NS) {
-			e->reason = le->reason;
-			e->xflags |= AT_X_REASON;
-			verify_failed = le->reason == (ERR_LIB_SSL << 23 | SSL_R_CERTIFICATE_VERIFY_FAILED);
-		}
-		bpf_map_delete_elem(&last_errs, &tid);
+	if (take_err((__u32)bpf_get_current_pid_tgid(), &le) && e->level == 2 &&
+	    e->ts_ns - le.ts_ns < OSSL_REASON_WINDOW_NS) {
+		e->reason = le.reason;
+		e->xflags |= AT_X_REASON;
+		verify_failed = le.reason == (ERR_LIB_SSL << 23 | SSL_R_CERTIFICATE_VERIFY_FAILED);
 	}
 	if (e->level != 2 || !s || cfg->off_verify_result < 0 ||
 	    !(cert_alert(e->code) || verify_failed))
@@ -236,64 +245,16 @@ static __always_inline __u64 reg_word(const struct pt_regs *ctx, __u32 i)
 	return v;
 }
 
-#define BIO_TYPE_DESCRIPTOR 0x0100 /* include/openssl/bio.h: socket, fd, connect, accept */
-#define BIO_CHAIN_MAX 3		    /* filter BIOs stepped over in front of the socket's */
-
-/* The fd of a descriptor BIO in the chain from bio, or -1. */
-static __always_inline long bio_fd(const struct ossl_cfg *cfg, __u64 bio)
-{
-	for (int i = 0; i < BIO_CHAIN_MAX && bio; i++) {
-		__u64 m = 0;
-		int type = 0, num = -1;
-
-		if (bpf_probe_read_user(&m, sizeof(m), (void *)(bio + cfg->off_bio_method)) || !m ||
-		    bpf_probe_read_user(&type, sizeof(type), (void *)(m + cfg->off_bio_type)))
-			return -1;
-		if (type & BIO_TYPE_DESCRIPTOR) {
-			if (bpf_probe_read_user(&num, sizeof(num),
-						(void *)(bio + cfg->off_bio_num)))
-				return -1;
-			return num;
-		}
-		if (bpf_probe_read_user(&bio, sizeof(bio), (void *)(bio + cfg->off_bio_next)))
-			return -1;
-	}
-	return -1;
-}
-
-/* The session's socket, from its read BIO, else its write BIO (bpf/libprobe.bpf.h). */
-static __always_inline struct sock *ssl_sock(const struct ossl_cfg *cfg, __u64 s)
-{
-	__u64 bio[2] = {}; /* rbio, wbio */
-	bool both = false;
-	long fd = -1;
-
-	if (!s || cfg->off_bio_num < 0)
-		return NULL;
-	/* BIO *rbio; BIO *wbio; side by side (ssl/ssl_local.h, 1.1.1 to 3.5): one read. */
-	if (cfg->off_rbio >= 0 && cfg->off_wbio == cfg->off_rbio + 8)
-		both = !bpf_probe_read_user(bio, sizeof(bio), (void *)(s + cfg->off_rbio));
-	else if (cfg->off_rbio >= 0)
-		bpf_probe_read_user(&bio[0], sizeof(bio[0]), (void *)(s + cfg->off_rbio));
-	if (bio[0])
-		fd = bio_fd(cfg, bio[0]);
-	if (fd < 0 && !both && cfg->off_wbio >= 0)
-		bpf_probe_read_user(&bio[1], sizeof(bio[1]), (void *)(s + cfg->off_wbio));
-	/* The write BIO when it is another (SSL_set_fd and SSL_set_bio(s, b, b) make one). */
-	if (fd < 0 && bio[1] && bio[1] != bio[0])
-		fd = bio_fd(cfg, bio[1]);
-	return fd < 0 ? NULL : at_lib_sock(fd);
-}
-
 static __always_inline void emit(__u32 lib_id, __u64 ssl, __u8 direction, __u8 hook, __u8 level,
 				 __u8 code, __u16 version, __u8 flags, const struct sock *sk)
 {
 	at_lib_emit(AT_SRC_OPENSSL, lib_id, ssl, direction, hook, level, code, version, flags, sk);
 }
 
-/* The alert s is about to send (s->s3.send_alert) and its version, into *p. 0, or -1. */
+/* The alert s is about to send (s->s3.send_alert) and its version, into *p, and s's head into
+ * *h. 0, or -1. */
 static __always_inline int dispatch_alert(const struct ossl_cfg *cfg, __u64 s, bool dtls,
-					  struct pending *p)
+					  struct pending *p, struct ssl_head *h)
 {
 	__u64 base = s;
 	__u8 alert[2];
@@ -311,7 +272,8 @@ static __always_inline int dispatch_alert(const struct ossl_cfg *cfg, __u64 s, b
 	p->session = s;
 	p->level = alert[0];
 	p->code = alert[1];
-	p->version = ssl_version(cfg, s, &dtls);
+	ssl_head_read(cfg, s, h);
+	p->version = ssl_version(cfg, h, &dtls);
 	p->dtls = dtls;
 	return 0;
 }
@@ -345,6 +307,7 @@ int dispatch_done(struct pt_regs *ctx)
 	__u32 lib_id = OSSL_CK_LIB(ck);
 	__u32 rreg = OSSL_CK_RC_REG(ck), sreg = OSSL_CK_SSL_REG(ck);
 	const struct ossl_cfg *cfg;
+	struct ssl_head h;
 	struct pending p = {};
 
 	if (!at_pid_wanted(bpf_get_current_pid_tgid() >> 32))
@@ -352,9 +315,9 @@ int dispatch_done(struct pt_regs *ctx)
 	cfg = bpf_map_lookup_elem(&cfgs, &lib_id);
 	if (!cfg)
 		return 0;
-	if (dispatch_alert(cfg, reg_word(ctx, sreg), ck & OSSL_CK_DTLS, &p))
+	if (dispatch_alert(cfg, reg_word(ctx, sreg), ck & OSSL_CK_DTLS, &p, &h))
 		return 0;
-	dispatch_emit(cfg, lib_id, &p, (int)reg_word(ctx, rreg), ssl_sock(cfg, p.session));
+	dispatch_emit(cfg, lib_id, &p, (int)reg_word(ctx, rreg), ssl_sock(cfg, &h));
 	return 0;
 }
 
@@ -366,6 +329,7 @@ int dispatch_entry(struct pt_regs *ctx)
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	__u32 tid = (__u32)pid_tgid;
 	const struct ossl_cfg *cfg;
+	struct ssl_head h;
 	struct pending p = {};
 
 	if (!at_pid_wanted(pid_tgid >> 32))
@@ -373,11 +337,11 @@ int dispatch_entry(struct pt_regs *ctx)
 	cfg = bpf_map_lookup_elem(&cfgs, &lib_id);
 	if (!cfg)
 		return 0;
-	if (dispatch_alert(cfg, PT_REGS_PARM1(ctx), ck & OSSL_CK_DTLS, &p))
+	if (dispatch_alert(cfg, PT_REGS_PARM1(ctx), ck & OSSL_CK_DTLS, &p, &h))
 		return 0;
 	/* Before the write: its wire event at TC egress names this process. */
-	p.sk = (__u64)ssl_sock(cfg, p.session);
-	bpf_map_update_elem(&pending, &tid, &p, BPF_ANY);
+	p.sk = (__u64)ssl_sock(cfg, &h);
+	at_pending_put(tid, &p);
 	return 0;
 }
 
@@ -388,14 +352,12 @@ int dispatch_return(struct pt_regs *ctx)
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	__u32 lib_id = OSSL_CK_LIB(ck);
 	const struct ossl_cfg *cfg;
-	struct pending *p;
+	struct pending p;
 
-	p = bpf_map_lookup_elem(&pending, &tid);
-	if (!p)
+	if (!at_pending_take(tid, &p))
 		return 0;
 	cfg = bpf_map_lookup_elem(&cfgs, &lib_id);
-	dispatch_emit(cfg, lib_id, p, (int)PT_REGS_RC(ctx), (const struct sock *)p->sk);
-	bpf_map_delete_elem(&pending, &tid);
+	dispatch_emit(cfg, lib_id, &p, (int)PT_REGS_RC(ctx), (const struct sock *)p.sk);
 	return 0;
 }
 
@@ -407,6 +369,7 @@ int read_alert(struct pt_regs *ctx)
 	__u32 areg = OSSL_CK_ALERT_REG(ck), sreg = OSSL_CK_SSL_REG(ck);
 	const struct ossl_cfg *cfg;
 	bool dtls = ck & OSSL_CK_DTLS;
+	struct ssl_head h;
 	__u64 a, s = 0;
 	__u16 version = 0;
 	struct at_event *e;
@@ -427,12 +390,12 @@ int read_alert(struct pt_regs *ctx)
 		alert[0] = a & 0xff;
 		alert[1] = (a >> 8) & 0xff;
 	}
-	if (sreg < OSSL_NREGS) {
+	if (sreg < OSSL_NREGS)
 		s = reg_word(ctx, sreg);
-		version = ssl_version(cfg, s, &dtls);
-	}
+	ssl_head_read(cfg, s, &h);
+	version = ssl_version(cfg, &h, &dtls);
 	e = at_lib_event(AT_SRC_OPENSSL, lib_id, s, AT_DIR_RECEIVED, AT_HOOK_READ, alert[0],
-			 alert[1], version, dtls ? AT_F_DTLS : 0, ssl_sock(cfg, s));
+			 alert[1], version, dtls ? AT_F_DTLS : 0, ssl_sock(cfg, &h));
 	if (!e)
 		return 0;
 	if (s)
