@@ -13,9 +13,11 @@
 #define OSSL_WIN 128 /* the widest span read in one go */
 
 /* The window of one read: a map value, as a read of a chosen size into it is then checked
- * against the value's size, and a field at an offset known only at run time can be taken. */
+ * against the value's size, and a field at an offset known only at run time can be taken. Twice
+ * OSSL_WIN: a word is taken at its offset masked into the first half, with no branch (a branch
+ * per field gave the verifier two states per field and BIO to walk). */
 struct ossl_win {
-	__u8 b[OSSL_WIN];
+	__u8 b[2 * OSSL_WIN];
 };
 
 struct {
@@ -43,12 +45,10 @@ static __always_inline int win_read(struct ossl_win *w, __u64 src, __u32 span)
 	return bpf_probe_read_user(w->b, n, (void *)src) ? -1 : 0;
 }
 
-/* The 8-byte word at byte i of w (0 when i is past the window). */
+/* The 8-byte word at byte i of w; i is below OSSL_WIN - 8 for every field of a span read. */
 static __always_inline __u64 win_u64(const struct ossl_win *w, __u32 i)
 {
-	if (i > OSSL_WIN - 8)
-		return 0;
-	return *(const __u64 *)&w->b[i];
+	return *(const __u64 *)&w->b[i & (OSSL_WIN - 1)];
 }
 
 static __always_inline __s32 min3(__s32 a, __s32 b, __s32 c)
@@ -72,49 +72,38 @@ struct ssl_head {
 	__u64 method;
 	__u64 rbio, wbio;
 	int version;
-	bool both_bios; /* rbio and wbio were read (wbio 0 means none) */
 };
 
+/* s's head into *h: one read when the four fields are within OSSL_WIN bytes, else one each (a
+ * field the layout lacks, or a failed read, stays 0). */
 static __always_inline void ssl_head_read(const struct ossl_cfg *cfg, __u64 s, struct ssl_head *h)
 {
-	__s32 lo = cfg->off_version, hi;
-	struct ossl_win *w;
+	__s32 lo = min3(cfg->off_version, cfg->off_method, min3(cfg->off_rbio, cfg->off_wbio, 0x7fff));
+	__s32 hi = max3(cfg->off_version + 4, cfg->off_method + 8,
+			max3(cfg->off_rbio + 8, cfg->off_wbio + 8, 0));
+	struct ossl_win *w = ossl_win();
 
 	__builtin_memset(h, 0, sizeof(*h));
 	h->s = s;
-	if (!s)
+	if (!s || !w)
 		return;
-	if (lo >= 0 && cfg->off_method >= 0 && cfg->off_rbio >= 0 && cfg->off_wbio >= 0) {
-		lo = min3(lo, cfg->off_method, min3(cfg->off_rbio, cfg->off_wbio, lo));
-		hi = max3(cfg->off_version + 4, cfg->off_method + 8,
-			  max3(cfg->off_rbio + 8, cfg->off_wbio + 8, 0));
-		w = ossl_win();
-		if (w && !win_read(w, s + lo, hi - lo)) {
-			/* version is an int: the low half of its word (x86-64 is little-endian) */
-			h->version = (int)win_u64(w, cfg->off_version - lo);
-			h->method = win_u64(w, cfg->off_method - lo);
-			h->rbio = win_u64(w, cfg->off_rbio - lo);
-			h->wbio = win_u64(w, cfg->off_wbio - lo);
-			h->both_bios = true;
-			return;
-		}
+	if (lo >= 0 && !win_read(w, s + lo, hi - lo)) {
+		/* version is an int: the low half of its word (x86-64 is little-endian) */
+		h->version = (int)win_u64(w, cfg->off_version - lo);
+		h->method = win_u64(w, cfg->off_method - lo);
+		h->rbio = win_u64(w, cfg->off_rbio - lo);
+		h->wbio = win_u64(w, cfg->off_wbio - lo);
+		return;
 	}
 	/* Another layout, or the span too wide: field by field. */
 	if (cfg->off_version >= 0)
 		bpf_probe_read_user(&h->version, sizeof(h->version), (void *)(s + cfg->off_version));
 	if (cfg->off_method >= 0)
 		bpf_probe_read_user(&h->method, sizeof(h->method), (void *)(s + cfg->off_method));
-	if (cfg->off_rbio >= 0 && cfg->off_wbio == cfg->off_rbio + 8) {
-		__u64 bio[2] = {};
-
-		if (!bpf_probe_read_user(bio, sizeof(bio), (void *)(s + cfg->off_rbio))) {
-			h->rbio = bio[0];
-			h->wbio = bio[1];
-			h->both_bios = true;
-		}
-	} else if (cfg->off_rbio >= 0) {
+	if (cfg->off_rbio >= 0)
 		bpf_probe_read_user(&h->rbio, sizeof(h->rbio), (void *)(s + cfg->off_rbio));
-	}
+	if (cfg->off_wbio >= 0)
+		bpf_probe_read_user(&h->wbio, sizeof(h->wbio), (void *)(s + cfg->off_wbio));
 }
 
 /*
@@ -145,62 +134,76 @@ static __always_inline __u16 ssl_version(const struct ossl_cfg *cfg, const struc
 
 /*
  * The fd of a descriptor BIO in the chain from bio up to stop (a chain already walked), or -1.
- * Per BIO two reads: its method, num and next_bio in one (3.0: 8, 56 and 72 bytes in), and the
- * method's type.
+ * With one (a constant: each caller gets a copy of its own, and the verifier no branch on it per
+ * BIO), two reads per BIO: its method, num and next_bio in one (3.0: 8, 56 and 72 bytes in, lo
+ * to hi), and the method's type; else field by field.
  */
-static __always_inline long bio_fd(const struct ossl_cfg *cfg, __u64 bio, __u64 stop)
+static __always_inline long bio_fd(const struct ossl_cfg *cfg, __u64 bio, __u64 stop,
+				   struct ossl_win *w, __s32 lo, __s32 hi, const bool one)
 {
-	__s32 lo = min3(cfg->off_bio_method, cfg->off_bio_num, cfg->off_bio_next);
-	__s32 hi = max3(cfg->off_bio_method + 8, cfg->off_bio_num + 4, cfg->off_bio_next + 8);
-	struct ossl_win *w = ossl_win();
-
-	if (lo < 0)
-		return -1;
 	for (int i = 0; i < BIO_CHAIN_MAX && bio && bio != stop; i++) {
-		__u64 m = 0, next;
+		__u64 m = 0, next = 0;
 		int type = 0, num = -1;
 
-		if (w && !win_read(w, bio + lo, hi - lo)) {
+		if (one) {
+			if (win_read(w, bio + lo, hi - lo))
+				return -1;
 			m = win_u64(w, cfg->off_bio_method - lo);
 			num = (int)win_u64(w, cfg->off_bio_num - lo);
 			next = win_u64(w, cfg->off_bio_next - lo);
-			if (!m || bpf_probe_read_user(&type, sizeof(type),
-						      (void *)(m + cfg->off_bio_type)))
-				return -1;
-			if (type & BIO_TYPE_DESCRIPTOR)
-				return num;
-			bio = next;
-			continue;
+		} else if (bpf_probe_read_user(&m, sizeof(m), (void *)(bio + cfg->off_bio_method))) {
+			return -1;
 		}
-		/* Field by field, each only when needed. */
-		if (bpf_probe_read_user(&m, sizeof(m), (void *)(bio + cfg->off_bio_method)) || !m ||
-		    bpf_probe_read_user(&type, sizeof(type), (void *)(m + cfg->off_bio_type)))
+		if (!m || bpf_probe_read_user(&type, sizeof(type), (void *)(m + cfg->off_bio_type)))
 			return -1;
-		if (type & BIO_TYPE_DESCRIPTOR)
-			return bpf_probe_read_user(&num, sizeof(num),
-						   (void *)(bio + cfg->off_bio_num)) ? -1 : num;
-		if (bpf_probe_read_user(&bio, sizeof(bio), (void *)(bio + cfg->off_bio_next)))
+		if (type & BIO_TYPE_DESCRIPTOR) {
+			if (!one && bpf_probe_read_user(&num, sizeof(num),
+							(void *)(bio + cfg->off_bio_num)))
+				return -1;
+			return num;
+		}
+		if (!one && bpf_probe_read_user(&next, sizeof(next), (void *)(bio + cfg->off_bio_next)))
 			return -1;
+		bio = next;
 	}
 	return -1;
 }
 
-/* The session's socket, from its read BIO, else its write BIO (bpf/libprobe.bpf.h). */
+/*
+ * The fd of the session's socket: the first descriptor BIO in the chain from the read BIO, else
+ * in the chain from the write BIO when it is another (SSL_set_fd and SSL_set_bio(s, b, b) make
+ * one; the handshake's buffering BIO sits in front of it), that one only as far as the read BIO.
+ */
+static __always_inline long ssl_fd(const struct ossl_cfg *cfg, const struct ssl_head *h)
+{
+	__s32 lo = min3(cfg->off_bio_method, cfg->off_bio_num, cfg->off_bio_next);
+	__s32 hi = max3(cfg->off_bio_method + 8, cfg->off_bio_num + 4, cfg->off_bio_next + 8);
+	__u64 wbio = h->wbio;
+	struct ossl_win *w = ossl_win();
+	long fd;
+
+	if (lo < 0)
+		return -1;
+	if (w && hi - lo <= OSSL_WIN) {
+		fd = bio_fd(cfg, h->rbio, 0, w, lo, hi, true);
+		if (fd < 0 && wbio && wbio != h->rbio)
+			fd = bio_fd(cfg, wbio, h->rbio, w, lo, hi, true);
+	} else {
+		fd = bio_fd(cfg, h->rbio, 0, w, lo, hi, false);
+		if (fd < 0 && wbio && wbio != h->rbio)
+			fd = bio_fd(cfg, wbio, h->rbio, w, lo, hi, false);
+	}
+	return fd;
+}
+
+/* The session's socket (bpf/libprobe.bpf.h), from its BIOs' fd. */
 static __always_inline struct sock *ssl_sock(const struct ossl_cfg *cfg, const struct ssl_head *h)
 {
-	__u64 wbio = h->wbio;
-	long fd = -1;
+	long fd;
 
 	if (!h->s || cfg->off_bio_num < 0)
 		return NULL;
-	if (h->rbio)
-		fd = bio_fd(cfg, h->rbio, 0);
-	if (fd < 0 && !h->both_bios && cfg->off_wbio >= 0)
-		bpf_probe_read_user(&wbio, sizeof(wbio), (void *)(h->s + cfg->off_wbio));
-	/* The write BIO when it is another (SSL_set_fd and SSL_set_bio(s, b, b) make one; the
-	 * handshake's buffering BIO sits in front of it): its chain as far as the read BIO's. */
-	if (fd < 0 && wbio && wbio != h->rbio)
-		fd = bio_fd(cfg, wbio, h->rbio);
+	fd = ssl_fd(cfg, h);
 	return fd < 0 ? NULL : at_lib_sock(fd);
 }
 

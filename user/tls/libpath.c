@@ -385,6 +385,8 @@ static int load_objs(struct lib_tracer *lt, const struct libs_opts *o, int ringb
 			obj_failed(p, po);
 			continue;
 		}
+		if (p->prepare)
+			p->prepare(po->obj);
 		if (o && o->shared)
 			err = shared_reuse(po->obj, o->shared);
 		else if (ringbuf_fd >= 0)

@@ -184,9 +184,7 @@ int pc_open(struct plancache *pc, void (*fn)(void *ctx, struct pc_entry *e),
 		return -ENOENT;
 	}
 	/* ALERTTRACE_OSSL_DONE=1 (openssl.c) places OpenSSL's hooks otherwise: plans of their own. */
-	snprintf(name, sizeof(name), "plans-%s%s", self,
-		 getenv("ALERTTRACE_OSSL_DONE") && !strcmp(getenv("ALERTTRACE_OSSL_DONE"), "1")
-			 ? "-done1" : "");
+	snprintf(name, sizeof(name), "plans-%s%s", self, ossl_done_wanted() ? "-done1" : "");
 	snprintf(pc->path, sizeof(pc->path), "%s/%s", dir, name);
 	if (mkdir(dir, 0700) && errno != EEXIST) {
 		err = -errno;

@@ -81,6 +81,8 @@ struct tls_provider {
 	/* The BPF object (TP_SKEL below): open with the filter in rodata, load, destroy, and its
 	 * loss counters (ring buffer reserve failures; hist: histogram updates refused). */
 	void *(*open)(struct bpf_object **obj, const struct at_filter *filt);
+	/* Optional, after open: e.g. programs this tracer will not attach left unloaded. */
+	void (*prepare)(struct bpf_object *obj);
 	int (*load)(void *skel);
 	void (*destroy)(void *skel);
 	__u64 (*lost)(void *skel, bool hist);
@@ -121,6 +123,8 @@ void tp_hook_probe(struct tp_hook *h, const char *prog, uint64_t file_off, uint6
 		   bool ret);
 void tp_plan_init(struct tp_plan *p);
 /* The analysis's verdict: rc, why (refused), version text and build-id. */
+/* ALERTTRACE_OSSL_DONE=1: OpenSSL's sent hook is the one probe after the write (openssl.c). */
+bool ossl_done_wanted(void);
 /* ALERTTRACE_NO_ADDRS=1 (benchmarks): the probes read no socket, as before they did. */
 bool tp_addrs_off(void);
 void tp_plan_set(struct tp_plan *p, int rc, const char *why, const char *version,
