@@ -152,10 +152,15 @@ struct at_filter {
 	__u8 stream;			/* stream events to the ring buffer */
 	__u8 hist_per_pid;		/* -P: keep pid in the histogram key */
 	__u8 hist_by;			/* AT_BY_*: more in the histogram key */
-	__u8 pad[2];
+	__u8 slot_bits;			/* per-thread slots of the library probes (libprobe.bpf.h):
+					 * 1 << (slot_bits - 1); 0: AT_THREAD_SLOTS_MAX */
+	__u8 pad;
 	__u64 netns;			/* cookie of the tracer's network namespace, where every
 					 * traced interface lives; 0: owners keyed without it */
 };
+
+/* The library probes' per-thread array slots (bpf/libprobe.bpf.h), at most and by default. */
+#define AT_THREAD_SLOTS_MAX 4096
 
 /* at_filter.hist_by */
 #define AT_BY_SNI	(1u << 0)

@@ -34,7 +34,15 @@ struct pending {
  * the entry to the LRU hash, whose least recently used entries go: a thread that dies inside the
  * function leaks nothing forever.
  */
-#define AT_PENDING_SLOTS 4096 /* a power of 2 */
+/* The slot of thread tid in an array of AT_THREAD_SLOTS_MAX (fewer with at_filt.slot_bits:
+ * tests/t_thread_slots.sh makes threads share them). */
+static __always_inline __u32 at_thread_slot(__u32 tid)
+{
+	__u32 mask = at_filt.slot_bits ? (1u << ((at_filt.slot_bits - 1) & 15)) - 1
+				       : AT_THREAD_SLOTS_MAX - 1;
+
+	return tid & mask & (AT_THREAD_SLOTS_MAX - 1);
+}
 
 struct pending_slot {
 	__u64 tid; /* 0: free; 64 bits, as BPF's atomics before -mcpu=v3 are */
@@ -43,7 +51,7 @@ struct pending_slot {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, AT_PENDING_SLOTS);
+	__uint(max_entries, AT_THREAD_SLOTS_MAX);
 	__type(key, __u32);
 	__type(value, struct pending_slot);
 } pending_slots SEC(".maps");
@@ -57,7 +65,7 @@ struct {
 
 static __always_inline void at_pending_put(__u32 tid, const struct pending *p)
 {
-	__u32 i = tid & (AT_PENDING_SLOTS - 1);
+	__u32 i = at_thread_slot(tid);
 	struct pending_slot *sl = bpf_map_lookup_elem(&pending_slots, &i);
 
 	if (sl && tid && (sl->tid == tid || __sync_val_compare_and_swap(&sl->tid, 0, (__u64)tid) == 0)) {
@@ -70,7 +78,7 @@ static __always_inline void at_pending_put(__u32 tid, const struct pending *p)
 /* The thread's entry, into *out, and gone from the maps: true, or false when there is none. */
 static __always_inline bool at_pending_take(__u32 tid, struct pending *out)
 {
-	__u32 i = tid & (AT_PENDING_SLOTS - 1);
+	__u32 i = at_thread_slot(tid);
 	struct pending_slot *sl = bpf_map_lookup_elem(&pending_slots, &i);
 	struct pending *p;
 

@@ -83,8 +83,6 @@ struct {
  * about twice per alert, and a hash update cost more than the rest of the probe. A slot is free
  * when its tid is 0 or its error is older than the window (ts_ns 0 once used).
  */
-#define OSSL_ERR_SLOTS 4096 /* a power of 2 */
-
 struct err_slot {
 	__u64 tid;
 	struct last_err le;
@@ -92,7 +90,7 @@ struct err_slot {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, OSSL_ERR_SLOTS);
+	__uint(max_entries, AT_THREAD_SLOTS_MAX);
 	__type(key, __u32);
 	__type(value, struct err_slot);
 } err_slots SEC(".maps");
@@ -100,7 +98,7 @@ struct {
 static __always_inline void note_err(int lib, int reason)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	__u32 i = tid & (OSSL_ERR_SLOTS - 1);
+	__u32 i = at_thread_slot(tid);
 	struct err_slot *sl = bpf_map_lookup_elem(&err_slots, &i);
 	struct last_err le = {
 	    .ts_ns = bpf_ktime_get_ns(),
@@ -122,7 +120,7 @@ static __always_inline void note_err(int lib, int reason)
 /* The thread's last error, into *out, and used up: true, or false when there is none. */
 static __always_inline bool take_err(__u32 tid, struct last_err *out)
 {
-	__u32 i = tid & (OSSL_ERR_SLOTS - 1);
+	__u32 i = at_thread_slot(tid);
 	struct err_slot *sl = bpf_map_lookup_elem(&err_slots, &i);
 	struct last_err *le;
 

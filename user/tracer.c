@@ -218,6 +218,24 @@ void tracer_report_lost(struct tracer *t)
 	}
 }
 
+/*
+ * ALERTTRACE_THREAD_SLOTS=N (tests): the library probes' per-thread array slots, N a power of 2
+ * up to 4096 (the default). With few, threads share slots and take the hash map fallback
+ * (bpf/libprobe.bpf.h): tests/t_thread_slots.sh. 0: the default.
+ */
+static __u8 thread_slot_bits(void)
+{
+	const char *v = getenv("ALERTTRACE_THREAD_SLOTS");
+	unsigned long n = v ? strtoul(v, NULL, 10) : 0;
+	__u8 bits = 0;
+
+	if (!n || n > AT_THREAD_SLOTS_MAX || (n & (n - 1)))
+		return 0;
+	while ((1ul << bits) < n)
+		bits++;
+	return bits + 1;
+}
+
 static struct at_filter make_filter(const struct at_opts *o, bool metrics)
 {
 	struct at_filter f = {};
@@ -246,6 +264,7 @@ static struct at_filter make_filter(const struct at_opts *o, bool metrics)
 	if (o->by_sni)
 		f.hist_by |= AT_BY_SNI;
 	f.netns = netns_cookie_of(0);
+	f.slot_bits = thread_slot_bits();
 	return f;
 }
 
