@@ -80,11 +80,20 @@ struct {
 
 /*
  * The same by slot first, as bpf/libprobe.bpf.h keeps the pending entries: an error is noted
- * about twice per alert, and a hash update cost more than the rest of the probe. A slot is free
- * when its tid is 0 or its error is older than the window (ts_ns 0 once used).
+ * about twice per alert, and a hash update cost more than the rest of the probe. The slot's word
+ * is its owner's tid and a state: ES_FRESH, an error not taken yet; ES_BUSY, being written;
+ * neither, taken (0: never owned). Another thread takes a slot over only when nothing in it is
+ * still its owner's (taken, or older than the window), by compare-and-swap of the word it read:
+ * the owner's own writes go through ES_BUSY, so a takeover decided on an error the owner has
+ * since replaced fails. Without that, a fresh error could be overwritten and its thread's next
+ * alert take none, or an older error of that thread left in the hash (tests/t_thread_slots.sh
+ * with ALERTTRACE_THREAD_SLOTS=1 saw both).
  */
+#define ES_FRESH (1ULL << 32)
+#define ES_BUSY (2ULL << 32)
+
 struct err_slot {
-	__u64 tid;
+	__u64 tid; /* the owner's tid | ES_FRESH or ES_BUSY */
 	struct last_err le;
 };
 
@@ -106,11 +115,20 @@ static __always_inline void note_err(int lib, int reason)
 	};
 
 	if (sl && tid) {
-		__u64 cur = sl->tid;
+		__u64 w = *(volatile __u64 *)&sl->tid;
+		bool mine = (__u32)w == tid;
 
-		if (cur == tid || ((!cur || le.ts_ns - sl->le.ts_ns >= OSSL_REASON_WINDOW_NS) &&
-				   __sync_val_compare_and_swap(&sl->tid, cur, (__u64)tid) == cur)) {
+		/* Signed: an owner's error written after our clock read is not old. */
+		if (!(w & ES_BUSY) &&
+		    (mine || !(w & ES_FRESH) ||
+		     (__s64)(le.ts_ns - sl->le.ts_ns) >= (__s64)OSSL_REASON_WINDOW_NS) &&
+		    __sync_val_compare_and_swap(&sl->tid, w, tid | ES_BUSY) == w) {
+			/* An error of ours the hash kept while another thread had the slot is older
+			 * than this one: it must not be taken once we lose the slot again. */
+			if (!mine)
+				bpf_map_delete_elem(&last_errs, &tid);
 			sl->le = le;
+			__sync_lock_test_and_set(&sl->tid, tid | ES_FRESH);
 			return;
 		}
 	}
@@ -123,12 +141,15 @@ static __always_inline bool take_err(__u32 tid, struct last_err *out)
 	__u32 i = at_thread_slot(tid);
 	struct err_slot *sl = bpf_map_lookup_elem(&err_slots, &i);
 	struct last_err *le;
+	__u64 w;
 
-	if (sl && tid && sl->tid == tid) {
+	if (sl && tid && (__u32)(w = *(volatile __u64 *)&sl->tid) == tid) {
+		/* While a thread owns its slot, its errors go there: none is newer in the hash. */
+		if (!(w & ES_FRESH))
+			return false;
 		*out = sl->le;
-		sl->le.ts_ns = 0;
-		/* Another thread may have taken the slot over between the test and the copy. */
-		return sl->tid == tid && out->ts_ns;
+		/* Fails when another thread took the slot over (the error was past the window). */
+		return __sync_val_compare_and_swap(&sl->tid, w, (__u64)tid) == w;
 	}
 	le = bpf_map_lookup_elem(&last_errs, &tid);
 	if (!le)
