@@ -12,27 +12,15 @@
 
 #define OSSL_WIN 128 /* the widest span read in one go */
 
-/* The window of one read: a map value, as a read of a chosen size into it is then checked
- * against the value's size, and a field at an offset known only at run time can be taken. Twice
- * OSSL_WIN: a word is taken at its offset masked into the first half, with no branch (a branch
- * per field gave the verifier two states per field and BIO to walk). */
+/* The window of one read, on the stack of the program that reads: a per-CPU map would be
+ * shared with the same program in another task that preempts this one on a preemptible kernel
+ * (uprobe programs run with migration disabled, not preemption). OSSL_WIN + 8 bytes: a word is
+ * taken at its offset masked into the first OSSL_WIN, with no branch (a branch per field gave the
+ * verifier two states per field and BIO to walk). Zeroed before use: the verifier lets a program
+ * read the stack at an offset known only at run time where every byte it may read is set. */
 struct ossl_win {
-	__u8 b[2 * OSSL_WIN];
+	__u8 b[OSSL_WIN + 8];
 };
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct ossl_win);
-} ossl_wins SEC(".maps");
-
-static __always_inline struct ossl_win *ossl_win(void)
-{
-	__u32 zero = 0;
-
-	return bpf_map_lookup_elem(&ossl_wins, &zero);
-}
 
 /* Read span bytes at src into w: 0, or -1 (span is 1 to OSSL_WIN). */
 static __always_inline int win_read(struct ossl_win *w, __u64 src, __u32 span)
@@ -81,12 +69,13 @@ static __always_inline void ssl_head_read(const struct ossl_cfg *cfg, __u64 s, s
 	__s32 lo = min3(cfg->off_version, cfg->off_method, min3(cfg->off_rbio, cfg->off_wbio, 0x7fff));
 	__s32 hi = max3(cfg->off_version + 4, cfg->off_method + 8,
 			max3(cfg->off_rbio + 8, cfg->off_wbio + 8, 0));
-	struct ossl_win *w = ossl_win();
+	struct ossl_win wb, *w = &wb;
 
 	__builtin_memset(h, 0, sizeof(*h));
 	h->s = s;
-	if (!s || !w)
+	if (!s)
 		return;
+	__builtin_memset(&wb, 0, sizeof(wb));
 	if (lo >= 0 && !win_read(w, s + lo, hi - lo)) {
 		/* version is an int: the low half of its word (x86-64 is little-endian) */
 		h->version = (int)win_u64(w, cfg->off_version - lo);
@@ -179,12 +168,13 @@ static __always_inline long ssl_fd(const struct ossl_cfg *cfg, const struct ssl_
 	__s32 lo = min3(cfg->off_bio_method, cfg->off_bio_num, cfg->off_bio_next);
 	__s32 hi = max3(cfg->off_bio_method + 8, cfg->off_bio_num + 4, cfg->off_bio_next + 8);
 	__u64 wbio = h->wbio;
-	struct ossl_win *w = ossl_win();
+	struct ossl_win wb, *w = &wb;
 	long fd;
 
 	if (lo < 0)
 		return -1;
-	if (w && hi - lo <= OSSL_WIN) {
+	__builtin_memset(&wb, 0, sizeof(wb));
+	if (hi - lo <= OSSL_WIN) {
 		fd = bio_fd(cfg, h->rbio, 0, w, lo, hi, true);
 		if (fd < 0 && wbio && wbio != h->rbio)
 			fd = bio_fd(cfg, wbio, h->rbio, w, lo, hi, true);
