@@ -30,14 +30,33 @@ struct {
 	__type(value, __u64);
 } hist SEC(".maps");
 
-/* The event is built here, not on the stack: the TC walk's frames have little room left. */
+/*
+ * The event is built here, not on the stack: the TC walk's frames have little room left. A
+ * program that may be preempted (a uprobe's runs with migration disabled, not preemption) defines
+ * AT_EMIT_PREEMPTIBLE before including this file: it gets one of AT_SCRATCH_SLOTS buffers per CPU,
+ * claimed by compare-and-swap and given back by at_emit(), so that a probe of another task that
+ * preempts it on its CPU builds its event in another buffer; and its histogram key is on its
+ * stack. TC programs run in softirq or with bottom halves off: one buffer, no claim.
+ */
+#ifdef AT_EMIT_PREEMPTIBLE
+#define AT_SCRATCH_SLOTS 4
+#else
+#define AT_SCRATCH_SLOTS 1
+#endif
+
+struct at_scratch {
+	__u64 busy; /* AT_EMIT_PREEMPTIBLE: 1 while a program builds its event here */
+	struct at_event e;
+};
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
+	__uint(max_entries, AT_SCRATCH_SLOTS);
 	__type(key, __u32);
-	__type(value, struct at_event);
+	__type(value, struct at_scratch);
 } scratch SEC(".maps");
 
+#ifndef AT_EMIT_PREEMPTIBLE
 /* The histogram key too: with the server name it is too big for the TC walk's stack. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -45,15 +64,37 @@ struct {
 	__type(key, __u32);
 	__type(value, struct at_hist_key);
 } hkey SEC(".maps");
+#endif
 
+/* A zeroed event to fill, then hand to at_emit() on every path; NULL when there is none (every
+ * buffer of this CPU taken by preempted probes: counted as lost). */
 static __always_inline struct at_event *at_event_new(void)
 {
-	__u32 zero = 0;
-	struct at_event *e = bpf_map_lookup_elem(&scratch, &zero);
+	for (__u32 i = 0; i < AT_SCRATCH_SLOTS; i++) {
+		__u32 k = i;
+		struct at_scratch *s = bpf_map_lookup_elem(&scratch, &k);
 
-	if (e)
-		__builtin_memset(e, 0, sizeof(*e));
-	return e;
+		if (!s)
+			return NULL;
+#ifdef AT_EMIT_PREEMPTIBLE
+		if (__sync_val_compare_and_swap(&s->busy, 0, 1) != 0)
+			continue;
+#endif
+		__builtin_memset(&s->e, 0, sizeof(s->e));
+		return &s->e;
+	}
+	__sync_fetch_and_add(&lost, 1);
+	return NULL;
+}
+
+/* The buffer of e given back (at_emit's last step). */
+static __always_inline void at_event_done(struct at_event *e)
+{
+#ifdef AT_EMIT_PREEMPTIBLE
+	__u64 *busy = (__u64 *)((char *)e - __builtin_offsetof(struct at_scratch, e));
+
+	__sync_lock_test_and_set(busy, 0);
+#endif
 }
 
 static __always_inline bool at_comm_eq(const volatile char *a, const char *b)
@@ -110,8 +151,12 @@ static __always_inline bool at_wanted(const struct at_event *e)
 
 static __always_inline void at_hist_add(const struct at_event *e)
 {
+#ifdef AT_EMIT_PREEMPTIBLE
+	struct at_hist_key kb, *k = &kb;
+#else
 	__u32 zero = 0;
 	struct at_hist_key *k = bpf_map_lookup_elem(&hkey, &zero);
+#endif
 	__u64 one = 1, *v;
 
 	if (!k)
@@ -143,15 +188,16 @@ static __always_inline void at_hist_add(const struct at_event *e)
 	}
 }
 
-/* Filter, count, stream. */
+/* Filter, count, stream; e's buffer given back. */
 static __always_inline void at_emit(struct at_event *e)
 {
-	if (!at_wanted(e))
-		return;
-	if (at_filt.hist)
-		at_hist_add(e);
-	if (at_filt.stream && bpf_ringbuf_output(&events, e, sizeof(*e), 0))
-		__sync_fetch_and_add(&lost, 1);
+	if (at_wanted(e)) {
+		if (at_filt.hist)
+			at_hist_add(e);
+		if (at_filt.stream && bpf_ringbuf_output(&events, e, sizeof(*e), 0))
+			__sync_fetch_and_add(&lost, 1);
+	}
+	at_event_done(e);
 }
 
 #endif /* AT_EMIT_BPF_H */

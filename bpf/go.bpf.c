@@ -20,6 +20,7 @@
 #include <bpf/bpf_tracing.h>
 #include "alerttrace.h"
 #include "go.h"
+#define AT_EMIT_PREEMPTIBLE /* uprobes: bpf/emit.bpf.h */
 #include "emit.bpf.h"
 #include "libprobe.bpf.h"
 

@@ -30,6 +30,7 @@
 #include <bpf/bpf_core_read.h>
 #include "alerttrace.h"
 #include "ossl.h"
+#define AT_EMIT_PREEMPTIBLE /* uprobes: bpf/emit.bpf.h */
 #include "emit.bpf.h"
 #define AT_LIBPROBE_PENDING /* an entry probe and its return probe */
 #include "libprobe.bpf.h"
