@@ -153,11 +153,14 @@ static int next_gather(int ms, __u64 n)
  */
 static void stdout_buffer(void)
 {
+	/* Given, not NULL: glibc's setvbuf ignores the size of a buffer it is to allocate itself
+	 * and takes st_blksize, 4 KiB for a pipe (strace: 1533 writes for 40,000 text rows). */
+	static char buf[AT_STDOUT_BUF];
 	struct stat st;
 
 	if (isatty(STDOUT_FILENO))
 		return;
-	setvbuf(stdout, NULL, _IOFBF, AT_STDOUT_BUF);
+	setvbuf(stdout, buf, _IOFBF, sizeof(buf));
 	if (!fstat(STDOUT_FILENO, &st) && S_ISFIFO(st.st_mode) &&
 	    fcntl(STDOUT_FILENO, F_GETPIPE_SZ) < AT_STDOUT_PIPE)
 		fcntl(STDOUT_FILENO, F_SETPIPE_SZ, AT_STDOUT_PIPE);

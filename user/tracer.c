@@ -295,6 +295,7 @@ void tracer_init(struct tracer *t, struct at_opts *o)
 	t->epfd = -1;
 	t->metrics = o->prometheus || o->textfile;
 	t->t0_ms = t->phase_ms = shared_now_ms();
+	match_set_libs(!o->no_lib);
 }
 
 void tracer_phase(struct tracer *t, const char *what)

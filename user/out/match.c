@@ -51,6 +51,12 @@ static unsigned int live[256];
 static __u8 active[256];
 static int nactive;
 static __u64 next_id = 1;
+static bool libs_on = true;
+
+void match_set_libs(bool on)
+{
+	libs_on = on;
+}
 
 static struct link *link_of(unsigned short ref)
 {
@@ -227,8 +233,9 @@ __u64 match_event(struct at_event *e, __u64 *id)
 
 	*id = next_id++;
 	/* A QUIC close has no library event to pair with here (QUIC stacks send alerts in
-	 * CONNECTION_CLOSE frames, not through the TLS library's alert path). */
-	if (e->source == AT_SRC_QUIC)
+	 * CONNECTION_CLOSE frames, not through the TLS library's alert path); nor has any event
+	 * without a library source. */
+	if (e->source == AT_SRC_QUIC || !libs_on)
 		return 0;
 	best = find(e);
 	if (best) {

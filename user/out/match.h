@@ -10,6 +10,7 @@
 #ifndef AT_MATCH_H
 #define AT_MATCH_H
 
+#include <stdbool.h>
 #include <linux/types.h>
 #include "alerttrace.h"
 
@@ -19,5 +20,8 @@
  * library event that matches a wire event, copies the wire event's interface, and its addresses
  * when e has none, into *e. */
 __u64 match_event(struct at_event *e, __u64 *id);
+
+/* Without a library source (--no-lib) nothing can pair: match_event then only gives ids. */
+void match_set_libs(bool on);
 
 #endif

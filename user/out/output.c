@@ -77,37 +77,52 @@ const char *out_ifname(__u32 ifindex)
 }
 
 /* What inet_ntop writes for an address (IPv4: "%u.%u.%u.%u"), at p, remembered in a small table:
- * a stream of one connection's events formats its addresses once. Returns the end. */
+ * a stream of one connection's events formats its addresses once. Returns the end. An IPv4
+ * address is one word: its slot by a multiplicative hash, its text copied 16 bytes at once (p
+ * has room for INET6_ADDRSTRLEN bytes: every caller's buffer does). */
 static char *addr_put(char *p, const struct at_event *e, const __u8 *a)
 {
 	static struct {
+		__u32 v;
+		bool used;
+		unsigned char len;
+		char s[16];
+	} cache4[16];
+	static struct {
 		__u8 a[16];
-		bool used, v6;
+		bool used;
 		unsigned char len;
 		char s[INET6_ADDRSTRLEN];
-	} cache[16];
-	bool v6 = e->ip_version == 6;
-	size_t len = v6 ? 16 : 4;
-	unsigned int h = v6;
+	} cache6[16];
 	char s[INET6_ADDRSTRLEN];
+	unsigned int h = 0;
 	size_t i, n;
 
-	for (i = 0; i < len; i++)
+	if (e->ip_version != 6) {
+		__u32 v;
+
+		memcpy(&v, a, 4);
+		h = (v * 2654435761u) >> 28;
+		if (!cache4[h].used || cache4[h].v != v) {
+			cache4[h].len = (unsigned char)(fmt_ipv4(cache4[h].s, a) - cache4[h].s);
+			cache4[h].v = v;
+			cache4[h].used = true;
+		}
+		memcpy(p, cache4[h].s, sizeof(cache4[h].s));
+		return p + cache4[h].len;
+	}
+	for (i = 0; i < 16; i++)
 		h = h * 31 + a[i];
 	h %= 16;
-	if (cache[h].used && cache[h].v6 == v6 && !memcmp(cache[h].a, a, len))
-		return (char *)memcpy(p, cache[h].s, cache[h].len) + cache[h].len;
-	if (!v6)
-		n = fmt_ipv4(s, a) - s;
-	else if (inet_ntop(AF_INET6, a, s, sizeof(s)))
-		n = strlen(s);
-	else
+	if (cache6[h].used && !memcmp(cache6[h].a, a, 16))
+		return (char *)memcpy(p, cache6[h].s, cache6[h].len) + cache6[h].len;
+	if (!inet_ntop(AF_INET6, a, s, sizeof(s)))
 		return fmt_lit(p, "?");
-	memcpy(cache[h].a, a, len);
-	memcpy(cache[h].s, s, n);
-	cache[h].len = (unsigned char)n;
-	cache[h].v6 = v6;
-	cache[h].used = true;
+	n = strlen(s);
+	memcpy(cache6[h].a, a, 16);
+	memcpy(cache6[h].s, s, n);
+	cache6[h].len = (unsigned char)n;
+	cache6[h].used = true;
 	return (char *)memcpy(p, s, n) + n;
 }
 
@@ -322,6 +337,8 @@ static void print_json(FILE *f, const struct at_event *e, const char *lib, bool 
 /* The longest row: 9 + 21 + 9 + 5 + 11 + 64 (alert) + 11 + COMM_BUF + SNI_BUF + WHY_BUF + the
  * where (LIB_BUF + 14 + 1 + 113 + 25) + 1 = 926 bytes. */
 #define ROW_BUF 1024
+/* A connection's text: IF_NAMESIZE + 2 x (INET6_ADDRSTRLEN + 2 + 6) + 3 = 127 bytes at most. */
+#define CONN_BUF 128
 
 /* Spaces from p until width bytes follow start, then the column's separating space. */
 static inline char *col_end(char *p, const char *start, size_t width)
@@ -380,12 +397,9 @@ static char *time_put(char *p, __u64 ts_ns)
 	return fmt_pad(p, ts, len, 0);
 }
 
-/* "ifname [saddr]:sport > [daddr]:dport": the interface only when known (a library event that
- * matched no wire event knows none), brackets around IPv6 addresses. */
-static char *conn_put(char *p, const struct at_event *e)
+/* conn_put's text, made afresh. */
+static char *conn_format(char *p, const struct at_event *e, bool v6)
 {
-	bool v6 = e->ip_version == 6;
-
 	if (e->ifindex) {
 		const char *ifname = out_ifname(e->ifindex);
 		size_t n = strlen(ifname);
@@ -408,6 +422,44 @@ static char *conn_put(char *p, const struct at_event *e)
 	*p++ = ':';
 	return fmt_u64(p, e->dport);
 }
+
+/* "ifname [saddr]:sport > [daddr]:dport": the interface only when known (a library event that
+ * matched no wire event knows none), brackets around IPv6 addresses. */
+static char *conn_put(char *p, const struct at_event *e)
+{
+	/* The last connection's text: on lo each alert is two events of one connection (egress,
+	 * ingress), and a connection's events come one after the other. */
+	static struct {
+		bool valid;
+		__u8 ip_version;
+		__u16 sport, dport;
+		__u32 ifindex;
+		__u8 saddr[16], daddr[16];
+		unsigned char len;
+		char s[CONN_BUF];
+	} last;
+	bool v6 = e->ip_version == 6;
+	char *start = p;
+
+	if (last.valid && last.ifindex == e->ifindex && last.ip_version == e->ip_version &&
+	    last.sport == e->sport && last.dport == e->dport &&
+	    !memcmp(last.saddr, e->saddr, 16) && !memcmp(last.daddr, e->daddr, 16))
+		return (char *)memcpy(p, last.s, last.len) + last.len;
+	p = conn_format(p, e, v6);
+	if ((size_t)(p - start) <= sizeof(last.s)) {
+		last.valid = true;
+		last.ip_version = e->ip_version;
+		last.sport = e->sport;
+		last.dport = e->dport;
+		last.ifindex = e->ifindex;
+		memcpy(last.saddr, e->saddr, 16);
+		memcpy(last.daddr, e->daddr, 16);
+		last.len = (unsigned char)(p - start);
+		memcpy(last.s, start, last.len);
+	}
+	return p;
+}
+
 
 /* The WHERE column: the connection; for a library event first its file name and, without the
  * connection's ends, the session pointer that pairs its events. */
@@ -432,6 +484,24 @@ static char *where_put(char *p, const struct at_event *e, const char *lib)
 	return fmt_hex(p, e->session);
 }
 
+/* The COMM column's text (text_safe into COMM_BUF bytes) at p, the last one kept: a process's
+ * events come one after the other. Returns the end. */
+static char *comm_put(char *p, const char *comm16)
+{
+	static char last[AT_TASK_COMM_LEN], text[COMM_BUF];
+	static size_t len;
+	static bool valid;
+	char comm[AT_TASK_COMM_LEN + 1] = {};
+
+	if (!valid || memcmp(last, comm16, AT_TASK_COMM_LEN)) {
+		memcpy(comm, comm16, AT_TASK_COMM_LEN);
+		len = strlen(text_safe(comm, text, COMM_BUF));
+		memcpy(last, comm16, AT_TASK_COMM_LEN);
+		valid = true;
+	}
+	return (char *)memcpy(p, text, len) + len;
+}
+
 static void print_text(FILE *f, const struct at_event *e, const char *lib, const char *alert,
 		       const char *level, __u64 id, __u64 same_as)
 {
@@ -445,11 +515,8 @@ static void print_text(FILE *f, const struct at_event *e, const char *lib, const
 	p = col_str(p, level, 7);
 	p = col_str(p, alert, 28);
 	if (e->flags & AT_F_HAS_TASK) {
-		char comm[AT_TASK_COMM_LEN + 1] = {};
-
 		p = col_end(fmt_u64(p, e->pid), p, 7);
-		memcpy(comm, e->comm, AT_TASK_COMM_LEN);
-		c = p + strlen(text_safe(comm, p, COMM_BUF));
+		c = comm_put(p, e->comm);
 		p = col_end(c, p, 15);
 	} else {
 		p = col_str(p, "-", 7);
