@@ -460,7 +460,6 @@ static char *conn_put(char *p, const struct at_event *e)
 	return p;
 }
 
-
 /* The WHERE column: the connection; for a library event first its file name and, without the
  * connection's ends, the session pointer that pairs its events. */
 static char *where_put(char *p, const struct at_event *e, const char *lib)

@@ -24,6 +24,13 @@ static bool ossl_named(const char *base)
 	return strncmp(base, "libssl", 6) == 0 && strstr(base, ".so");
 }
 
+bool ossl_done_wanted(void)
+{
+	const char *env = getenv("ALERTTRACE_OSSL_DONE");
+
+	return env && !strcmp(env, "1");
+}
+
 /*
  * The sent hook: the function's entry and return. ALERTTRACE_OSSL_DONE=1 takes one probe where
  * ossl_done.c placed it (1.1.1-3.1) instead, which costs less (bench/bench_probecost.sh compares
@@ -34,13 +41,6 @@ static bool ossl_named(const char *base)
  * them (t_workers' haproxy cases), and a passed socket's claim comes too late for that record's
  * wire event once the handshake is over.
  */
-bool ossl_done_wanted(void)
-{
-	const char *env = getenv("ALERTTRACE_OSSL_DONE");
-
-	return env && !strcmp(env, "1");
-}
-
 static void plan_dispatch(struct tp_plan *p, const struct oh_result *r, const struct oh_probe *pr,
 			  const struct oh_done_probe *done, const char *key, const char *name,
 			  bool dtls)
