@@ -12,6 +12,10 @@
 # have printed or counted all N (lines or rows with the client's port; hist: the histogram's count)
 # and report no loss: medians (min-max) are of such runs. Rounds interleaved (the order rotated
 # each round); the goal: each stream within 2x of hist.
+# Also "in all", as the issue that set the goal counted (37 us per alert streamed, 7.9 with -H):
+# the CPU of every process of the storm per alert, the client's (its own schedstat around its
+# writes; on lo its TCP, both TC runs and the receive softirq run on its CPU time: this kernel has
+# no IRQ_TIME_ACCOUNTING), the reader's, the tracer's and, streaming, cat's.
 # Usage: bench/bench_pipeline.sh [ROUNDS [N]]   (default 5 rounds of 20000 alerts)
 set -u
 . "$(dirname "$0")/../tests/lib/common.sh"
@@ -26,6 +30,7 @@ bench_setup bench_pipeline "TC on lo, bpf_stats" python3 ss
 bench_bpf_stats
 bench_private_lo
 bench_alert_reader
+READER=${AT_PIDS[-1]}
 
 # at_sink ARGS...: bench_at, the stream through a pipe and cat into $T/at.out (SINK=file: no cat).
 at_sink() {
@@ -45,9 +50,9 @@ at_sink() {
 		{ echo "$BENCH: alerttrace did not start: $(tail -2 "$T/at.err")" >&2; exit 1; }
 }
 
-# one MODE: prints "CPU_MS BPF_MS SEEN LOST"
+# one MODE: prints "CPU_MS BPF_MS SEEN LOST ALL_MS"
 one() {
-	local mode=$1 args=(-i lo --no-lib) cpu0 bpf0 cpu1 bpf1 sport seen lost
+	local mode=$1 args=(-i lo --no-lib) cpu0 bpf0 cpu1 bpf1 sport seen lost rd0 rd1 cat0 cat1 cl
 	CATPID=
 	case $mode in
 	json) args+=(-j) ;;
@@ -56,18 +61,26 @@ one() {
 	if [ "$mode" = hist ]; then bench_at "${args[@]}"; else at_sink "${args[@]}"; fi
 	sleep 0.3
 	cpu0=$(bench_sched_ms "$TPID") bpf0=$(bench_bpf_ns "$TPID")
-	sport=$("${BENCH_IN[@]}" python3 -c "
+	rd0=$(bench_sched_ms "$READER") cat0=0
+	[ -n "$CATPID" ] && cat0=$(bench_sched_ms "$CATPID")
+	# The client prints its port and its own CPU ns over the writes (schedstat's first field).
+	read -r sport cl < <("${BENCH_IN[@]}" python3 -c "
 import socket, sys, time
+ns = lambda: int(open('/proc/self/schedstat').read().split()[0])
 c = socket.create_connection(('127.0.0.1', $PORT))
 c.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 rec = bytes([0x15, 3, 3, 0, 2, 1, 90])
+t0 = ns()
 for _ in range($N // 50):
     c.sendall(rec * 50)
     time.sleep($PACE)
-print(c.getsockname()[1]); c.close()")
+port = c.getsockname()[1]; c.close()
+print(port, ns() - t0)")
 	# Let the last events through (the stream gathers up to 32 ms), then take the figures.
 	sleep 1
 	cpu1=$(bench_sched_ms "$TPID") bpf1=$(bench_bpf_ns "$TPID")
+	rd1=$(bench_sched_ms "$READER") cat1=0
+	[ -n "$CATPID" ] && cat1=$(bench_sched_ms "$CATPID")
 	kill -INT "$TPID"
 	wait "$TPID"
 	[ -n "$CATPID" ] && wait "$CATPID"
@@ -81,18 +94,22 @@ print(c.getsockname()[1]); c.close()")
 	esac
 	lost=$(grep -c "lost\|not counted" "$T/at.err")
 	[ -n "${KEEP:-}" ] && cp "$T/at.out" "$T/at.err" "$KEEP/"
-	echo "$((cpu1 - cpu0)) $(( (bpf1 - bpf0) / 1000000 )) $seen $lost"
+	echo "$((cpu1 - cpu0)) $(( (bpf1 - bpf0) / 1000000 )) $seen $lost" \
+		"$((cpu1 - cpu0 + rd1 - rd0 + cat1 - cat0 + cl / 1000000))"
 }
 
 echo "bench_pipeline: $ROUNDS rounds of $N alerts on one connection over lo (-i lo --no-lib)," \
 	"stream into ${SINK:-pipe}"
-printf '%-6s %-7s %9s %9s %9s %9s %5s\n' round mode "cpu ms" "bpf ms" "us/alert" seen lost
+printf '%-6s %-7s %9s %9s %9s %9s %5s %9s %9s\n' round mode "cpu ms" "bpf ms" "us/alert" seen lost \
+	"all ms" "all us"
 for rm in $(bench_order "$ROUNDS" json hist text); do
 	r=${rm%%:*} mode=${rm#*:}
-	read -r cpu bpf seen lost < <(one "$mode")
+	read -r cpu bpf seen lost all < <(one "$mode")
 	us=$(awk -v c="$cpu" -v b="$bpf" -v n="$N" 'BEGIN { printf "%.2f", (c + b) * 1000 / n }')
-	printf '%-6s %-7s %9s %9s %9s %9s %5s\n' "$r" "$mode" "$cpu" "$bpf" "$us" "$seen" "$lost"
-	echo "$mode $cpu $bpf $us $seen $lost" >>"$T/results"
+	aus=$(awk -v a="$all" -v n="$N" 'BEGIN { printf "%.2f", a * 1000 / n }')
+	printf '%-6s %-7s %9s %9s %9s %9s %5s %9s %9s\n' "$r" "$mode" "$cpu" "$bpf" "$us" "$seen" \
+		"$lost" "$all" "$aus"
+	echo "$mode $cpu $bpf $us $seen $lost $aus" >>"$T/results"
 done
 python3 - "$T/results" "$N" <<'PY' | tee "$T/med"
 import statistics, sys
@@ -115,9 +132,15 @@ for mode in ("json", "text", "hist"):
           "over %s" % (mode, med[mode], min(us), max(us),
                        statistics.median(float(x[1]) for x in ok),
                        statistics.median(float(x[2]) for x in ok), what))
+alls = {m: statistics.median(float(x[6]) for x in rows if x[0] == m) for m in med}
+print("in all (every process of the storm): json %.2f us, text %.2f, hist %.2f per alert" % (
+    alls["json"], alls["text"], alls["hist"]))
+print("in all, stream / hist: json %.2f, text %.2f (the issue's measure)" % (
+    alls["json"] / alls["hist"], alls["text"] / alls["hist"]))
 print("stream / hist: json %.2f, text %.2f (goal: within 2x)" % (
     med["json"] / med["hist"], med["text"] / med["hist"]))
 PY
 bench_headline "CPU per alert, -j $(sed -n 's/^json  *median \([0-9.]*\) us.*/\1/p' "$T/med") us," \
 	"text $(sed -n 's/^text  *median \([0-9.]*\) us.*/\1/p' "$T/med") us," \
-	"-H $(sed -n 's/^hist  *median \([0-9.]*\) us.*/\1/p' "$T/med") us: $(tail -1 "$T/med")"
+	"-H $(sed -n 's/^hist  *median \([0-9.]*\) us.*/\1/p' "$T/med") us: $(tail -1 "$T/med");" \
+	"$(grep '^in all, ' "$T/med")"
