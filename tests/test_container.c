@@ -104,33 +104,6 @@ static void check_case(const struct pcase *c)
 		PASS(name);
 }
 
-/* The cgroup2 mount of this machine (hybrid hosts: /sys/fs/cgroup/unified), or NULL. */
-static const char *cgroup2_mount(char *buf, size_t n)
-{
-	char line[4096], root[2048], mnt[2048];
-	FILE *f = fopen("/proc/self/mountinfo", "r");
-	const char *ret = NULL;
-
-	while (f && fgets(line, sizeof(line), f)) {
-		if (!strstr(line, " - cgroup2 ") ||
-		    sscanf(line, "%*s %*s %*s %2047s %2047s", root, mnt) != 2 || strcmp(root, "/"))
-			continue;
-		snprintf(buf, n, "%s", mnt);
-		ret = buf;
-		break;
-	}
-	if (f)
-		fclose(f);
-	return ret;
-}
-
-static __u64 ino(const char *p)
-{
-	struct stat st;
-
-	return stat(p, &st) ? 0 : st.st_ino;
-}
-
 /* Make MNT/at_test_ct.PID/system.slice/docker-ID.scope and look it up; mode: handle or walk. */
 static void lookup_case(const char *mnt, bool walk_only)
 {
@@ -149,7 +122,7 @@ static void lookup_case(const char *mnt, bool walk_only)
 		goto out;
 	}
 	ct_set_root(mnt, walk_only);
-	id = ino(d2);
+	id = tl_ino(d2);
 	e = ct_lookup(id);
 	snprintf(name, sizeof(name), "lookup_%s_path", mode);
 	if (!e || !e->path)
@@ -157,7 +130,7 @@ static void lookup_case(const char *mnt, bool walk_only)
 	else if (CHECK_STR(name, rel, e->path) & CHECK_STR(name, ID, e->info.id))
 		PASS(name);
 	snprintf(name, sizeof(name), "lookup_%s_root", mode);
-	e = ct_lookup(ino(mnt));
+	e = ct_lookup(tl_ino(mnt));
 	if (e && CHECK_STR(name, "/", e->path) && CHECK_STR(name, "", e->info.id))
 		PASS(name);
 	else if (!e)
@@ -173,7 +146,7 @@ static void lookup_case(const char *mnt, bool walk_only)
 	if (!walk_only) {
 		/* An id never resolved whose cgroup is gone: an entry without path. */
 		mkdir(d2, 0755);
-		id = ino(d2);
+		id = tl_ino(d2);
 		rmdir(d2);
 		e = ct_lookup(id);
 		snprintf(name, sizeof(name), "lookup_%s_gone", mode);
@@ -200,7 +173,7 @@ int main(void)
 	CHECK_EQ("lookup_zero", 1, ct_lookup(0) == NULL) && (PASS("lookup_zero"), 1);
 	if (!tl_need_root("lookup"))
 		return tl_failed;
-	mnt = cgroup2_mount(mbuf, sizeof(mbuf));
+	mnt = tl_cgroup2_mount(mbuf, sizeof(mbuf));
 	if (!mnt) {
 		FAILF("lookup", "no cgroup2 hierarchy mounted");
 		return 1;

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static int tl_failed;
@@ -39,6 +40,34 @@ static inline void tl_check_text(const char *name, const char *got, const char *
 		PASS(name);
 	else
 		FAILF(name, "expected:\n%s\ngot:\n%s", exp, got ? got : "(null)");
+}
+
+/* The cgroup2 mount of this machine (hybrid hosts: /sys/fs/cgroup/unified), or NULL. */
+static inline const char *tl_cgroup2_mount(char *buf, size_t n)
+{
+	char line[4096], root[2048], mnt[2048];
+	FILE *f = fopen("/proc/self/mountinfo", "r");
+	const char *ret = NULL;
+
+	while (f && fgets(line, sizeof(line), f)) {
+		if (!strstr(line, " - cgroup2 ") ||
+		    sscanf(line, "%*s %*s %*s %2047s %2047s", root, mnt) != 2 || strcmp(root, "/"))
+			continue;
+		snprintf(buf, n, "%s", mnt);
+		ret = buf;
+		break;
+	}
+	if (f)
+		fclose(f);
+	return ret;
+}
+
+/* The inode number of path (a cgroup's id for its directory), 0 if none. */
+static inline unsigned long long tl_ino(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) ? 0 : st.st_ino;
 }
 
 /* Root is needed for BPF; outside CI a non-root run skips with this reason. */

@@ -6,9 +6,8 @@
 #include <string.h>
 #include <time.h>
 #include "alerts.h"
-#include "container.h"
 #include "fmtbuf.h"
-#include "jsonw.h"
+#include "jsonline.h"
 #include "sources.h"
 #include "strutil.h"
 #include "output.h"
@@ -80,7 +79,7 @@ const char *out_ifname(__u32 ifindex)
  * a stream of one connection's events formats its addresses once. Returns the end. An IPv4
  * address is one word: its slot by a multiplicative hash, its text copied 16 bytes at once (p
  * has room for INET6_ADDRSTRLEN bytes: every caller's buffer does). */
-static char *addr_put(char *p, const struct at_event *e, const __u8 *a)
+char *out_addr_put(char *p, const struct at_event *e, const __u8 *a)
 {
 	static struct {
 		__u32 v;
@@ -126,17 +125,8 @@ static char *addr_put(char *p, const struct at_event *e, const __u8 *a)
 	return (char *)memcpy(p, s, n) + n;
 }
 
-/* The same into buf (INET6_ADDRSTRLEN bytes), "-" without addresses. */
-static const char *addr_str(const struct at_event *e, const __u8 *a, char *buf)
-{
-	if (!(e->flags & AT_F_HAS_ADDR))
-		return strcpy(buf, "-");
-	*addr_put(buf, e, a) = 0;
-	return buf;
-}
-
 /* at_source_name of a source byte, each made once. */
-static const char *src_name(__u8 source)
+const char *out_src_name(__u8 source)
 {
 	static char names[256][AT_SOURCE_NAME_MAX];
 
@@ -183,7 +173,7 @@ static const char *version_name(__u16 v, bool dtls)
 	return name;
 }
 
-static const char *hook_name(__u8 h)
+const char *out_hook_name(__u8 h)
 {
 	switch (h) {
 	case AT_HOOK_DISPATCH:
@@ -213,111 +203,6 @@ void out_header(FILE *f)
 	fprintf(f, "%-5s %-7s %-4s %-7s %-28s %-7s %-15s %-*s %-*s %s\n", "ID", "SOURCE", "DIR",
 		"LEVEL", "ALERT", "PID", "COMM", SNI_COL, "SNI", WHY_COL, "WHY", "WHERE");
 	fflush(f);
-}
-
-static void print_json(FILE *f, const struct at_event *e, const char *lib, bool enc,
-		       const char *alert, const char *ver, __u64 id, __u64 same_as)
-{
-	char s[INET6_ADDRSTRLEN], d[INET6_ADDRSTRLEN], session[24];
-	const struct ct_entry *ct;
-	struct jsonw w;
-
-	jsonw_init(&w, f);
-	jsonw_start_object(&w);
-	jsonw_uint_field(&w, "ts", out_epoch_ns(e->ts_ns));
-	jsonw_uint_field(&w, "id", id);
-	if (same_as)
-		jsonw_uint_field(&w, "same_as", same_as);
-	else
-		jsonw_null_field(&w, "same_as");
-	jsonw_string_field(&w, "source", src_name(e->source));
-	jsonw_string_field(&w, "direction", e->direction == AT_DIR_SENT ? "sent" : "received");
-	if (at_source_on_wire(e->source))
-		jsonw_string_field(&w, "ifname", out_ifname(e->ifindex));
-	if (e->flags & AT_F_HAS_ADDR) {
-		jsonw_string_field(&w, "saddr", addr_str(e, e->saddr, s));
-		jsonw_uint_field(&w, "sport", e->sport);
-		jsonw_string_field(&w, "daddr", addr_str(e, e->daddr, d));
-		jsonw_uint_field(&w, "dport", e->dport);
-	}
-	jsonw_string_field(&w, "version", ver);
-	if (enc) {
-		jsonw_null_field(&w, "level");
-		jsonw_null_field(&w, "code");
-	} else {
-		jsonw_uint_field(&w, "level", e->level);
-		jsonw_uint_field(&w, "code", e->code);
-	}
-	jsonw_string_field(&w, "alert", alert);
-	jsonw_bool_field(&w, "encrypted", enc);
-	if (e->source == AT_SRC_WIRE)
-		jsonw_uint_field(&w, "length", e->length);
-	if (e->flags & AT_F_HAS_TASK) {
-		char comm[AT_TASK_COMM_LEN + 1] = {};
-
-		memcpy(comm, e->comm, AT_TASK_COMM_LEN);
-		jsonw_uint_field(&w, "pid", e->pid);
-		jsonw_uint_field(&w, "tid", e->tid);
-		jsonw_string_field(&w, "comm", comm);
-		jsonw_uint_field(&w, "uid", e->uid);
-		jsonw_uint_field(&w, "cgroup", e->cgroup_id);
-		if (e->source == AT_SRC_WIRE)
-			jsonw_bool_field(&w, "accepted", e->xflags & AT_X_ACCEPTED);
-	} else {
-		/* A wire event whose socket owner is not known. */
-		jsonw_null_field(&w, "pid");
-		jsonw_null_field(&w, "tid");
-		jsonw_null_field(&w, "comm");
-	}
-	/* Which container (container.c): null outside containers; every key null when the owner
-	 * or its cgroup is not known. */
-	ct = e->flags & AT_F_HAS_TASK ? ct_lookup(e->cgroup_id) : NULL;
-	if (ct && !ct->path)
-		ct = NULL;
-	jsonw_string_field(&w, "cgroup_path", ct ? ct->path : NULL);
-	jsonw_string_field(&w, "container_id", ct && ct->info.id[0] ? ct->info.id : NULL);
-	jsonw_string_field(&w, "container_runtime", ct ? ct->info.runtime : NULL);
-	jsonw_string_field(&w, "pod_uid", ct && ct->info.pod_uid[0] ? ct->info.pod_uid : NULL);
-	jsonw_string_field(&w, "pod_qos", ct ? ct->info.qos : NULL);
-	if (!at_source_on_wire(e->source)) {
-		/* "ssl" is the name OpenSSL events always had; "session" the one every library
-		 * source shares. */
-		memcpy(session, "0x", 2);
-		*fmt_hex(session + 2, e->session) = 0;
-		if (e->source == AT_SRC_OPENSSL)
-			jsonw_string_field(&w, "ssl", session);
-		jsonw_string_field(&w, "session", session);
-		jsonw_string_field(&w, "hook", hook_name(e->hook));
-		jsonw_bool_field(&w, "dtls", e->flags & AT_F_DTLS);
-		jsonw_string_field(&w, "lib", lib ? lib : "?");
-		if (e->direction == AT_DIR_SENT)
-			/* Go's probe sits at the call, before the write: not known there. */
-			if (e->source != AT_SRC_GO)
-				jsonw_bool_field(&w, "written", e->flags & AT_F_WRITTEN);
-	}
-	/* Why and where: what the library knew at the alert, null where it did not. */
-	{
-		char sni[AT_SNI_LEN + 1] = {}, vr[128], rs[160];
-
-		memcpy(sni, e->sni, AT_SNI_LEN);
-		if (e->xflags & AT_X_SNI)
-			jsonw_string_field(&w, "sni", sni);
-		else
-			jsonw_null_field(&w, "sni");
-		if (e->xflags & AT_X_VERIFY) {
-			jsonw_int_field(&w, "verify_error", e->verify_error);
-			jsonw_string_field(&w, "verify_reason",
-					   why_verify_reason(e->verify_error, vr, sizeof(vr)));
-		} else {
-			jsonw_null_field(&w, "verify_error");
-			jsonw_null_field(&w, "verify_reason");
-		}
-		if (e->xflags & AT_X_REASON)
-			jsonw_string_field(&w, "reason", why_reason(e->source, e->reason, rs, sizeof(rs)));
-		else
-			jsonw_null_field(&w, "reason");
-	}
-	jsonw_end_object(&w);
 }
 
 /*
@@ -409,14 +294,14 @@ static char *conn_format(char *p, const struct at_event *e, bool v6)
 	}
 	if (v6)
 		*p++ = '[';
-	p = addr_put(p, e, e->saddr);
+	p = out_addr_put(p, e, e->saddr);
 	if (v6)
 		*p++ = ']';
 	*p++ = ':';
 	p = fmt_lit(fmt_u64(p, e->sport), " > ");
 	if (v6)
 		*p++ = '[';
-	p = addr_put(p, e, e->daddr);
+	p = out_addr_put(p, e, e->daddr);
 	if (v6)
 		*p++ = ']';
 	*p++ = ':';
@@ -509,7 +394,7 @@ static void print_text(FILE *f, const struct at_event *e, const char *lib, const
 	if (opts.timestamps)
 		p = col_end(time_put(p, e->ts_ns), p, 8);
 	p = col_end(fmt_u64(p, id), p, 5);
-	p = col_str(p, src_name(e->source), 7);
+	p = col_str(p, out_src_name(e->source), 7);
 	p = col_str(p, e->direction == AT_DIR_SENT ? "sent" : "recv", 4);
 	p = col_str(p, level, 7);
 	p = col_str(p, alert, 28);
@@ -571,7 +456,7 @@ void out_event(FILE *f, const struct at_event *e, const char *lib, __u64 id, __u
 						 : at_level_name(e->level, level, sizeof(level));
 	}
 	if (opts.json)
-		print_json(f, e, lib, enc, a, version_name(e->version, e->flags & AT_F_DTLS), id,
+		out_json_line(f, e, lib, enc, a, version_name(e->version, e->flags & AT_F_DTLS), id,
 			   same_as);
 	else
 		print_text(f, e, lib, a, l, id, same_as);
