@@ -154,13 +154,23 @@ struct at_filter {
 	__u8 hist_by;			/* AT_BY_*: more in the histogram key */
 	__u8 slot_bits;			/* per-thread slots of the library probes (libprobe.bpf.h):
 					 * 1 << (slot_bits - 1); 0: AT_THREAD_SLOTS_MAX */
-	__u8 pad;
+	__u8 lib_skip;			/* AT_SKIP_*: what the library probes need not read */
 	__u64 netns;			/* cookie of the tracer's network namespace, where every
 					 * traced interface lives; 0: owners keyed without it */
 };
 
 /* The library probes' per-thread array slots (bpf/libprobe.bpf.h), at most and by default. */
 #define AT_THREAD_SLOTS_MAX 4096
+
+/*
+ * at_filter.lib_skip: what nothing of this tracer shows, which the library probes then leave
+ * unread (user/tracer.c make_filter). 0: everything read.
+ */
+#define AT_SKIP_SOCK	(1u << 0) /* the session's socket: no stream, no --port, no wire source
+				   * (whose events name their process through it) */
+#define AT_SKIP_SNI	(1u << 1) /* the server name: no stream, no --by sni */
+#define AT_SKIP_DETAIL	(1u << 2) /* the version, the reason, the verification result: no
+				   * stream (a histogram keeps none) */
 
 /* at_filter.hist_by */
 #define AT_BY_SNI	(1u << 0)

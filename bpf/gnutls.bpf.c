@@ -46,7 +46,7 @@ static __always_inline __u16 session_version(const struct gnutls_cfg *cfg, __u64
 	__u64 ent = 0;
 	int id = 0;
 
-	if (!s || cfg->off_pversion < 0)
+	if (!s || cfg->off_pversion < 0 || !at_lib_reads(AT_SKIP_DETAIL))
 		return 0;
 	if (bpf_probe_read_user(&ent, sizeof(ent), (void *)(s + cfg->off_pversion)) || !ent)
 		return 0;
@@ -122,7 +122,7 @@ static __always_inline void gt_sni(const struct gnutls_cfg *cfg, __u64 s, struct
 	__u64 priv = 0;
 	__u32 n;
 
-	if (!s || cfg->off_sni_priv < 0 || cfg->off_sni_set < 0 ||
+	if (!s || cfg->off_sni_priv < 0 || cfg->off_sni_set < 0 || !at_lib_reads(AT_SKIP_SNI) ||
 	    bpf_probe_read_user(&set, 1, (void *)(s + cfg->off_sni_set)) || !set ||
 	    bpf_probe_read_user(&priv, sizeof(priv), (void *)(s + cfg->off_sni_priv)) || !priv ||
 	    bpf_probe_read_user(len, 2, (void *)priv))
@@ -197,7 +197,7 @@ static __always_inline void gt_emit(const struct gnutls_cfg *cfg, __u32 lib_id, 
 		return;
 	if (cfg)
 		gt_sni(cfg, s, e);
-	if (direction == AT_DIR_SENT)
+	if (direction == AT_DIR_SENT && at_lib_reads(AT_SKIP_DETAIL))
 		gt_reason(e);
 	at_emit(e);
 }

@@ -41,7 +41,7 @@ static __always_inline __u16 conn_version(const struct go_cfg *cfg, __u64 c)
 {
 	__u16 v = 0;
 
-	if (c && cfg->off_vers >= 0)
+	if (c && cfg->off_vers >= 0 && at_lib_reads(AT_SKIP_DETAIL))
 		bpf_probe_read_user(&v, sizeof(v), (void *)(c + cfg->off_vers));
 	return v;
 }
@@ -83,7 +83,7 @@ static __always_inline void conn_sni(const struct go_cfg *cfg, __u64 c, struct a
 	__u64 s[2];
 	__u32 n;
 
-	if (!c || cfg->off_sni < 0 ||
+	if (!c || cfg->off_sni < 0 || !at_lib_reads(AT_SKIP_SNI) ||
 	    bpf_probe_read_user(s, sizeof(s), (void *)(c + cfg->off_sni)) || !s[0] || !s[1])
 		return;
 	n = s[1] > AT_SNI_LEN - 1 ? AT_SNI_LEN - 1 : (__u32)s[1];

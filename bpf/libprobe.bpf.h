@@ -111,6 +111,10 @@ static __always_inline bool at_pid_wanted(__u32 tgid)
 	return false;
 }
 
+/* Whether the probes read what AT_SKIP_* bit what names (at_filter.lib_skip): a constant the
+ * verifier prunes the reads by. */
+#define at_lib_reads(what) (!(at_filt.lib_skip & (what)))
+
 /*
  * The socket of the session's fd in the current task, at the moment of the alert: the wire
  * event of an alert about to be sent will name this process (at_owner_claim). NULL when fd is
@@ -119,8 +123,11 @@ static __always_inline bool at_pid_wanted(__u32 tgid)
 static __always_inline struct sock *at_lib_sock(long fd)
 {
 	struct at_sock_key k;
-	struct sock *sk = at_fd_sock(fd);
+	struct sock *sk;
 
+	if (!at_lib_reads(AT_SKIP_SOCK))
+		return NULL;
+	sk = at_fd_sock(fd);
 	if (sk) {
 		at_sock_key(sk, &k);
 		at_owner_claim(&k);

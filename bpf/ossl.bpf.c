@@ -177,9 +177,13 @@ static __always_inline __u64 read_ptr(__u64 s, __s32 off)
  */
 static __always_inline void ossl_sni(const struct ossl_cfg *cfg, __u64 s, struct at_event *e)
 {
-	__u64 name = read_ptr(s, cfg->off_hostname);
+	__u64 name;
 	char c = 0;
 	long n;
+
+	if (!at_lib_reads(AT_SKIP_SNI))
+		return;
+	name = read_ptr(s, cfg->off_hostname);
 
 	if (!name && cfg->off_sess_hostname >= 0)
 		name = read_ptr(read_ptr(s, cfg->off_session), cfg->off_sess_hostname);
@@ -211,6 +215,8 @@ static __always_inline void ossl_why_sent(const struct ossl_cfg *cfg, __u64 s, s
 	struct last_err le;
 	long vr = 0;
 
+	if (!at_lib_reads(AT_SKIP_DETAIL))
+		return;
 	if (take_err((__u32)bpf_get_current_pid_tgid(), &le) && e->level == 2 &&
 	    e->ts_ns - le.ts_ns < OSSL_REASON_WINDOW_NS) {
 		e->reason = le.reason;
@@ -452,7 +458,9 @@ static __always_inline int err_note(struct pt_regs *ctx, __u32 lib_id, int *lib,
 		*reason = arg3;
 	else
 		return -1;
-	note_err(*lib, *reason);
+	/* Noted for the stream's reason only (the fallback's event needs none). */
+	if (at_lib_reads(AT_SKIP_DETAIL))
+		note_err(*lib, *reason);
 	return 0;
 }
 

@@ -73,7 +73,8 @@ static __always_inline void ssl_head_read(const struct ossl_cfg *cfg, __u64 s, s
 
 	__builtin_memset(h, 0, sizeof(*h));
 	h->s = s;
-	if (!s)
+	/* Its fields give the version and the socket: neither wanted, no read. */
+	if (!s || (!at_lib_reads(AT_SKIP_SOCK) && !at_lib_reads(AT_SKIP_DETAIL)))
 		return;
 	__builtin_memset(&wb, 0, sizeof(wb));
 	if (lo >= 0 && !win_read(w, s + lo, hi - lo)) {
@@ -191,7 +192,7 @@ static __always_inline struct sock *ssl_sock(const struct ossl_cfg *cfg, const s
 {
 	long fd;
 
-	if (!h->s || cfg->off_bio_num < 0)
+	if (!h->s || cfg->off_bio_num < 0 || !at_lib_reads(AT_SKIP_SOCK))
 		return NULL;
 	fd = ssl_fd(cfg, h);
 	return fd < 0 ? NULL : at_lib_sock(fd);

@@ -265,6 +265,15 @@ static struct at_filter make_filter(const struct at_opts *o, bool metrics)
 		f.hist_by |= AT_BY_SNI;
 	f.netns = netns_cookie_of(0);
 	f.slot_bits = thread_slot_bits();
+	/* Counting only: the library probes leave unread what no output shows (a histogram keeps
+	 * no version, reason or ends). */
+	if (!f.stream) {
+		if (!o->nports && o->no_wire)
+			f.lib_skip |= AT_SKIP_SOCK;
+		if (!o->by_sni)
+			f.lib_skip |= AT_SKIP_SNI;
+		f.lib_skip |= AT_SKIP_DETAIL;
+	}
 	return f;
 }
 

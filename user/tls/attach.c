@@ -71,6 +71,15 @@ static __u32 aux_owner(struct lib_tracer *lt, const struct stat *st, const char 
 	return 0;
 }
 
+/* A hook that only feeds what AT_SKIP_DETAIL leaves out (the provider's detail_hooks). */
+static bool detail_only(const struct tls_provider *p, const char *key)
+{
+	for (int i = 0; p->detail_hooks && p->detail_hooks[i]; i++)
+		if (key && !strcmp(p->detail_hooks[i], key))
+			return true;
+	return false;
+}
+
 /* All of a hook's probes, or none (rollback). */
 static void hook_one(struct lib_tracer *lt, struct lib *l, int hi)
 {
@@ -89,6 +98,10 @@ static void hook_one(struct lib_tracer *lt, struct lib *l, int hi)
 	}
 	if (!h->placed) {
 		snprintf(why, whysz, "%s", h->why[0] ? h->why : "not found");
+		return;
+	}
+	if ((lt->lib_skip & AT_SKIP_DETAIL) && detail_only(tls_providers[l->pv], h->key)) {
+		snprintf(why, whysz, "not needed: nothing shows reasons (-H)");
 		return;
 	}
 	if (h->on_aux) {

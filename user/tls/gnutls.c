@@ -412,11 +412,15 @@ static int gt_plan(const char *path, const char *root, struct tp_plan *p)
 
 static const char *const gt_marks[] = {"gnutls_alert_send", NULL};
 
+/* The reason hook feeds a sent alert's reason only. */
+static const char *const gt_detail_hooks[] = {"reason", NULL};
+
 const struct tls_provider gnutls_provider = {
 	.name = "gnutls",
 	.source = AT_SRC_GNUTLS,
 	.named = gt_named,
 	.marks = gt_marks,
 	.analyse = gt_plan,
+	.detail_hooks = gt_detail_hooks,
 	TP_SKEL(gnutls),
 };

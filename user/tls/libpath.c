@@ -366,6 +366,7 @@ static int load_objs(struct lib_tracer *lt, const struct libs_opts *o, int ringb
 	if (o && o->shared) {
 		/* The tracer's maps and filters, shared with the other BPF objects. */
 		filt = o->shared->filt;
+		lt->lib_skip = filt.lib_skip;
 	} else {
 		for (i = 0; o && i < o->npids; i++)
 			filt.pids[i] = o->pids[i];

@@ -77,6 +77,7 @@ struct lib_tracer {
 	int nprov;
 	bool verbose;
 	bool err_always;
+	__u8 lib_skip;		/* the shared filter's AT_SKIP_*: detail_hooks not attached */
 	char **extra;
 	struct lib **libs;
 	int nlibs, caplibs;

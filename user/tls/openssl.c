@@ -210,6 +210,7 @@ static void ossl_rebase(const char *path, const char *root, struct tp_plan *p)
 }
 
 static const char *const ossl_marks[] = {"TLS_method", NULL};
+static const char *const ossl_detail_hooks[] = {"err_reason", NULL};
 
 /* The one-probe dispatch's program is verified only for a tracer that places it: 8,000
  * instructions, some 14 ms of the start-up's CPU. */
@@ -229,5 +230,6 @@ const struct tls_provider openssl_provider = {
 	.analyse = ossl_analyse,
 	.rebase = ossl_rebase,
 	.prepare = ossl_prepare,
+	.detail_hooks = ossl_detail_hooks,
 	TP_SKEL(ossl),
 };

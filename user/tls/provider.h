@@ -83,6 +83,9 @@ struct tls_provider {
 	void *(*open)(struct bpf_object **obj, const struct at_filter *filt);
 	/* Optional, after open: e.g. programs this tracer will not attach left unloaded. */
 	void (*prepare)(struct bpf_object *obj);
+	/* Keys of hooks that feed only the stream's details (a sent alert's reason): not attached
+	 * when the tracer only counts (AT_SKIP_DETAIL). NULL: none. */
+	const char *const *detail_hooks;
 	int (*load)(void *skel);
 	void (*destroy)(void *skel);
 	__u64 (*lost)(void *skel, bool hist);
