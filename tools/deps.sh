@@ -4,7 +4,7 @@
 set -eu
 PKGS="clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libzstd-dev pkg-config make gcc \
 iproute2 openssl tshark libcapstone-dev libevent-dev gnutls-bin python3 curl \
-libssl-dev libnl-3-dev debootstrap prometheus podman runc python3-yaml ca-certificates debian-archive-keyring binutils wget golang-go \
+libssl-dev libgnutls28-dev libnl-3-dev debootstrap prometheus podman runc python3-yaml ca-certificates debian-archive-keyring binutils wget golang-go \
 strace groff-base man-db systemd libcap2-bin passwd \
 iperf3 tcpdump bpftrace bpfcc-tools \
 python3-cryptography ngtcp2-client ngtcp2-server nginx haproxy"
