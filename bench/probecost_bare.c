@@ -113,7 +113,7 @@ int main(int argc, char **argv)
 
 	if (argc < 3) {
 		fprintf(stderr,
-			"usage: probecost_bare LIBSSL entry|ret|read|read0|plan|0xOFF[:ret]...\n");
+			"usage: probecost_bare LIBSSL entry|ret|read|read0|plan|plan-count|0xOFF[:ret]...\n");
 		return 2;
 	}
 	lib = argv[1];
@@ -152,7 +152,11 @@ int main(int argc, char **argv)
 			}
 			if (attach(prog, lib, off, false))
 				goto cleanup;
-		} else if (!strcmp(s, "plan")) {
+		} else if (!strcmp(s, "plan") || !strcmp(s, "plan-count")) {
+			/* plan-count: as a tracer that only counts (-H) attaches, without the
+			 * hooks that feed only the stream's details (the reason's). */
+			bool count = s[4] != 0;
+
 			if (openssl_provider.analyse(lib, "", &plan) < 0) {
 				fprintf(stderr, "probecost_bare: %s: %s\n", lib, plan.why);
 				goto cleanup;
@@ -167,6 +171,10 @@ int main(int argc, char **argv)
 
 				on[h] = hk->placed && hk->nprobes &&
 					!(hk->unless >= 0 && hk->unless < h && on[hk->unless]);
+				for (int d = 0; count && openssl_provider.detail_hooks &&
+						openssl_provider.detail_hooks[d]; d++)
+					if (!strcmp(openssl_provider.detail_hooks[d], hk->key))
+						on[h] = false;
 				for (int k = 0; on[h] && k < hk->nprobes; k++)
 					if (attach(prog, hk->on_aux ? plan.aux_path : lib,
 						   hk->probes[k].file_off, hk->probes[k].ret))

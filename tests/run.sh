@@ -17,6 +17,14 @@ files=()
 for a in "$@"; do
 	if [ -d "$a" ]; then files+=($(ls "$a"/t_*.sh 2>/dev/null)); else files+=("$a"); fi
 done
+# test_ossl_hooks reads trixie's libssl under the root tools/fetch-openssl.sh unpacks (cached in
+# /var/tmp), which the shell tests fetch later: on a fresh machine it comes first.
+if [[ " ${files[*]} " == *"/test_ossl_hooks "* ]] && [ "$(id -u)" -eq 0 ]; then
+	echo "== fetching the OpenSSL roots (tools/fetch-openssl.sh)"
+	bash tools/fetch-openssl.sh "${AT_OSSL_DIR:-/var/tmp/alerttrace-openssl}" >/tmp/alerttrace-fetch.$$.log 2>&1 ||
+		echo "   tools/fetch-openssl.sh failed: $(tail -1 /tmp/alerttrace-fetch.$$.log)"
+	rm -f /tmp/alerttrace-fetch.$$.log
+fi
 for t in "${files[@]}"; do
 	name=$(basename "$t")
 	echo "== $name"
