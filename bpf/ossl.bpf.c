@@ -184,7 +184,6 @@ static __always_inline void ossl_sni(const struct ossl_cfg *cfg, __u64 s, struct
 	if (!at_lib_reads(AT_SKIP_SNI))
 		return;
 	name = read_ptr(s, cfg->off_hostname);
-
 	if (!name && cfg->off_sess_hostname >= 0)
 		name = read_ptr(read_ptr(s, cfg->off_session), cfg->off_sess_hostname);
 	if (!name)
