@@ -158,6 +158,7 @@ static void jl_why(struct jl *j, const struct at_event *e)
 		jl_lit(j, ",\"verify_error\":");
 		j->p = fmt_s64(jl_room(j, FMT_U64_MAX + 1), e->verify_error);
 		jl_lit(j, ",\"verify_reason\":");
+		/* 128: the buffer jsonw's writer gave it, where a longer text is cut */
 		jl_str(j, why_verify_reason(e->verify_error, buf, 128));
 	} else {
 		jl_lit(j, ",\"verify_error\":null,\"verify_reason\":null");
