@@ -29,6 +29,7 @@
 #include "histprint.h"
 #include "metrics.h"
 #include "alerts.h"
+#include "btfmin.h"
 #include "caps.h"
 #include "cli.h"
 #include "libpath.h"
@@ -234,6 +235,7 @@ static int run(struct at_opts *o)
 	if (!o->hist)
 		out_header(stdout);
 	tracer_phase(&t, "ready");
+	btfmin_release(); /* every object is open */
 	p_info("Tracing TLS alerts... Hit Ctrl-C to end.");
 	next_collect = tracer_now_ms() + 1000;
 	next_print = o->interval ? tracer_now_ms() + o->interval * 1000ULL : ~0ULL;

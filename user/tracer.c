@@ -15,6 +15,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "alerttrace.h"
+#include "btfmin.h"
 #include "tc.h"
 #include "tc.skel.h"
 #include "sock.skel.h"
@@ -448,8 +449,8 @@ int tracer_start_wire(struct tracer *t, char *msg, size_t n)
 		       t->o->json, t->quiet, msg, n);
 	if (err)
 		return err;
-	t->tc = tc_bpf__open();
-	t->sock = sock_bpf__open();
+	t->tc = BTFMIN_OPEN(tc);
+	t->sock = BTFMIN_OPEN(sock);
 	if (!t->tc || !t->sock) {
 		err = -errno;
 		snprintf(msg, n, "cannot open the TC classifier: %s", strerror(-err));

@@ -10,6 +10,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "elf.h"
+#include "btfmin.h"
 #include "execwatch.h"
 #include "exec.h"
 #include "exec.skel.h"
@@ -49,7 +50,7 @@ int ew_open(struct execwatch **ewp, struct ring_buffer *rb, ew_pid_fn fn, void *
 		return -ENOMEM;
 	ew->fn = fn;
 	ew->ctx = ctx;
-	ew->skel = exec_bpf__open();
+	ew->skel = BTFMIN_OPEN(exec);
 	if (!ew->skel) {
 		err = -errno;
 		goto fail;

@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include <linux/types.h>
 #include "alerttrace.h"
+#include "btfmin.h"
 
 struct bpf_object;
 struct at_filter;
@@ -100,7 +101,7 @@ extern const struct tls_provider *const tls_providers[];
 #define TP_SKEL_OPS(n)                                                                     \
 	static void *n##_tp_open(struct bpf_object **obj, const struct at_filter *f)       \
 	{                                                                                  \
-		struct n##_bpf *s = n##_bpf__open();                                       \
+		struct n##_bpf *s = BTFMIN_OPEN(n);                                        \
 		if (!s)                                                                    \
 			return NULL;                                                       \
 		s->rodata->at_filt = *f;                                                   \
