@@ -17,9 +17,11 @@
  *     never compares what a field's pointer points to).
  * An enum relocation keeps its enums whole. The result is handed to libbpf as btf_custom_path
  * (a memfd): libbpf then relocates against it and does not load the kernel's BTF at all.
- * Relocations by type (bpf_core_type_exists() and the like compare whole types), a root that no
- * type of the kernel names (libbpf would look in the modules' BTF) or an object this cannot read:
- * no custom BTF, libbpf uses the kernel's, as before. ALERTTRACE_BTF=kernel turns it off.
+ * An object with a program whose attach point libbpf finds in the kernel's BTF itself (sock's
+ * tp_btf/sys_exit) gets no cut: libbpf reads the kernel's BTF for it anyway. Relocations by type
+ * (bpf_core_type_exists() and the like compare whole types), a root that no type of the kernel
+ * names (libbpf would look in the modules' BTF) or an object this cannot read: no cut either,
+ * libbpf uses the kernel's BTF, as before. ALERTTRACE_BTF=kernel turns it off.
  * tests/test_btfmin.c loads each object both ways and compares libbpf's relocation decisions.
  *
  * The .BTF.ext layout: the kernel's Documentation/bpf/btf.rst ("BTF Ext Section") and
@@ -30,6 +32,7 @@
 #include <libelf.h>
 #include <linux/bpf.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -294,6 +297,8 @@ static int cut_relo(struct cut *c, const struct kindex *ix, const struct btf *lo
 
 	if (r->kind == BPF_CORE_TYPE_ID_LOCAL)
 		return 0;
+	if (!ix)
+		return -EAGAIN; /* the caller reads the kernel's BTF and asks again */
 	if (r->kind > BPF_CORE_FIELD_RSHIFT_U64 && r->kind != BPF_CORE_ENUMVAL_EXISTS &&
 	    r->kind != BPF_CORE_ENUMVAL_VALUE) {
 		snprintf(why, whylen, "relocation kind %u (by type) is not cut", r->kind);
@@ -418,11 +423,48 @@ static Elf_Data *elf_section(Elf *e, const char *name)
 	return NULL;
 }
 
+/*
+ * The first program section of the ELF elf[0..size) for whose attach point libbpf reads the
+ * kernel's BTF itself whatever relocates it (a BTF-typed tracepoint, fentry/fexit, LSM, ...),
+ * into sec; false when none: only then does a cut save libbpf that read.
+ */
+static bool typed_prog(const void *elf, size_t size, char *sec, size_t seclen)
+{
+	static const char *const pfx[] = {"tp_btf/", "fentry", "fexit", "fmod_ret", "lsm",
+					  "iter", "struct_ops", "freplace"};
+	size_t shstrndx;
+	Elf_Scn *s = NULL;
+	GElf_Shdr sh;
+	bool found = false;
+	Elf *e = elf_memory((char *)elf, size);
+
+	if (!e || elf_kind(e) != ELF_K_ELF || elf_getshdrstrndx(e, &shstrndx))
+		goto out;
+	while (!found && (s = elf_nextscn(e, s))) {
+		const char *n;
+
+		if (!gelf_getshdr(s, &sh) || sh.sh_type != SHT_PROGBITS ||
+		    !(sh.sh_flags & SHF_EXECINSTR) || !(n = elf_strptr(e, shstrndx, sh.sh_name)))
+			continue;
+		for (size_t i = 0; i < sizeof(pfx) / sizeof(pfx[0]); i++) {
+			if (!strncmp(n, pfx[i], strlen(pfx[i]))) {
+				snprintf(sec, seclen, "%s", n);
+				found = true;
+				break;
+			}
+		}
+	}
+out:
+	if (e)
+		elf_end(e);
+	return found;
+}
+
 static struct btf *cut_build(const struct kindex *ix, const struct btf *local, const void *ext,
 			     size_t extlen, int *nrelo, char *why, size_t whylen)
 {
 	const struct ext_hdr *h = ext;
-	struct cut c = {.k = ix->btf, .n = btf__type_cnt(ix->btf)};
+	struct cut c = {.k = ix ? ix->btf : NULL, .n = ix ? btf__type_cnt(ix->btf) : 1};
 	const __u8 *p, *end;
 	struct btf *out = NULL;
 	__u32 rec;
@@ -443,9 +485,11 @@ static struct btf *cut_build(const struct kindex *ix, const struct btf *local, c
 		goto cleanup;
 	}
 	/* pointers' size for libbpf: the kernel's unsigned long, when it has one */
-	err = keep(&c, btf__find_by_name_kind(ix->btf, "long unsigned int", BTF_KIND_INT) > 0
-			   ? btf__find_by_name_kind(ix->btf, "long unsigned int", BTF_KIND_INT)
-			   : 0);
+	if (ix) {
+		__s32 ul = btf__find_by_name_kind(ix->btf, "long unsigned int", BTF_KIND_INT);
+
+		err = keep(&c, ul > 0 ? ul : 0);
+	}
 	if (h->hdr_len >= sizeof(*h) && h->core_relo_len) {
 		p = (const __u8 *)ext + h->hdr_len + h->core_relo_off;
 		end = p + h->core_relo_len;
@@ -594,7 +638,7 @@ const struct bpf_object_open_opts *btfmin_opts(struct btfmin_open *bo, const cha
 					       const void *elf, size_t size)
 {
 	const char *env = getenv("ALERTTRACE_BTF");
-	char why[256] = "";
+	char why[256] = "", sec[64];
 	struct btf *out = NULL;
 	double t0 = shared_now_ms();
 	const void *raw;
@@ -605,13 +649,24 @@ const struct bpf_object_open_opts *btfmin_opts(struct btfmin_open *bo, const cha
 	bo->opts.sz = sizeof(bo->opts);
 	if (env && !strcmp(env, "kernel"))
 		return &bo->opts;
-	pthread_mutex_lock(&kb_lock);
-	err = kb_get();
-	if (err)
-		snprintf(why, sizeof(why), "the kernel's BTF cannot be read: %s", strerror(-err));
-	else
-		out = build(&kb_ix, elf, size, &nrelo, why, sizeof(why));
-	pthread_mutex_unlock(&kb_lock);
+	elf_version(EV_CURRENT);
+	if (typed_prog(elf, size, sec, sizeof(sec))) {
+		p_debug("start-up: btf: %s: the kernel's BTF, whole: libbpf reads it for %s\n",
+			name, sec);
+		return &bo->opts;
+	}
+	/* An object none of whose relocations reads a kernel type (tc) waits for no parse. */
+	out = build(NULL, elf, size, &nrelo, why, sizeof(why));
+	if (!out && errno == EAGAIN) {
+		pthread_mutex_lock(&kb_lock);
+		err = kb_get();
+		if (err)
+			snprintf(why, sizeof(why), "the kernel's BTF cannot be read: %s",
+				 strerror(-err));
+		else
+			out = build(&kb_ix, elf, size, &nrelo, why, sizeof(why));
+		pthread_mutex_unlock(&kb_lock);
+	}
 	raw = out ? btf__raw_data(out, &rawlen) : NULL;
 	if (raw) {
 		fd = memfd_create("alerttrace-btf", MFD_CLOEXEC);

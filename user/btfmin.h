@@ -19,9 +19,10 @@ struct btfmin_open {
 
 /*
  * The open options of the object named name (for -v) whose ELF is elf[0..size): btf_custom_path
- * set to its minimal BTF, or left NULL (libbpf uses the kernel's BTF, as without this) when the
- * object's relocations ask for what this does not cut (btfmin.c), when the kernel's BTF cannot
- * be read, or with ALERTTRACE_BTF=kernel. Thread-safe. The path stays valid until exit.
+ * set to its minimal BTF, or left NULL (libbpf uses the kernel's BTF, as without this) when
+ * libbpf reads the kernel's BTF for one of its programs anyway (tp_btf), when its relocations ask
+ * for what this does not cut (btfmin.c), when the kernel's BTF cannot be read, or with
+ * ALERTTRACE_BTF=kernel. Thread-safe. The path stays valid until exit.
  */
 const struct bpf_object_open_opts *btfmin_opts(struct btfmin_open *bo, const char *name,
 					       const void *elf, size_t size);

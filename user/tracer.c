@@ -449,31 +449,43 @@ int tracer_start_wire(struct tracer *t, char *msg, size_t n)
 		       t->o->json, t->quiet, msg, n);
 	if (err)
 		return err;
+	/*
+	 * Each object loaded in a thread as soon as it is open, beside the other and the library
+	 * source's objects (their verifiers' time overlaps), waited for in tracer_finish_wire. The
+	 * TC object first: its load is the longest, and its open reads no kernel type, while the
+	 * socket owners' open waits for the kernel's BTF (btfmin.c).
+	 */
 	t->tc = BTFMIN_OPEN(tc);
-	t->sock = BTFMIN_OPEN(sock);
-	if (!t->tc || !t->sock) {
-		err = -errno;
-		snprintf(msg, n, "cannot open the TC classifier: %s", strerror(-err));
-		return err;
-	}
+	if (!t->tc)
+		goto open_failed;
 	t->tc->rodata->at_filt = t->sh.filt;
 	t->tc->rodata->at_quic_task =
 		libbpf_probe_bpf_helper(BPF_PROG_TYPE_SCHED_CLS, BPF_FUNC_get_current_pid_tgid,
 					NULL) == 1;
-	t->sock->rodata->at_filt = t->sh.filt;
-	accept_manual_attach(t->sock);
 	err = shared_reuse(t->tc->obj, &t->sh);
-	if (!err)
-		err = shared_reuse(t->sock->obj, &t->sh);
-	if (err) {
-		snprintf(msg, n, "cannot share the maps with the TC classifier: %s", strerror(-err));
+	if (err)
+		goto share_failed;
+	bgload_start(&t->tc_load, t->tc->skeleton);
+	t->sock = BTFMIN_OPEN(sock);
+	if (!t->sock) {
+		err = -errno;
+		snprintf(msg, n, "cannot open the socket owners' object: %s", strerror(-err));
 		return err;
 	}
-	/* Loaded in threads, beside each other and the library source's objects (their
-	 * verifiers' time overlaps), waited for in tracer_finish_wire. */
-	bgload_start(&t->tc_load, t->tc->skeleton);
+	t->sock->rodata->at_filt = t->sh.filt;
+	accept_manual_attach(t->sock);
+	err = shared_reuse(t->sock->obj, &t->sh);
+	if (err)
+		goto share_failed;
 	bgload_start(&t->sock_load, t->sock->skeleton);
 	return 0;
+open_failed:
+	err = -errno;
+	snprintf(msg, n, "cannot open the TC classifier: %s", strerror(-err));
+	return err;
+share_failed:
+	snprintf(msg, n, "cannot share the maps with the TC classifier: %s", strerror(-err));
+	return err;
 }
 
 /* The socket owners: loaded (tracer_start_wire's thread), attached, the existing ones read. */
