@@ -60,9 +60,11 @@ echo "== exec to ready line (ms), VmHWM at ready (kB)${OLD:+; old: $OLD}"
 printf '%-6s %-4s %-10s %10s %10s\n' round bin mode "ready ms" "VmHWM kB"
 : >"$T/ready"
 modes="new:defaults new:warm new:no-lib new:no-wire"
-[ -z "$OLD" ] || modes="new:defaults old:defaults new:warm new:no-lib old:no-lib new:no-wire old:no-wire"
+[ -z "$OLD" ] || modes="new:defaults old:defaults new:warm old:warm new:no-lib old:no-lib new:no-wire old:no-wire"
 mkdir -m 0700 "$T/pc"
 ALERTTRACE_CACHE=$T/pc ready "$AT" >/dev/null
+# the old binary's plans are a file of their own in the same directory (its build-id)
+[ -z "$OLD" ] || ALERTTRACE_CACHE=$T/pc ready "$OLD" >/dev/null
 for rm in $(bench_order "$ROUNDS" $modes); do
 	r=${rm%%:*} bm=${rm#*:}
 	b=${bm%%:*} m=${bm#*:}

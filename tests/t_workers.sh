@@ -82,13 +82,27 @@ ALERTTRACE_ACCEPT_RAW=1 bg ip netns exec $SRV "$AT" -v -j -i lo >"$T/raw.out" 2>
 AT_R=$!
 bg nsenter --net=/run/netns/$SRV "$AT" -v -j -i lo >"$T/tp.out" 2>"$T/tp.err"
 AT_T=$!
-for f in raw tp; do
+# A third whose tracepoints will not attach (ALERTTRACE_ACCEPT_LATE=1): the raw tracepoint's
+# program, not loaded with the object where the tracepoints are found, is loaded then.
+ALERTTRACE_ACCEPT_LATE=1 bg nsenter --net=/run/netns/$SRV "$AT" -v -j -i lo >"$T/late.out" \
+	2>"$T/late.err"
+AT_L=$!
+for f in raw tp late; do
 	wait_for "$T/$f.err" "Tracing TLS alerts" 30 ||
 		{ fail workers_tracer_start "no 'Tracing' line: $(tail -3 "$T/$f.err")"; exit 1; }
 done
 check workers_accept_forced_raw_by_raw_sys_exit 1 \
 	"$(grep -c 'accepting tasks from the raw tracepoint sys_exit' "$T/raw.err")"
 check workers_accept_by_its_tracepoints 1 "$(grep -c 'accepting tasks from the tracepoints' "$T/tp.err")"
+check workers_accept_late_raw 1 "$(grep -c 'accepting tasks from the raw tracepoint sys_exit (the tracepoints would not attach)' "$T/late.err")"
+# The raw tracepoint's program is loaded by the tracers that attach it, not by the one on the
+# tracepoints; libbpf reads the kernel's whole BTF to load it (btfmin.c), on top of the one read
+# that cuts it for every object: libbpf's own log (-v) says each read.
+check workers_accept_raw_loaded_only_where_attached "1 0 2 1 2" \
+	"$(grep -c 'sys_exit_any [0-9]* insns verified' "$T/raw.err") \
+$(grep -c 'sys_exit_any [0-9]* insns verified' "$T/tp.err") \
+$(grep -c "loading kernel BTF" "$T/raw.err") $(grep -c "loading kernel BTF" "$T/tp.err") \
+$(grep -c "loading kernel BTF" "$T/late.err")"
 # Under `ip netns exec` no tracefs is mounted (its /sys is the namespace's): the ids come from a
 # private mount of tracefs, and nothing is left mounted, here or on the host.
 mounts() { grep -c ' - tracefs ' /proc/self/mountinfo; }
@@ -142,12 +156,12 @@ for k in 1 2 3; do
 	one cn6_$k ::1 $NG12 1.2 get
 done
 sleep 1.5
-kill $AT_R $AT_T
-wait $AT_R $AT_T 2>/dev/null
+kill $AT_R $AT_T $AT_L
+wait $AT_R $AT_T $AT_L 2>/dev/null
 echo "workers: connections per nginx worker:" \
 	"$(awk -v ha=$HA '$2 != ha { print $4 }' "$T/conns" | sort | uniq -c | tr '\n' ' ')"
 
-for f in raw tp; do
+for f in raw tp late; do
 python3 - "$T/$f.out" "$T/conns" "$NGM" "$NGW" "$HAM" "$HAW" "$NG" "$NG12" "$HA" "$f" <<'EOF'
 import json, sys
 evs = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]

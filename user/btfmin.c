@@ -17,11 +17,12 @@
  *     never compares what a field's pointer points to).
  * An enum relocation keeps its enums whole. The result is handed to libbpf as btf_custom_path
  * (a memfd): libbpf then relocates against it and does not load the kernel's BTF at all.
- * An object with a program whose attach point libbpf finds in the kernel's BTF itself (sock's
- * tp_btf/sys_exit) gets no cut: libbpf reads the kernel's BTF for it anyway. Relocations by type
- * (bpf_core_type_exists() and the like compare whole types), a root that no type of the kernel
- * names (libbpf would look in the modules' BTF) or an object this cannot read: no cut either,
- * libbpf uses the kernel's BTF, as before. ALERTTRACE_BTF=kernel turns it off.
+ * (A program whose attach point libbpf looks up in the kernel's BTF, such as sock's
+ * tp_btf/sys_exit, still makes libbpf read it, for that alone: user/wire/accept.c loads that one
+ * only where it is attached.) Relocations by type (bpf_core_type_exists() and the like compare
+ * whole types), a root that no type of the kernel names (libbpf would look in the modules' BTF)
+ * or an object this cannot read: no cut, libbpf uses the kernel's BTF, as before.
+ * ALERTTRACE_BTF=kernel turns it off.
  * tests/test_btfmin.c loads each object both ways and compares libbpf's relocation decisions.
  *
  * The .BTF.ext layout: the kernel's Documentation/bpf/btf.rst ("BTF Ext Section") and
@@ -423,43 +424,6 @@ static Elf_Data *elf_section(Elf *e, const char *name)
 	return NULL;
 }
 
-/*
- * The first program section of the ELF elf[0..size) for whose attach point libbpf reads the
- * kernel's BTF itself whatever relocates it (a BTF-typed tracepoint, fentry/fexit, LSM, ...),
- * into sec; false when none: only then does a cut save libbpf that read.
- */
-static bool typed_prog(const void *elf, size_t size, char *sec, size_t seclen)
-{
-	static const char *const pfx[] = {"tp_btf/", "fentry", "fexit", "fmod_ret", "lsm",
-					  "iter", "struct_ops", "freplace"};
-	size_t shstrndx;
-	Elf_Scn *s = NULL;
-	GElf_Shdr sh;
-	bool found = false;
-	Elf *e = elf_memory((char *)elf, size);
-
-	if (!e || elf_kind(e) != ELF_K_ELF || elf_getshdrstrndx(e, &shstrndx))
-		goto out;
-	while (!found && (s = elf_nextscn(e, s))) {
-		const char *n;
-
-		if (!gelf_getshdr(s, &sh) || sh.sh_type != SHT_PROGBITS ||
-		    !(sh.sh_flags & SHF_EXECINSTR) || !(n = elf_strptr(e, shstrndx, sh.sh_name)))
-			continue;
-		for (size_t i = 0; i < sizeof(pfx) / sizeof(pfx[0]); i++) {
-			if (!strncmp(n, pfx[i], strlen(pfx[i]))) {
-				snprintf(sec, seclen, "%s", n);
-				found = true;
-				break;
-			}
-		}
-	}
-out:
-	if (e)
-		elf_end(e);
-	return found;
-}
-
 static struct btf *cut_build(const struct kindex *ix, const struct btf *local, const void *ext,
 			     size_t extlen, int *nrelo, char *why, size_t whylen)
 {
@@ -604,9 +568,34 @@ static struct btf *kb;
 static struct kindex kb_ix;
 static int kb_err;
 
+static int kb_get(void);
+
+static bool kb_released;
+
+static void *prefetch(void *arg)
+{
+	pthread_mutex_lock(&kb_lock);
+	if (!kb_released)
+		kb_get();
+	pthread_mutex_unlock(&kb_lock);
+	return arg;
+}
+
+void btfmin_prefetch(void)
+{
+	const char *env = getenv("ALERTTRACE_BTF");
+	pthread_t th;
+
+	if (env && !strcmp(env, "kernel"))
+		return;
+	if (!pthread_create(&th, NULL, prefetch, NULL))
+		pthread_detach(th);
+}
+
 void btfmin_release(void)
 {
 	pthread_mutex_lock(&kb_lock);
+	kb_released = true;
 	kindex_free(&kb_ix);
 	btf__free(kb);
 	kb = NULL;
@@ -638,7 +627,7 @@ const struct bpf_object_open_opts *btfmin_opts(struct btfmin_open *bo, const cha
 					       const void *elf, size_t size)
 {
 	const char *env = getenv("ALERTTRACE_BTF");
-	char why[256] = "", sec[64];
+	char why[256] = "";
 	struct btf *out = NULL;
 	double t0 = shared_now_ms();
 	const void *raw;
@@ -649,12 +638,6 @@ const struct bpf_object_open_opts *btfmin_opts(struct btfmin_open *bo, const cha
 	bo->opts.sz = sizeof(bo->opts);
 	if (env && !strcmp(env, "kernel"))
 		return &bo->opts;
-	elf_version(EV_CURRENT);
-	if (typed_prog(elf, size, sec, sizeof(sec))) {
-		p_debug("start-up: btf: %s: the kernel's BTF, whole: libbpf reads it for %s\n",
-			name, sec);
-		return &bo->opts;
-	}
 	/* An object none of whose relocations reads a kernel type (tc) waits for no parse. */
 	out = build(NULL, elf, size, &nrelo, why, sizeof(why));
 	if (!out && errno == EAGAIN) {

@@ -19,10 +19,9 @@ struct btfmin_open {
 
 /*
  * The open options of the object named name (for -v) whose ELF is elf[0..size): btf_custom_path
- * set to its minimal BTF, or left NULL (libbpf uses the kernel's BTF, as without this) when
- * libbpf reads the kernel's BTF for one of its programs anyway (tp_btf), when its relocations ask
- * for what this does not cut (btfmin.c), when the kernel's BTF cannot be read, or with
- * ALERTTRACE_BTF=kernel. Thread-safe. The path stays valid until exit.
+ * set to its minimal BTF, or left NULL (libbpf uses the kernel's BTF, as without this) when its
+ * relocations ask for what this does not cut (btfmin.c), when the kernel's BTF cannot be read,
+ * or with ALERTTRACE_BTF=kernel. Thread-safe. The path stays valid until exit.
  */
 const struct bpf_object_open_opts *btfmin_opts(struct btfmin_open *bo, const char *name,
 					       const void *elf, size_t size);
@@ -35,6 +34,10 @@ const struct bpf_object_open_opts *btfmin_opts(struct btfmin_open *bo, const cha
 		const void *elf_ = n##_bpf__elf_bytes(&sz_);                                       \
 		n##_bpf__open_opts(btfmin_opts(&bo_, #n, elf_, sz_));                              \
 	})
+
+/* The kernel's BTF read and indexed in a thread of its own, now, for the opens to come: the
+ * first open that needs it waits for it instead of reading it. */
+void btfmin_prefetch(void);
 
 /* The parsed kernel BTF dropped (after the start's opens; a later open parses it again). */
 void btfmin_release(void);

@@ -321,6 +321,7 @@ int tracer_start_core(struct tracer *t)
 {
 	int err;
 
+	btfmin_prefetch();
 	/* What a killed tracer left in this network namespace goes first. */
 	tc_cleanup_stale(true);
 	tracer_phase(t, "stale filters looked for");
@@ -473,7 +474,7 @@ int tracer_start_wire(struct tracer *t, char *msg, size_t n)
 		return err;
 	}
 	t->sock->rodata->at_filt = t->sh.filt;
-	accept_manual_attach(t->sock);
+	accept_prepare(t->sock, &t->accept);
 	err = shared_reuse(t->sock->obj, &t->sh);
 	if (err)
 		goto share_failed;
@@ -507,7 +508,7 @@ static int start_owners(struct tracer *t, char *msg, size_t n)
 	} else {
 		const char *how = "";
 
-		err = accept_attach(t->sock, &how);
+		err = accept_attach(t->sock, &t->accept, &t->sh, &how);
 		if (err)
 			p_err("accepted connections are attributed to the listener's owner: cannot "
 			      "attach to the exit of accept(): %s", strerror(-err));
@@ -685,6 +686,7 @@ void tracer_stop(struct tracer *t)
 	t->epfd = -1;
 	t->ifw = NULL;
 	tc_bpf__destroy(t->tc);
+	accept_free(&t->accept);
 	sock_bpf__destroy(t->sock);
 	libs_close(t->libs);
 	ew_close(t->ew);

@@ -20,6 +20,7 @@
 #include "alerttrace.h"
 #include "cli.h"
 #include "hist.h"
+#include "accept.h"
 #include "ifaces.h"
 #include "shared.h"
 #include "tc_attach.h"
@@ -36,6 +37,7 @@ struct tracer {
 	struct bgload tc_load;		/* the TC and socket owners' objects, loaded in threads */
 	struct bgload sock_load;	/* from tracer_start_wire to tracer_finish_wire */
 	struct sock_bpf *sock;
+	struct accept_plan accept;	/* how the accepting task is seen (accept.h) */
 	struct quic_src *quic;		/* QUIC Initials from the classifier; NULL: none */
 	struct tc_set links;
 	struct ifwatch *ifw;		/* the interfaces of -i, followed (ifwatch.h) */

@@ -17,13 +17,8 @@
 #include "caps.h"
 #include "sock.skel.h"
 #include "accept.h"
-
-void accept_manual_attach(struct sock_bpf *s)
-{
-	bpf_program__set_autoattach(s->progs.accept4_exit, false);
-	bpf_program__set_autoattach(s->progs.accept_exit, false);
-	bpf_program__set_autoattach(s->progs.sys_exit_any, false);
-}
+#include "btfmin.h"
+#include "shared.h"
 
 #define TRACEFS "/sys/kernel/tracing"
 
@@ -99,55 +94,129 @@ static struct bpf_link *attach_tp_id(struct bpf_program *prog, long id)
 	return l; /* the link owns fd */
 }
 
+/* The tracepoints' ids from a mounted tracefs (where libbpf looks too): 0, or -1. */
+static int tp_ids_mounted(long ids[2])
+{
+	static const char *const dirs[] = {TRACEFS, "/sys/kernel/debug/tracing"};
+
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		char p[96];
+
+		snprintf(p, sizeof(p), "%s/events/syscalls/sys_exit_accept4/id", dirs[i]);
+		ids[0] = read_id(p);
+		snprintf(p, sizeof(p), "%s/events/syscalls/sys_exit_accept/id", dirs[i]);
+		ids[1] = read_id(p);
+		if (ids[0] > 0 && ids[1] > 0)
+			return 0;
+	}
+	return -1;
+}
+
 /*
- * The accepting task (bpf/sock.bpf.c): the tracepoints of accept()/accept4() when libbpf finds
- * their ids in tracefs, or a private mount of tracefs gives them (tp_ids_private: root, or
+ * Before the object's load, the way: the tracepoints of accept()/accept4() when a mounted
+ * tracefs gives their ids, or a private mount of tracefs does (tp_ids_private: root, or
  * CAP_SYS_ADMIN), else the raw tracepoint sys_exit (no tracefs needed; one more program run at
- * every system call's exit). ALERTTRACE_ACCEPT_RAW=1 forces the latter (tests, benchmarks);
- * ALERTTRACE_NO_ACCEPT=1 attaches neither (bench/bench_accept.sh: the attribution's own cost).
+ * every system call's exit). The raw tracepoint's program is loaded only for that way: it is
+ * BTF-typed, and libbpf reads the kernel's whole BTF to load it (user/btfmin.c).
+ * ALERTTRACE_ACCEPT_RAW=1 forces the raw way (tests, benchmarks); ALERTTRACE_NO_ACCEPT=1
+ * attaches none (bench/bench_accept.sh: the attribution's own cost); ALERTTRACE_ACCEPT_LATE=1
+ * makes the tracepoints fail (tests: the raw way loaded late, attach_raw_late).
  */
-int accept_attach(struct sock_bpf *s, const char **how)
+void accept_prepare(struct sock_bpf *s, struct accept_plan *p)
 {
 	const char *force = getenv("ALERTTRACE_ACCEPT_RAW"), *none = getenv("ALERTTRACE_NO_ACCEPT");
-	struct bpf_link *a4 = NULL, *a = NULL;
-	long ids[2];
+
+	memset(p, 0, sizeof(*p));
+	bpf_program__set_autoattach(s->progs.accept4_exit, false);
+	bpf_program__set_autoattach(s->progs.accept_exit, false);
+	bpf_program__set_autoattach(s->progs.sys_exit_any, false);
+	if (none && !strcmp(none, "1"))
+		p->way = ACCEPT_NONE;
+	else if (force && !strcmp(force, "1"))
+		p->way = ACCEPT_RAW;
+	else if (!tp_ids_mounted(p->ids))
+		p->way = ACCEPT_TP;
+	/* no tracefs here: the ids from a private mount of it, where the tracer may mount (a
+	 * unit without CAP_SYS_ADMIN does not try: its filter has no mount()) */
+	else if (caps_have(CAP_SYS_ADMIN) && !tp_ids_private(p->ids))
+		p->way = ACCEPT_TP_PRIVATE;
+	else
+		p->way = ACCEPT_RAW;
+	if (p->way != ACCEPT_RAW)
+		bpf_program__set_autoload(s->progs.sys_exit_any, false);
+	/* tests/t_workers.sh: tracepoints that will not attach, for the raw way's late load */
+	if ((p->way == ACCEPT_TP || p->way == ACCEPT_TP_PRIVATE) && getenv("ALERTTRACE_ACCEPT_LATE"))
+		p->ids[0] = p->ids[1] = -1;
+}
+
+/* The raw way, after the tracepoints failed to attach: another instance of the object with the
+ * raw tracepoint's program alone, on the tracer's maps. */
+static int attach_raw_late(struct accept_plan *p, const struct at_shared *sh)
+{
+	struct bpf_program *prog;
+	struct sock_bpf *r = BTFMIN_OPEN(sock);
 	int err;
 
-	if (none && !strcmp(none, "1")) {
+	if (!r)
+		return -errno;
+	bpf_object__for_each_program(prog, r->obj)
+		bpf_program__set_autoload(prog, prog == r->progs.sys_exit_any);
+	r->rodata->at_filt = sh->filt;
+	err = shared_reuse(r->obj, sh);
+	if (!err)
+		err = sock_bpf__load(r);
+	if (!err) {
+		r->links.sys_exit_any = bpf_program__attach(r->progs.sys_exit_any);
+		if (!r->links.sys_exit_any)
+			err = -errno;
+	}
+	if (err) {
+		sock_bpf__destroy(r);
+		return err;
+	}
+	p->raw = r;
+	return 0;
+}
+
+int accept_attach(struct sock_bpf *s, struct accept_plan *p, const struct at_shared *sh,
+		  const char **how)
+{
+	struct bpf_link *a4 = NULL, *a = NULL;
+	int err;
+
+	switch (p->way) {
+	case ACCEPT_NONE:
 		*how = "listener only (ALERTTRACE_NO_ACCEPT=1)";
 		return 0;
-	}
-
-	if (!force || strcmp(force, "1")) {
-		a4 = bpf_program__attach(s->progs.accept4_exit);
-		a = a4 ? bpf_program__attach(s->progs.accept_exit) : NULL;
+	case ACCEPT_TP:
+	case ACCEPT_TP_PRIVATE:
+		a4 = attach_tp_id(s->progs.accept4_exit, p->ids[0]);
+		a = a4 ? attach_tp_id(s->progs.accept_exit, p->ids[1]) : NULL;
 		if (a4 && a) {
 			s->links.accept4_exit = a4;
 			s->links.accept_exit = a;
-			*how = "tracepoints syscalls/sys_exit_accept{,4}";
+			*how = p->way == ACCEPT_TP ? "tracepoints syscalls/sys_exit_accept{,4}"
+						   : "tracepoints syscalls/sys_exit_accept{,4} (ids "
+						     "from a private tracefs mount)";
 			return 0;
 		}
 		bpf_link__destroy(a4);
-		/* No tracefs here: its ids from a private mount of it, where the tracer may mount
-		 * (a unit without CAP_SYS_ADMIN does not try: its filter has no mount()). */
-		if (caps_have(CAP_SYS_ADMIN) && !tp_ids_private(ids)) {
-			a4 = attach_tp_id(s->progs.accept4_exit, ids[0]);
-			a = a4 ? attach_tp_id(s->progs.accept_exit, ids[1]) : NULL;
-			if (a4 && a) {
-				s->links.accept4_exit = a4;
-				s->links.accept_exit = a;
-				*how = "tracepoints syscalls/sys_exit_accept{,4} (ids from a private "
-				       "tracefs mount)";
-				return 0;
-			}
-			bpf_link__destroy(a4);
-		}
+		err = attach_raw_late(p, sh);
+		if (err)
+			return err;
+		*how = "raw tracepoint sys_exit (the tracepoints would not attach)";
+		return 0;
+	default:
+		s->links.sys_exit_any = bpf_program__attach(s->progs.sys_exit_any);
+		if (!s->links.sys_exit_any)
+			return -errno;
+		*how = "raw tracepoint sys_exit";
+		return 0;
 	}
-	s->links.sys_exit_any = bpf_program__attach(s->progs.sys_exit_any);
-	if (!s->links.sys_exit_any) {
-		err = -errno;
-		return err;
-	}
-	*how = "raw tracepoint sys_exit";
-	return 0;
+}
+
+void accept_free(struct accept_plan *p)
+{
+	sock_bpf__destroy(p->raw);
+	p->raw = NULL;
 }
