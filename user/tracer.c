@@ -476,8 +476,11 @@ int tracer_start_wire(struct tracer *t, char *msg, size_t n)
 	t->sock->rodata->at_filt = t->sh.filt;
 	accept_prepare(t->sock, &t->accept);
 	err = shared_reuse(t->sock->obj, &t->sh);
-	if (err)
-		goto share_failed;
+	if (err) {
+		snprintf(msg, n, "cannot share the maps with the socket owners' object: %s",
+			 strerror(-err));
+		return err;
+	}
 	bgload_start(&t->sock_load, t->sock->skeleton);
 	return 0;
 open_failed:
