@@ -58,7 +58,8 @@ struct ext_hdr {
 #define BTF_MAGIC_LE 0xeB9F
 #define ACCESS_MAX 64
 
-/* The kernel's BTF, with its named types in an open-addressed table by essential name. */
+/* The kernel's BTF, with its named structs, unions, enums and typedefs in an open-addressed
+ * table by essential name. */
 struct kindex {
 	const struct btf *btf;
 	__u32 *slot; /* type ids, 0: empty */
@@ -110,10 +111,17 @@ static int kindex_build(struct kindex *ix, const struct btf *k)
 	if (!ix->slot)
 		return -ENOMEM;
 	for (__u32 id = 1; id < n; id++) {
-		const char *name = btf__name_by_offset(k, btf__type_by_id(k, id)->name_off);
-		size_t len = name ? essential_len(name) : 0;
+		const struct btf_type *t = btf__type_by_id(k, id);
+		const char *name;
+		size_t len;
 		__u32 h;
 
+		/* the kinds a root of a field or enum relocation can have; not functions,
+		 * variables, integers (three quarters of the named types) */
+		if (!btf_is_composite(t) && !btf_is_any_enum(t) && !btf_is_typedef(t))
+			continue;
+		name = btf__name_by_offset(k, t->name_off);
+		len = name ? essential_len(name) : 0;
 		if (!len)
 			continue;
 		for (h = name_hash(name, len) & ix->mask; ix->slot[h]; h = (h + 1) & ix->mask)
