@@ -63,8 +63,8 @@ modes="new:defaults new:warm new:no-lib new:no-wire"
 [ -z "$OLD" ] || modes="new:defaults old:defaults new:warm old:warm new:no-lib old:no-lib new:no-wire old:no-wire"
 mkdir -m 0700 "$T/pc"
 ALERTTRACE_CACHE=$T/pc ready "$AT" >/dev/null
-# the old binary's plans are a file of their own in the same directory (its build-id)
-[ -z "$OLD" ] || ALERTTRACE_CACHE=$T/pc ready "$OLD" >/dev/null
+# the old binary's in a directory of its own: a tracer removes the plan files of other builds
+[ -z "$OLD" ] || { mkdir -m 0700 "$T/pc-old" && ALERTTRACE_CACHE=$T/pc-old ready "$OLD" >/dev/null; }
 for rm in $(bench_order "$ROUNDS" $modes); do
 	r=${rm%%:*} bm=${rm#*:}
 	b=${bm%%:*} m=${bm#*:}
@@ -76,7 +76,7 @@ for rm in $(bench_order "$ROUNDS" $modes); do
 	no-wire) args=(--no-wire) ;;
 	esac
 	bin=$AT
-	[ "$b" = old ] && bin=$OLD
+	[ "$b" = old ] && bin=$OLD && [ "$cache" != off ] && cache=$T/pc-old
 	read -r ms hwm < <(ALERTTRACE_CACHE=$cache ready "$bin" ${args[@]+"${args[@]}"})
 	printf '%-6s %-4s %-10s %10s %10s\n' "$r" "$b" "$m" "$ms" "$hwm"
 	echo "$b:$m $ms $hwm" >>"$T/ready"
