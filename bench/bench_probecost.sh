@@ -17,19 +17,23 @@
 #   plan0   the same at the default sites: the dispatch's entry probe and uretprobe, the read
 #           path's, ERR_vset_error's
 #   plan0c  the default sites a tracer that only counts (-H) attaches: plan0's without the
-#           reason's probe on ERR_vset_error (-H shows no reasons: not attached)
+#           reason's probe on ERR_vset_error (-H shows no reasons: not attached) and without the
+#           dispatch's uretprobe (whether the alert was written: -H counts at the entry)
+#   plan0r  with BEFORE=PATH: the sites -H attached before it left out the uretprobe: the
+#           dispatch's entry probe and uretprobe and the read path's (probecost_bare entry ret
+#           read), the old binary's own sites
 #   hist    alerttrace --no-wire -H (counted in the kernel) with ALERTTRACE_OSSL_DONE=1 (the one
 #           probe after the dispatch's write, opt-in)
 #   stream  alerttrace --no-wire -j (every event streamed, JSON lines to a file), the same
-#   hist0, stream0  the same with ALERTTRACE_OSSL_DONE=0 (the default: the entry probe and
-#           uretprobe on the dispatch function)
+#   hist0, stream0  the same with ALERTTRACE_OSSL_DONE=0 (the default: the entry probe on the
+#           dispatch function, and with -j its uretprobe)
 #   old, old-stream  with BEFORE=PATH: another alerttrace binary (e.g. built from an older
 #           commit), -H and -j
 # Per run: alerts/s of SECONDS of the storm and the storm's CPU time per alert; per set-up: the
 # cost per alert, its CPU time per alert less that of the round's own off run (us), median
 # (min-max) over the rounds, and its ratio to bare's, paired by round (the median of each round's
 # cost / bare's cost of the same round), and to the bare probes at its own sites (hist, stream:
-# plan's; hist0: plan0c's; stream0: plan0's), the issue's goal (2x). Then one more hist and stream run with kernel.bpf_stats_enabled (restored after): the
+# plan's; hist0: plan0c's; stream0: plan0's; old: plan0r's), the issue's goal (2x). Then one more hist and stream run with kernel.bpf_stats_enabled (restored after): the
 # tracer's run time per program run (bpf_stats), and the counts: every alert must be counted.
 # Usage: [BEFORE=PATH] bench/bench_probecost.sh [ROUNDS [SECONDS]]   (default 7 rounds of 2 s)
 set -u
@@ -66,6 +70,7 @@ start() {
 	plan) ALERTTRACE_OSSL_DONE=1 bg "$BARE" "$LIB" plan 2>"$T/at.err" ;;
 	plan0) ALERTTRACE_OSSL_DONE=0 bg "$BARE" "$LIB" plan 2>"$T/at.err" ;;
 	plan0c) ALERTTRACE_OSSL_DONE=0 bg "$BARE" "$LIB" plan-count 2>"$T/at.err" ;;
+	plan0r) bg "$BARE" "$LIB" entry ret read 2>"$T/at.err" ;;
 	hist) ALERTTRACE_OSSL_DONE=1 bg "$AT" --no-wire -H -j >"$T/at.out" 2>"$T/at.err" ;;
 	stream) ALERTTRACE_OSSL_DONE=1 bg "$AT" --no-wire -j >"$T/at.out" 2>"$T/at.err" ;;
 	hist0) ALERTTRACE_OSSL_DONE=0 bg "$AT" --no-wire -H -j >"$T/at.out" 2>"$T/at.err" ;;
@@ -97,7 +102,7 @@ lib_others() {
 # counted MODE: the storm's events (openssl, comm storm_lib) the tracer reported: 2 an alert.
 counted() {
 	case $1 in
-	bare | plan | plan0 | plan0c | off) echo - ;;
+	bare | plan | plan0 | plan0c | plan0r | off) echo - ;;
 	*) bench_events "$T/at.out" openssl storm_lib | tr -d '\n' ;;
 	esac
 }
@@ -105,7 +110,7 @@ counted() {
 MODES=(off bare plan plan0 plan0c hist stream hist0 stream0)
 if [ -n "${BEFORE:-}" ]; then
 	[ -x "$BEFORE" ] || { echo "$BENCH: BEFORE=$BEFORE is not an executable" >&2; exit 1; }
-	MODES+=(old old-stream)
+	MODES+=(plan0r old old-stream)
 fi
 echo "$BENCH: $ROUNDS rounds of $SECS s of the storm; $(openssl version)"
 row='%-6s %-10s %12s %10s %12s %10s %7s\n'
@@ -192,13 +197,14 @@ for r, d in runs.items():
 labels = {"off": "nothing", "bare": "bare: entry+uretprobe+read, empty",
           "plan": "bare at DONE=1's sites, empty", "plan0": "bare at the default sites, empty",
           "plan0c": "bare at -H's sites, empty",
+          "plan0r": "bare at BEFORE -H's sites, empty",
           "hist": "-H, ALERTTRACE_OSSL_DONE=1",
           "stream": "-j, ALERTTRACE_OSSL_DONE=1", "hist0": "alerttrace --no-wire -H (default)",
           "stream0": "alerttrace --no-wire -j (default)", "old": "BEFORE --no-wire -H",
           "old-stream": "BEFORE --no-wire -j"}
-order = ["off", "bare", "plan", "plan0", "plan0c", "hist", "stream", "hist0", "stream0", "old",
+order = ["off", "bare", "plan", "plan0", "plan0c", "plan0r", "hist", "stream", "hist0", "stream0", "old",
          "old-stream"]
-own = {"hist": "plan", "stream": "plan", "hist0": "plan0c", "stream0": "plan0"}
+own = {"hist": "plan", "stream": "plan", "hist0": "plan0c", "stream0": "plan0", "old": "plan0r"}
 print("\n%-36s %18s %16s %20s %8s %10s" % ("median (min-max)", "alerts/s", "CPU us/alert",
                                             "cost us/alert", "/ bare", "/ own sites"))
 for m in order:
@@ -218,7 +224,7 @@ for m in order:
             if pr:
                 line += " %*s" % (w, "%.2f" % med(pr))
     print(line)
-    if m not in ("off", "bare", "plan", "plan0", "plan0c"):
+    if m not in ("off", "bare", "plan", "plan0", "plan0c", "plan0r"):
         bad = [(r, d[m]) for r, d in runs.items() if m in d and d[m][2] != str(2 * d[m][1])]
         print("%-36s %s" % ("", "every alert reported, sent and received, in every run" if not bad else
                              "NOT COUNTED: " + ", ".join("round %d: %s events of %d" % (r, x[2], 2 * x[1]) for r, x in bad)))
@@ -232,9 +238,15 @@ if st:
     for m in ("hist", "stream", "hist0"):
         if m in sr:
             print("  %s: %s alerts/s, %s alerts, %s events" % (m, *sr[m]))
+        tot = 0
         for mm, name, cnt, ns in st:
             if mm == m:
                 print("    %-18s %10s %8.0f" % (name, cnt, int(ns) / int(cnt)))
+                # The storm's programs (others, e.g. on exec, ran for other processes).
+                if m in sr and int(cnt) * 2 >= int(sr[m][1]):
+                    tot += int(ns)
+        if m in sr and int(sr[m][1]):
+            print("    %-18s %10s %8.0f" % ("per alert", "", tot / int(sr[m][1])))
 if all(m in cost for m in ("hist0", "bare", "plan0c", "hist", "plan")):
     h0, b, p0, h, p = (med(cost[m].values()) for m in ("hist0", "bare", "plan0c", "hist", "plan"))
     bench_headline = ("CPU per alert with -H %.2f us, %.2fx the bare probes at its sites (%.2f "
