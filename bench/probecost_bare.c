@@ -48,6 +48,15 @@ static void on_sig(int sig)
 	done = 1;
 }
 
+/* A probe a tracer that only counts leaves out (the provider's written_progs). */
+static bool written_prog(const char *prog)
+{
+	for (int i = 0; openssl_provider.written_progs && openssl_provider.written_progs[i]; i++)
+		if (!strcmp(openssl_provider.written_progs[i], prog))
+			return true;
+	return false;
+}
+
 static const uint8_t *code_bytes(void *ctx, uint64_t va, uint64_t len)
 {
 	return bin_elf_va_ptr(ctx, va, len, 1);
@@ -154,7 +163,9 @@ int main(int argc, char **argv)
 				goto cleanup;
 		} else if (!strcmp(s, "plan") || !strcmp(s, "plan-count")) {
 			/* plan-count: as a tracer that only counts (-H) attaches, without the
-			 * hooks that feed only the stream's details (the reason's). */
+			 * hooks that feed only the stream's details (the reason's) and the
+			 * probes that only tell whether a sent alert was written (the
+			 * dispatch's uretprobe). */
 			bool count = s[4] != 0;
 
 			if (openssl_provider.analyse(lib, "", &plan) < 0) {
@@ -176,7 +187,8 @@ int main(int argc, char **argv)
 					if (!strcmp(openssl_provider.detail_hooks[d], hk->key))
 						on[h] = false;
 				for (int k = 0; on[h] && k < hk->nprobes; k++)
-					if (attach(prog, hk->on_aux ? plan.aux_path : lib,
+					if (!(count && written_prog(hk->probes[k].prog)) &&
+					    attach(prog, hk->on_aux ? plan.aux_path : lib,
 						   hk->probes[k].file_off, hk->probes[k].ret))
 						goto cleanup;
 			}

@@ -171,6 +171,9 @@ struct at_filter {
 #define AT_SKIP_SNI	(1u << 1) /* the server name: no stream, no --by sni */
 #define AT_SKIP_DETAIL	(1u << 2) /* the version, the reason, the verification result: no
 				   * stream (a histogram keeps none) */
+#define AT_SKIP_WRITTEN	(1u << 3) /* whether a sent alert was written: no stream (a histogram
+				   * counts every dispatch, written or not): OpenSSL's dispatch is
+				   * counted at its entry, its uretprobe not attached */
 
 /* at_filter.hist_by */
 #define AT_BY_SNI	(1u << 0)

@@ -10,7 +10,8 @@
  *      One probe hit per dispatch, where the kernel emulates the instruction (a jcc).
  *  dispatch_entry/dispatch_return: the same functions' entry and return, where dispatch_done
  *      cannot be placed (3.2+: several returns, the write through the record layer's methods):
- *      the return value says whether the alert was written.
+ *      the return value says whether the alert was written. A tracer that only counts
+ *      attaches the entry alone, which counts the alert (AT_SKIP_WRITTEN).
  *  read_alert: an instruction inside ssl3_read_bytes / dtls1_read_bytes (ssl/record/
  *      rec_layer_s3.c, rec_layer_d1.c) where the 2 alert bytes of a received record sit in a
  *      register.
@@ -366,6 +367,12 @@ int dispatch_entry(struct pt_regs *ctx)
 		return 0;
 	/* Before the write: its wire event at TC egress names this process. */
 	p.sk = (__u64)ssl_sock(cfg, &h);
+	/* Counting only: the return would add whether it was written, which a histogram does not
+	 * keep; its uretprobe is not attached (user/tls/attach.c), so the alert counts here. */
+	if (!at_lib_reads(AT_SKIP_WRITTEN)) {
+		dispatch_emit(cfg, lib_id, &p, 0, (const struct sock *)p.sk);
+		return 0;
+	}
 	at_pending_put(tid, &p);
 	return 0;
 }

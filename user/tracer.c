@@ -267,13 +267,13 @@ static struct at_filter make_filter(const struct at_opts *o, bool metrics)
 	f.netns = netns_cookie_of(0);
 	f.slot_bits = thread_slot_bits();
 	/* Counting only: the library probes leave unread what no output shows (a histogram keeps
-	 * no version, reason or ends). */
+	 * no version, reason or ends, nor whether a sent alert was written). */
 	if (!f.stream) {
 		if (!o->nports && o->no_wire)
 			f.lib_skip |= AT_SKIP_SOCK;
 		if (!o->by_sni)
 			f.lib_skip |= AT_SKIP_SNI;
-		f.lib_skip |= AT_SKIP_DETAIL;
+		f.lib_skip |= AT_SKIP_DETAIL | AT_SKIP_WRITTEN;
 	}
 	return f;
 }

@@ -71,13 +71,26 @@ static __u32 aux_owner(struct lib_tracer *lt, const struct stat *st, const char 
 	return 0;
 }
 
+static bool str_in(const char *const *list, const char *s)
+{
+	for (int i = 0; list && list[i]; i++)
+		if (s && !strcmp(list[i], s))
+			return true;
+	return false;
+}
+
 /* A hook that only feeds what AT_SKIP_DETAIL leaves out (the provider's detail_hooks). */
 static bool detail_only(const struct tls_provider *p, const char *key)
 {
-	for (int i = 0; p->detail_hooks && p->detail_hooks[i]; i++)
-		if (key && !strcmp(p->detail_hooks[i], key))
-			return true;
-	return false;
+	return str_in(p->detail_hooks, key);
+}
+
+/* A probe that only tells what AT_SKIP_WRITTEN leaves out (the provider's written_progs): its
+ * hook's other probes count the alert. */
+static bool probe_unneeded(const struct lib_tracer *lt, const struct tls_provider *p,
+			   const struct tp_probe *pr)
+{
+	return (lt->lib_skip & AT_SKIP_WRITTEN) && str_in(p->written_progs, pr->prog);
 }
 
 /* All of a hook's probes, or none (rollback). */
@@ -120,6 +133,8 @@ static void hook_one(struct lib_tracer *lt, struct lib *l, int hi)
 		}
 	}
 	for (i = 0; i < h->nprobes; i++) {
+		if (probe_unneeded(lt, tls_providers[l->pv], &h->probes[i]))
+			continue;
 		if (attach(lt, l, &h->probes[i], path, why, whysz)) {
 			while (l->nlinks > n0)
 				destroy_link(&l->links[--l->nlinks]);

@@ -211,6 +211,8 @@ static void ossl_rebase(const char *path, const char *root, struct tp_plan *p)
 
 static const char *const ossl_marks[] = {"TLS_method", NULL};
 static const char *const ossl_detail_hooks[] = {"err_reason", NULL};
+/* The dispatch's uretprobe adds only its return value (written or not) to what the entry saw. */
+static const char *const ossl_written_progs[] = {"dispatch_return", NULL};
 
 /* The one-probe dispatch's program is verified only for a tracer that places it: 8,000
  * instructions, some 14 ms of the start-up's CPU. */
@@ -231,5 +233,6 @@ const struct tls_provider openssl_provider = {
 	.rebase = ossl_rebase,
 	.prepare = ossl_prepare,
 	.detail_hooks = ossl_detail_hooks,
+	.written_progs = ossl_written_progs,
 	TP_SKEL(ossl),
 };

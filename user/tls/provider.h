@@ -87,6 +87,10 @@ struct tls_provider {
 	/* Keys of hooks that feed only the stream's details (a sent alert's reason): not attached
 	 * when the tracer only counts (AT_SKIP_DETAIL). NULL: none. */
 	const char *const *detail_hooks;
+	/* Programs that only learn whether a sent alert was written (a return probe whose entry
+	 * probe can count the alert itself): not attached when the tracer only counts
+	 * (AT_SKIP_WRITTEN). NULL: none. */
+	const char *const *written_progs;
 	int (*load)(void *skel);
 	void (*destroy)(void *skel);
 	__u64 (*lost)(void *skel, bool hist);
