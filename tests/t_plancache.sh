@@ -123,24 +123,16 @@ PROG=/usr/local/bin/at-plancache-$$
 cp /bin/true "$PROG" && chmod 0755 "$PROG"
 trap 'rm -f "$PROG"; at_cleanup' EXIT
 prog() { librec "$1" "$PROG" provider; }
-# at_bins NAME: a tracer started and stopped once the binary directories were prepared, which
-# it does after its ready line (-v says when)
-at_bins() {
-	at_start "$1" --no-wire -j -v || return 1
-	wait_for "$T/$1.at.err" "libs: binary directories prepared" 30 ||
-		fail "$1_bins_prepared" "no line: $(tail -3 "$T/$1.at.err")"
-	at_stop "$1"
-}
-at_bins looks_first
-at_bins looks_again
+at_start looks_first --no-wire -j -v && at_stop looks_first
+at_start looks_again --no-wire -j -v && at_stop looks_again
 check looks_kept_and_read "none none 1" "$(prog looks_first) $(prog looks_again) $(grep -c \
 	'libs: [0-9]* plans and [1-9][0-9]* looks at files read' "$T/looks_again.at.err")"
 ino=$(stat -c %i "$PROG")
 cp "$LIB" "$PROG"
-at_bins looks_changed
+at_start looks_changed --no-wire -j -v && at_stop looks_changed
 check looks_file_changed_in_place_hooked "$ino openssl" "$(stat -c %i "$PROG") $(prog looks_changed)"
 cp /bin/true "$PROG"
-at_bins looks_back
+at_start looks_back --no-wire -j -v && at_stop looks_back
 check looks_file_changed_back_not_hooked "$ino none" "$(stat -c %i "$PROG") $(prog looks_back)"
 rm -f "$PROG"
 

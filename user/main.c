@@ -191,7 +191,6 @@ static int run(struct at_opts *o)
 	};
 	__u64 next_scan = 0, next_collect, next_print, printed = 0;
 	int gather_ms = AT_GATHER_MIN_MS;
-	bool bins = true;	/* binary directories left to prepare (tracer_scan_bins) */
 	struct tracer t;
 	bool aggregate;
 	char msg[256];
@@ -247,11 +246,8 @@ static int run(struct at_opts *o)
 			gather_ms = next_gather(gather_ms, t.alerts_seen);
 		} else if (err >= 0) {
 			gather_ms = AT_GATHER_MIN_MS;
-			err = tracer_poll(&t, bins ? 0 : 100);
+			err = tracer_poll(&t, 100);
 		}
-		/* The binary directories' programs, a step at a time between the polls. */
-		if (bins)
-			bins = tracer_scan_bins(&t);
 		/* One write per batch of events, before the poll sleeps again. */
 		if (fflush(stdout) || ferror(stdout)) {
 			/* stdout closed (e.g. piped into head): stop cleanly. */

@@ -675,17 +675,6 @@ void tracer_rescan(struct tracer *t)
 	report(t);
 }
 
-bool tracer_scan_bins(struct tracer *t)
-{
-	bool more;
-
-	if (!t->libs)
-		return false;
-	more = libs_scan_bins(t->libs, 20) > 0;
-	report(t);
-	return more;
-}
-
 void tracer_stop(struct tracer *t)
 {
 	bgload_wait(&t->tc_load);

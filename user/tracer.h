@@ -88,9 +88,6 @@ void tracer_follow_ifaces(struct tracer *t);
 void tracer_report_start(struct tracer *t);
 /* Look for new TLS libraries in every process (the rescan every second). */
 void tracer_rescan(struct tracer *t);
-/* The binary directories' programs, about 20 ms more of them (libs_scan_bins), reported:
- * true while some remain (the loop then polls without sleeping). */
-bool tracer_scan_bins(struct tracer *t);
 /* Events the kernel could not deliver or count: cumulative; hist: the histogram's. */
 __u64 tracer_lost(struct tracer *t, bool hist);
 /* The wire source's other counts, cumulative (0 without it). */

@@ -12,7 +12,6 @@
 #include <unistd.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
-#include <time.h>
 #include "discover.h"
 
 static bool named_path(struct disc *d, const char *path)
@@ -353,59 +352,43 @@ int disc_scan_procs(struct disc *d, int *nprocs, int *nfiles)
 
 /*
  * Programs in the standard binary directories that carry a TLS library themselves (node links
- * OpenSSL in, Go programs crypto/tls): analysed and hooked before any of them runs, like the
+ * OpenSSL in, Go programs crypto/tls): analysed and hooked now, before any of them runs, like the
  * libraries in the standard directories: their first process is then hooked from its exec. A
- * copy elsewhere (a container's) reuses the analysis by build-id. After the ready line, in
- * steps of about budget_ms (a host's first start analyses hundreds of MB of Go programs: 4 s
- * here with a cold page cache): what runs meanwhile is hooked by the scans of its process.
+ * copy elsewhere (a container's) reuses the analysis by build-id.
  */
-static const char *const bin_dirs[] = {"/usr/bin", "/usr/sbin", "/usr/local/bin",
-				       "/usr/local/sbin"};
-
-static double mono_ms(void)
+static void scan_bin_dirs(struct disc *d)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-int disc_scan_bins(struct disc *d, double budget_ms)
-{
-	double end = mono_ms() + budget_ms;
+	static const char *const dirs[] = {"/usr/bin", "/usr/sbin", "/usr/local/bin",
+					   "/usr/local/sbin"};
 	char path[PATH_MAX];
 	struct dirent *de;
 	struct stat st;
+	size_t i;
 
-	if (!d->prepare)
-		return 0;
-	while (d->bin_dir < (int)(sizeof(bin_dirs) / sizeof(bin_dirs[0]))) {
-		const char *dir = bin_dirs[d->bin_dir];
+	for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		DIR *dir = opendir(dirs[i]);
 
-		if (!d->bin_dh)
-			d->bin_dh = opendir(dir);
-		while (d->bin_dh && (de = readdir(d->bin_dh))) {
+		while (dir && (de = readdir(dir))) {
 			if (de->d_name[0] == '.' ||
-			    snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) >=
+			    snprintf(path, sizeof(path), "%s/%s", dirs[i], de->d_name) >=
 				    (int)sizeof(path) ||
 			    stat(path, &st) || !S_ISREG(st.st_mode) || !(st.st_mode & 0111) ||
 			    disc_find(d, st.st_dev, st.st_ino))
 				continue;
 			d->prepare(d->ctx, path);
-			if (mono_ms() >= end)
-				return 1;
 		}
-		if (d->bin_dh)
-			closedir(d->bin_dh);
-		d->bin_dh = NULL;
-		d->bin_dir++;
+		if (dir)
+			closedir(dir);
 	}
-	return 0;
 }
 
 int disc_scan_static(struct disc *d)
 {
-	return scan_ld_cache(d) + scan_std_dirs(d);
+	int n = scan_ld_cache(d) + scan_std_dirs(d);
+
+	if (d->prepare)
+		scan_bin_dirs(d);
+	return n;
 }
 
 int disc_init(struct disc *d)
@@ -421,9 +404,6 @@ int disc_init(struct disc *d)
 
 void disc_free(struct disc *d)
 {
-	if (d->bin_dh)
-		closedir(d->bin_dh);
-	d->bin_dh = NULL;
 	free(d->set);
 	free(d->buf);
 	d->set = NULL;

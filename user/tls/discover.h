@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
  * Discovery for the library path: which files processes on this host and in containers map
- * (/proc/PID/maps), plus the dynamic linker's cache and the standard library directories at the
- * first scan, and the standard binary directories after it. Every executable file mapping whose (device, inode) is new is offered to the
+ * (/proc/PID/maps), plus the dynamic linker's cache, the standard library directories and the
+ * standard binary directories at the first scan. Every executable file mapping whose (device, inode) is new is offered to the
  * library path once; the set of files seen (with what became of each) lives here.
  *
  * Files in other mount namespaces are reached as /proc/PID/root/PATH, files replaced on disk or
@@ -41,8 +41,6 @@ struct disc {
 	struct stat self_root;
 	char *buf;		/* /proc/PID/maps contents */
 	size_t bufcap;
-	int bin_dir;		/* disc_scan_bins: the binary directory it is in, and its stream */
-	void *bin_dh;
 };
 
 /* Returns 0 or -errno (cannot stat /). */
@@ -51,11 +49,9 @@ void disc_free(struct disc *d);
 /* The set of files seen, keyed by (device, inode). */
 struct disc_fent *disc_find(struct disc *d, __u64 dev, __u64 ino);
 int disc_put(struct disc *d, __u64 dev, __u64 ino, int val);
-/* The linker cache and the standard library directories (first scan). Returns libraries hooked. */
+/* The linker cache and the standard library directories (first scan; the programs of the
+ * standard binary directories are only prepared). Returns libraries hooked. */
 int disc_scan_static(struct disc *d);
-/* The programs of the standard binary directories, prepared (d->prepare) for about budget_ms
- * from where the last call stopped: 1 while some remain, 0 when all were. */
-int disc_scan_bins(struct disc *d, double budget_ms);
 /* Every process. Returns libraries hooked, or -errno when /proc cannot be listed. */
 int disc_scan_procs(struct disc *d, int *nprocs, int *nfiles);
 /* One process (an exec, a new mapping). Returns libraries hooked; *nfiles counts new files. */

@@ -525,26 +525,6 @@ int libs_scan(struct lib_tracer *lt)
 	return n;
 }
 
-int libs_scan_bins(struct lib_tracer *lt, double budget_ms)
-{
-	double t0 = now_ms();
-	int more;
-
-	if (!lt || lt->bins_done || !lt->scanned)
-		return 0;
-	more = disc_scan_bins(&lt->disc, budget_ms);
-	lt->bins_ms += now_ms() - t0;
-	if (!more) {
-		lt->bins_done = true;
-		pc_flush(&lt->pc); /* the looks and plans, for the next start */
-		if (lt->verbose)
-			p_debug("libs: binary directories prepared in %.1f ms, after the ready "
-				"line\n",
-				lt->bins_ms);
-	}
-	return more;
-}
-
 void libs_set_execwatch(struct lib_tracer *lt, struct execwatch *ew)
 {
 	if (lt)

@@ -35,9 +35,6 @@ int libs_hook_named(struct lib_tracer *lt, char *msg, size_t n);
 /* Scan /proc/PID/maps (and the linker cache on the first call); hook new files.
  * Returns the number of libraries hooked by this call, or -errno when /proc cannot be read. */
 int libs_scan(struct lib_tracer *lt);
-/* After the first scan, the programs of the standard binary directories analysed and hooked
- * for about budget_ms more (discover.h's disc_scan_bins): 1 while some remain, else 0. */
-int libs_scan_bins(struct lib_tracer *lt, double budget_ms);
 struct execwatch;
 /* Tell the library path about discovery at exec (execwatch.h) before the first scan: every file
  * looked at is marked seen there, and dynamic linkers get their hook. */

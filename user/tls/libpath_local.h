@@ -88,8 +88,6 @@ struct lib_tracer {
 	int ndisk;		/* plans read from it */
 	bool scanned;
 	bool named_done;	/* the files of --lib were looked at (libs_hook_named) */
-	bool bins_done;		/* libs_scan_bins walked every binary directory */
-	double bins_ms;		/* its time so far */
 	int reported;		/* libs[0 .. reported-1] are in a report already */
 	struct disc disc;
 	struct execwatch *ew;	/* discovery at exec, NULL: the rescan alone */
