@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
  * user/btfmin.c against libbpf itself: every BPF object of the tracer is loaded twice into this
- * kernel, once the way libbpf does by default (the kernel's whole BTF) and once with the cut
- * BTF of btfmin_opts(), and libbpf's own log of its CO-RE decisions ("relo #N: patched insn #I
- * ... off A -> B", or an instruction poisoned) must be the same, line for line, for every
- * program: the cut BTF leads libbpf to the same offsets, sizes and existence answers. Both loads
- * must pass the verifier. With the cut BTF libbpf must not read the kernel's BTF at all, except
- * for an object with a BTF-typed tracepoint (sock's tp_btf/sys_exit needs its attach id).
+ * kernel, once the way libbpf does by default (the kernel's whole BTF) and once with its cut
+ * (btfmin_build, handed over as btfmin_opts() does: a memfd), and libbpf's own log of its CO-RE
+ * decisions ("relo #N: patched insn #I ... off A -> B", or an instruction poisoned) must be the
+ * same, line for line, for every program: the cut leads libbpf to the same offsets, sizes and
+ * existence answers. Both loads must pass the verifier, and btfmin_opts() must give every object
+ * a cut. With the cut libbpf must not read the kernel's BTF at all, except for sock's BTF-typed
+ * tp_btf/sys_exit (its attach id): loaded without that program, as user/wire/accept.c does
+ * where the accept tracepoints are found, not even for sock.
  * Then the cut itself: small, and refusals (by-type relocations, unknown roots, bad input).
  */
 #include <errno.h>
