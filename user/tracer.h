@@ -3,6 +3,7 @@
  * The tracer's machinery, shared by a normal run (main.c) and --selftest (selftest.c): the maps,
  * the ring buffer, the wire source (TC on the interfaces, socket owners) and the library source
  * (every TLS library, discovery at exec), set up in this order and torn down by tracer_stop.
+ * The wire source's steps are in wire/wire_start.c, the rest in tracer.c.
  *
  *	tracer_init(&t, o);
  *	tracer_start_core(&t) -> tracer_start_wire(&t, msg, n) -> tracer_start_libs(&t, msg, n)
@@ -88,6 +89,9 @@ void tracer_follow_ifaces(struct tracer *t);
 void tracer_report_start(struct tracer *t);
 /* Look for new TLS libraries in every process (the rescan every second). */
 void tracer_rescan(struct tracer *t);
+/* An event the loader makes itself (QUIC's, quic_src.c): filtered, counted and streamed as
+ * one from the ring buffer (wire_start.c hands it to quic_src_open). */
+void tracer_loader_event(void *ctx, struct at_event *e);
 /* Events the kernel could not deliver or count: cumulative; hist: the histogram's. */
 __u64 tracer_lost(struct tracer *t, bool hist);
 /* The wire source's other counts, cumulative (0 without it). */
