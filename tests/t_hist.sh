@@ -18,6 +18,11 @@ workload_setup hist tshark openssl
 judge() { $PY "$TOP/tests/fixtures/alert_judge.py" "$@"; }
 nsx() { ip netns exec $NS "$@"; }
 P1=$(( 21000 + (RANDOM % 400) * 10 )) P2=$((P1 + 1))
+# A narrow range of client ports, so that Linux gives the same client port to connections to
+# both servers (it may, their 4-tuples differ): a wire alert's owner is found by its connection,
+# not by one port. The judge owns records by both ports too.
+nsx sysctl -qw net.ipv4.ip_local_port_range="40000 40039" ||
+	{ fail hist_port_range "cannot narrow the namespace's client ports"; exit 1; }
 
 # at_wait FILE...: until each tracer's stderr says it traces.
 at_wait() {
@@ -71,6 +76,15 @@ for a in pid_text:$A1 pid_json:$A2 comm_text:$A3 comm_json:$A4; do stop_at ${a%%
 kill -INT $TSPID; wait $TSPID
 
 # The workload's own account: what the brief asks for, before comparing anything.
+$PY - "$T"/main_a.log "$T"/main_a2.log "$T"/main_b.log <<'EOF'
+import json, sys
+by = [set((e["lport"], e["rport"]) for e in map(json.loads, open(f)) if e["ev"] == "conn")
+      for f in sys.argv[1:]]
+ports = [set(p for p, _ in c) for c in by]
+print("      client ports shared by connections to both servers: %d; connections of the two"
+      " ath_unkca with the same ports: %d" % (len((ports[0] | ports[1]) & ports[2]),
+                                              len(by[0] & by[1])))
+EOF
 check workload_a_sent_unknown_ca 23 "$(judge count "$T/main_a.log" sent 48)"
 check workload_b_received_protocol_version 7 "$(judge count "$T/main_b.log" received 70)"
 LOGS=$T/main_a.log,$T/main_a2.log,$T/main_b.log,$T/main_s1.log,$T/main_s2.log
