@@ -260,15 +260,23 @@ if at_start $n --no-wire -j --lib "$T/x1/tlspeer"; then
 	exec_seen $n 1 "${RPIDS[@]}"
 fi
 n=go_client_in_a_binary_directory_hooked_from_its_exec
-bg unshare -m --propagation private sh -c 'mount -t tmpfs alerttrace-test /usr/local/bin &&
+# A host's first start (an empty plan cache): the client is analysed by the child that prepares
+# the binary directories' programs after the ready line (user/tls/binprep.c), and hooked then.
+mkdir -m 0700 "$T/pc-bindir"
+bg env ALERTTRACE_CACHE="$T/pc-bindir" unshare -m --propagation private sh -c \
+	'mount -t tmpfs alerttrace-test /usr/local/bin &&
 	cp "$1" /usr/local/bin/tlspeer-at-test && shift && exec "$@"' sh "${GOBIN[$v:normal]}/tlspeer" \
 	"$AT" --no-wire -j -v >"$T/$n.at" 2>"$T/$n.at.err"
 ATPID=$!
 if wait_for "$T/$n.at.err" "Tracing TLS alerts" 20; then
-	# The binary directories are scanned right after the ready line.
-	wait_for "$T/$n.at.err" "libs: /usr/local/bin/tlspeer-at-test: go go.*probes attached" 10 &&
+	wait_for "$T/$n.at.err" "libs: /usr/local/bin/tlspeer-at-test: go go.*probes attached" 20 &&
 		pass ${n}_hooked_by_the_start_up_scan ||
 		fail ${n}_hooked_by_the_start_up_scan "$(grep tlspeer-at-test "$T/$n.at.err" | head -3)"
+	r=$(grep -n -m1 "Tracing TLS alerts" "$T/$n.at.err" | cut -d: -f1)
+	h=$(grep -n -m1 "libs: /usr/local/bin/tlspeer-at-test: go go.*probes attached" "$T/$n.at.err" |
+		cut -d: -f1)
+	[ -n "$h" ] && [ "$h" -gt "$r" ] && pass ${n}_hooked_after_the_ready_line ||
+		fail ${n}_hooked_after_the_ready_line "ready at line $r, hooked at line ${h:-none}"
 	exec_rounds $n 3 "$PX" nsenter -t "$ATPID" -m /usr/local/bin/tlspeer-at-test
 	at_stop $n
 	exec_seen $n 1 "${RPIDS[@]}"

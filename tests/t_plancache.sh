@@ -33,6 +33,13 @@ librec() {
 	EOF
 }
 lib() { librec "$1" "$LIB" hooks; }
+# prepared NAME: until the binary directories' programs that needed a file read are prepared
+# beside the tracer (user/tls/binprep.c), when there were any.
+prepared() {
+	grep -q "programs of the binary directories to look at" "$T/$1.at.err" || return 0
+	wait_for "$T/$1.at.err" "binary directories prepared" 20 ||
+		fail "$1_prepared" "no 'binary directories prepared' line: $(tail -2 "$T/$1.at.err")"
+}
 ondisk() { grep -c "^libs: $LIB: openssl .*(cached on disk)" "$T/$1.at.err"; }
 
 # 1. Cold: analysed, and kept.
@@ -123,16 +130,16 @@ PROG=/usr/local/bin/at-plancache-$$
 cp /bin/true "$PROG" && chmod 0755 "$PROG"
 trap 'rm -f "$PROG"; at_cleanup' EXIT
 prog() { librec "$1" "$PROG" provider; }
-at_start looks_first --no-wire -j -v && at_stop looks_first
-at_start looks_again --no-wire -j -v && at_stop looks_again
+at_start looks_first --no-wire -j -v && prepared looks_first && at_stop looks_first
+at_start looks_again --no-wire -j -v && prepared looks_again && at_stop looks_again
 check looks_kept_and_read "none none 1" "$(prog looks_first) $(prog looks_again) $(grep -c \
 	'libs: [0-9]* plans and [1-9][0-9]* looks at files read' "$T/looks_again.at.err")"
 ino=$(stat -c %i "$PROG")
 cp "$LIB" "$PROG"
-at_start looks_changed --no-wire -j -v && at_stop looks_changed
+at_start looks_changed --no-wire -j -v && prepared looks_changed && at_stop looks_changed
 check looks_file_changed_in_place_hooked "$ino openssl" "$(stat -c %i "$PROG") $(prog looks_changed)"
 cp /bin/true "$PROG"
-at_start looks_back --no-wire -j -v && at_stop looks_back
+at_start looks_back --no-wire -j -v && prepared looks_back && at_stop looks_back
 check looks_file_changed_back_not_hooked "$ino none" "$(stat -c %i "$PROG") $(prog looks_back)"
 rm -f "$PROG"
 

@@ -267,6 +267,7 @@ static int run(struct at_opts *o)
 			tracer_follow_ifaces(&t);
 		}
 		tracer_report_lost(&t);
+		tracer_prepared(&t);
 		/* New processes may map a libssl not hooked yet (a new container): rescan. */
 		if (t.libs && tracer_now_ms() >= next_scan) {
 			tracer_rescan(&t);

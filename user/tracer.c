@@ -421,6 +421,12 @@ void tracer_rescan(struct tracer *t)
 	report(t);
 }
 
+void tracer_prepared(struct tracer *t)
+{
+	if (t->libs && libs_prepared(t->libs) > 0)
+		report(t);
+}
+
 void tracer_stop(struct tracer *t)
 {
 	bgload_wait(&t->tc_load);

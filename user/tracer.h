@@ -88,6 +88,8 @@ void tracer_follow_ifaces(struct tracer *t);
 /* The interfaces attached at start, said once every source started. */
 void tracer_report_start(struct tracer *t);
 /* Look for new TLS libraries in every process (the rescan every second). */
+/* The binary directories' programs prepared beside the tracer since the last call, hooked. */
+void tracer_prepared(struct tracer *t);
 void tracer_rescan(struct tracer *t);
 /* An event the loader makes itself (QUIC's, quic_src.c): filtered, counted and streamed as
  * one from the ring buffer (wire_start.c hands it to quic_src_open). */

@@ -61,6 +61,34 @@ static void analyse_guarded(const struct tls_provider *p, const char *path, cons
 	bin_guard_leave(&g);
 }
 
+/* The cache's key of a file: its build-id when it has one, else the file itself. */
+static void cache_key(char *key, size_t n, const char *build_id, const struct stat *st)
+{
+	if (build_id[0])
+		snprintf(key, n, "b:%s", build_id);
+	else
+		snprintf(key, n, "i:%llx:%llx:%lld", (unsigned long long)st->st_dev,
+			 (unsigned long long)st->st_ino, (long long)st->st_mtime);
+}
+
+static struct cent *cache_find(struct lib_tracer *lt, int pv, const char *key, const char *root)
+{
+	struct cent *c;
+
+	for (c = lt->cache; c; c = c->next)
+		if (c->pv == pv && !strcmp(c->key, key) && disk_plan_valid(c, root))
+			break;
+	return c;
+}
+
+bool lp_have_plan(struct lib_tracer *lt, int pv, const char *build_id, const struct stat *st)
+{
+	char key[80];
+
+	cache_key(key, sizeof(key), build_id, st);
+	return cache_find(lt, pv, key, "") != NULL;
+}
+
 void lp_analyse(struct lib_tracer *lt, struct lib *l, const char *path, const char *root,
 		    const char *build_id, const struct stat *st)
 {
@@ -69,15 +97,8 @@ void lp_analyse(struct lib_tracer *lt, struct lib *l, const char *path, const ch
 	struct cent *c;
 	char key[80];
 
-	/* build-id when the file has one, else the file itself */
-	if (build_id[0])
-		snprintf(key, sizeof(key), "b:%s", build_id);
-	else
-		snprintf(key, sizeof(key), "i:%llx:%llx:%lld", (unsigned long long)st->st_dev,
-			 (unsigned long long)st->st_ino, (long long)st->st_mtime);
-	for (c = lt->cache; c; c = c->next)
-		if (c->pv == l->pv && !strcmp(c->key, key) && disk_plan_valid(c, root))
-			break;
+	cache_key(key, sizeof(key), build_id, st);
+	c = cache_find(lt, l->pv, key, root);
 	if (c) {
 		l->plan = c->plan;
 		l->cached = true;
@@ -210,6 +231,14 @@ void lp_peek_keep(struct lib_tracer *lt, const struct stat *st, const char *prov
 	}
 	peek_insert(lt, &k);
 	pc_put_peek(&lt->pc, &k);
+}
+
+size_t lp_take_records(struct lib_tracer *lt, const char *buf, size_t n, bool *bad)
+{
+	size_t used = pc_parse(buf, n, add_cached, add_peek, lt, bad);
+
+	pc_append(&lt->pc, buf, used); /* for the next start, as the records came */
+	return used;
 }
 
 void lp_open_plan_cache(struct lib_tracer *lt)

@@ -272,36 +272,61 @@ static int consider(void *ctx, const char *path, const char *root, __u64 mdev, _
 }
 
 /*
- * discover.h's prepare(): a program in the standard binary directories that carries a TLS
- * library (node, Go programs): analysed, and hooked when the analysis placed hooks, so that its
- * first process runs hooked from its exec (uprobes are per file; attaching once a process runs
- * costs the kernel an RCU grace period, 10-20 ms, in which a Go client has finished its
- * handshake). One it refuses is only cached: listed when a process runs it; so is every one
- * on a kernel without uprobe_multi links (umulti.h), whose uprobes are slow to close.
+ * A program in the standard binary directories that carries a TLS library (node, Go programs):
+ * analysed, and hooked when the analysis placed hooks, so that its first process runs hooked
+ * from its exec (uprobes are per file; attaching once a process runs costs the kernel an RCU
+ * grace period, 10-20 ms, in which a Go client has finished its handshake). One it refuses is
+ * only cached: listed when a process runs it; so is every one on a kernel without uprobe_multi
+ * links (umulti.h), whose uprobes are slow to close.
+ *
+ * how: LP_PREP_NOW does what needs no file read (the look and the plan both known, from the
+ * plan cache) and hands the rest to binprep.c's child (bp_defer); LP_PREP_KNOWN, once the
+ * child's records came, does the same and never reads a file; LP_PREP_CHILD, in the child,
+ * looks and analyses, and hooks nothing; LP_PREP_ALL does it all here. Returns 1 when hooked.
  */
-static void prepare(void *ctx, const char *path)
+int lp_prepare(struct lib_tracer *lt, const char *path, enum lp_prep how)
 {
-	struct lib_tracer *lt = ctx;
 	char build_id[41] = "", why[256], buf[PATH_MAX + 64];
+	const struct pc_peek *c;
 	struct lib *l;
 	struct stat st;
-	int pv = -1;
+	int pv = -1, n = 0;
 
-	if (stat(path, &st) < 0 || peek(lt, path, &st, true, &pv, build_id, why, sizeof(why)) ||
-	    pv < 0 || !lt->objs[pv].skel)
-		return;
+	if (stat(path, &st) < 0)
+		return 0;
+	c = how == LP_PREP_NOW || how == LP_PREP_KNOWN ? lp_peek_find(lt, &st) : NULL;
+	if ((how == LP_PREP_NOW || how == LP_PREP_KNOWN) && !c) {
+		if (how == LP_PREP_NOW)
+			bp_defer(lt, path);
+		return 0;
+	}
+	if (peek(lt, path, &st, true, &pv, build_id, why, sizeof(why)) || pv < 0 ||
+	    !lt->objs[pv].skel)
+		return 0;
+	if ((how == LP_PREP_NOW || how == LP_PREP_KNOWN) && !lp_have_plan(lt, pv, build_id, &st)) {
+		if (how == LP_PREP_NOW)
+			bp_defer(lt, path);
+		return 0;
+	}
 	l = calloc(1, sizeof(*l));
 	if (!l)
-		return;
+		return 0;
 	l->pv = pv;
 	lp_analyse(lt, l, path, "", build_id, &st);
 	if (lt->verbose)
 		p_debug("libs: %s: %s, prepared in %.1f ms\n", text_safe(path, buf, sizeof(buf)),
 			tls_providers[pv]->name, l->ms);
 	/* Not with perf-event uprobes (kernels before 6.6): each would add 0.1 s to the exit. */
-	if (l->plan.rc == 0 && lt->multi)
-		consider(lt, path, "", 0, 0, false); /* the cached analysis, then the attach */
+	if (how != LP_PREP_CHILD && l->plan.rc == 0 && lt->multi)
+		n = consider(lt, path, "", 0, 0, false); /* the cached analysis, then the attach */
 	free(l);
+	return n;
+}
+
+/* discover.h's prepare() */
+static void prepare(void *ctx, const char *path)
+{
+	lp_prepare(ctx, path, LP_PREP_NOW);
 }
 
 /* A named file that cannot be opened still gets a line in the report. */
@@ -322,126 +347,6 @@ int lp_scan_extra(struct lib_tracer *lt, const char *path)
 
 /* ---- API ---- */
 
-/* One provider's object load, in a thread of its own (load_objs). */
-struct obj_load {
-	const struct tls_provider *p;
-	struct pobj *po;
-	pthread_t th;
-	bool threaded;
-	int err;
-	double t0, t1;
-};
-
-static void *load_one(void *arg)
-{
-	struct obj_load *j = arg;
-
-	j->t0 = now_ms();
-	j->err = j->p->load(j->po->skel);
-	j->t1 = now_ms();
-	return NULL;
-}
-
-/* A provider whose object cannot be opened, shared or loaded: its files are reported with why.
- * One library's object that this kernel refuses leaves the others working. */
-static void obj_failed(const struct tls_provider *p, struct pobj *po)
-{
-	p_err("%s: its libraries are not hooked", po->why);
-	p->destroy(po->skel);
-	po->skel = NULL;
-	po->obj = NULL;
-}
-
-/*
- * Every provider's object opened and its maps shared here, then loaded at once, each in a
- * thread (the verifier and libbpf's CO-RE work of three objects overlap, as the TC object's
- * does: libbpf shares only its cache of the kernel's features between objects).
- */
-static int load_objs(struct lib_tracer *lt, const struct libs_opts *o, int ringbuf_fd)
-{
-	struct obj_load jobs[NPROV_MAX] = {};
-	struct at_filter filt = {.stream = 1};
-	int i, err = 0, loaded = 0, eperm = 0;
-
-	if (o && o->shared) {
-		/* The tracer's maps and filters, shared with the other BPF objects. */
-		filt = o->shared->filt;
-		lt->lib_skip = filt.lib_skip;
-	} else {
-		for (i = 0; o && i < o->npids; i++)
-			filt.pids[i] = o->pids[i];
-	}
-	for (i = 0; tls_providers[i] && i < NPROV_MAX; i++) {
-		const struct tls_provider *p = tls_providers[i];
-		struct pobj *po = &lt->objs[i];
-
-		lt->nprov = i + 1;
-		jobs[i].p = p;
-		jobs[i].po = po;
-		po->skel = p->open(&po->obj, &filt);
-		if (!po->skel) {
-			err = -errno;
-			snprintf(po->why, sizeof(po->why), "cannot open the %s uprobe object: %s",
-				 p->name, strerror(-err));
-			obj_failed(p, po);
-			continue;
-		}
-		if (p->prepare)
-			p->prepare(po->obj);
-		if (o && o->shared)
-			err = shared_reuse(po->obj, o->shared);
-		else if (ringbuf_fd >= 0)
-			err = bpf_map__reuse_fd(bpf_object__find_map_by_name(po->obj, "events"),
-						ringbuf_fd);
-		else
-			err = 0;
-		if (err) {
-			snprintf(po->why, sizeof(po->why),
-				 "cannot share the tracer's maps with the %s uprobes: %s", p->name,
-				 strerror(-err));
-			obj_failed(p, po);
-			continue;
-		}
-		if (lt->multi)
-			um_prepare(po->obj);
-		jobs[i].threaded = !pthread_create(&jobs[i].th, NULL, load_one, &jobs[i]);
-		if (!jobs[i].threaded)
-			load_one(&jobs[i]);
-	}
-	for (i = 0; i < lt->nprov; i++) {
-		struct obj_load *j = &jobs[i];
-		struct pobj *po = &lt->objs[i];
-		struct bpf_map *m;
-
-		if (j->threaded)
-			pthread_join(j->th, NULL);
-		if (!po->skel)
-			continue;
-		if (j->err) {
-			snprintf(po->why, sizeof(po->why), "cannot load the %s uprobes: %s%s",
-				 j->p->name, strerror(-j->err),
-				 j->err == -EPERM
-					 ? " (need root or CAP_BPF and CAP_PERFMON: run with sudo)"
-					 : " (run with -v for libbpf's log)");
-			err = j->err;
-			eperm |= err == -EPERM;
-			obj_failed(j->p, po);
-			continue;
-		}
-		shared_report_load(j->p->name, po->obj, j->t0, j->t1);
-		m = bpf_object__find_map_by_name(po->obj, "cfgs");
-		po->cfgs_fd = m ? bpf_map__fd(m) : -1;
-		po->cfg_size = m ? bpf_map__value_size(m) : 0;
-		loaded++;
-	}
-	/* No privilege refuses them all. */
-	if (eperm)
-		return -EPERM;
-	if (!loaded)
-		return err;
-	return 0;
-}
-
 int libs_open(struct lib_tracer **ltp, const struct libs_opts *o, int ringbuf_fd)
 {
 	struct lib_tracer *lt;
@@ -456,6 +361,7 @@ int libs_open(struct lib_tracer **ltp, const struct libs_opts *o, int ringbuf_fd
 	if (!lt)
 		return -ENOMEM;
 	lt->pc.fd = -1;
+	lt->bp.fd = -1;
 	lt->disc.consider = consider;
 	lt->disc.prepare = prepare;
 	lt->disc.named = any_named;
@@ -484,7 +390,7 @@ int libs_open(struct lib_tracer **ltp, const struct libs_opts *o, int ringbuf_fd
 		goto cleanup;
 	}
 	lt->multi = um_supported();
-	err = load_objs(lt, o, ringbuf_fd);
+	err = lp_load_objs(lt, o, ringbuf_fd);
 	if (err)
 		goto cleanup;
 	lp_open_plan_cache(lt);
@@ -508,6 +414,7 @@ int libs_scan(struct lib_tracer *lt)
 			n += lp_scan_extra(lt, lt->extra[i]);
 		lt->named_done = true;
 		n += disc_scan_static(&lt->disc);
+		bp_start(lt);
 	}
 	rc = disc_scan_procs(&lt->disc, &nprocs, &nfiles);
 	if (rc < 0) {
@@ -529,6 +436,11 @@ void libs_set_execwatch(struct lib_tracer *lt, struct execwatch *ew)
 {
 	if (lt)
 		lt->ew = ew;
+}
+
+int libs_prepared(struct lib_tracer *lt)
+{
+	return lt ? bp_poll(lt) : 0;
 }
 
 int libs_scan_pid(struct lib_tracer *lt, int pid)
@@ -581,6 +493,7 @@ void libs_close(struct lib_tracer *lt)
 
 	if (!lt)
 		return;
+	bp_stop(lt);
 	for (i = n = 0; i < lt->nlibs; i++)
 		n += lt->libs[i]->nlinks;
 	all = calloc(n ? n : 1, sizeof(*all));

@@ -41,6 +41,9 @@ struct execwatch;
 void libs_set_execwatch(struct lib_tracer *lt, struct execwatch *ew);
 /* One process now (it just ran exec or mapped a new file). Returns the libraries hooked. */
 int libs_scan_pid(struct lib_tracer *lt, int pid);
+/* The binary directories' programs a child prepared since the last call, hooked: returns how
+ * many (the first scan hands it those whose look or analysis needs a file read). */
+int libs_prepared(struct lib_tracer *lt);
 /* Coverage report on f (stderr): one block per library, or JSON lines; each library is reported
  * once: later calls report what rescans added (hooked or refused). */
 void libs_report(struct lib_tracer *lt, FILE *f, bool json);

@@ -72,6 +72,25 @@ struct cent {
 	bool aux_checked;	/* ... and it is that build now */
 };
 
+/* The binary directories' programs that need a file read, prepared by a child (binprep.c). */
+struct bp_item {
+	char *path;
+	bool done;
+};
+
+struct binprep {
+	struct bp_item *v;
+	int n, cap;
+	int pid;		/* the child, 0 none */
+	int fd;			/* its records, -1 none */
+	bool eof;		/* all came, v[next..] not yet hooked */
+	int next;		/* v[0 .. next-1] hooked or found to need no hook */
+	char *buf;		/* what came and is not yet a whole record */
+	size_t len, bufcap;
+	int hooked;
+	double t0;
+};
+
 struct lib_tracer {
 	struct pobj objs[NPROV_MAX];
 	int nprov;
@@ -94,6 +113,7 @@ struct lib_tracer {
 	bool multi;		/* probes as uprobe_multi links (umulti.h) */
 	struct pc_peek *peeks;	/* looks at host files, from the cache and this run: by dev, ino */
 	size_t npeeks, peekcap;
+	struct binprep bp;
 	struct peeked {		/* libpath.c's peek(): the last file's answer */
 		__u64 dev, ino;
 		long long mtime;
@@ -106,6 +126,25 @@ struct lib_tracer {
  * file st names) or analysed, into l->plan, l->cached, l->from_disk, l->ms. */
 void lp_analyse(struct lib_tracer *lt, struct lib *l, const char *path, const char *root,
 		const char *build_id, const struct stat *st);
+struct libs_opts;
+/* Every provider's object opened, its maps shared, then all loaded at once, each in a thread
+ * (objload.c). 0 when at least one loaded; -EPERM when privilege refused them. */
+int lp_load_objs(struct lib_tracer *lt, const struct libs_opts *o, int ringbuf_fd);
+enum lp_prep { LP_PREP_NOW, LP_PREP_KNOWN, LP_PREP_CHILD, LP_PREP_ALL };
+/* A program of the standard binary directories prepared (libpath.c says how). */
+int lp_prepare(struct lib_tracer *lt, const char *path, enum lp_prep how);
+/* binprep.c: a program whose look or plan needs the file read, for the child; the child
+ * started (after the first scan's static part); its records taken and what they allow hooked
+ * (returns how many); the child ended (killed when still running). */
+void bp_defer(struct lib_tracer *lt, const char *path);
+void bp_start(struct lib_tracer *lt);
+int bp_poll(struct lib_tracer *lt);
+void bp_stop(struct lib_tracer *lt);
+/* A plan for the host file st (its build_id, "" none) of provider pv is in the cache. */
+bool lp_have_plan(struct lib_tracer *lt, int pv, const char *build_id, const struct stat *st);
+/* Plan cache records (plancache.h's, as another process wrote them) into lt->cache and the
+ * looks kept, and onto the plan cache on disk. Returns the bytes of the whole records taken. */
+size_t lp_take_records(struct lib_tracer *lt, const char *buf, size_t n, bool *bad);
 /* Read the plan cache on disk into lt->cache; its writes go there too (-v says what it read). */
 void lp_open_plan_cache(struct lib_tracer *lt);
 /* The look kept for the host file st describes when it is unchanged since, else NULL. */

@@ -160,6 +160,55 @@ static bool parse_rec(const char *p, size_t n, struct pc_entry *e)
 	return ok;
 }
 
+size_t pc_parse(const char *buf, size_t n, void (*fn)(void *ctx, struct pc_entry *e),
+		void (*peek)(void *ctx, const struct pc_peek *k), void *ctx, bool *bad)
+{
+	size_t off;
+
+	if (bad)
+		*bad = false;
+	for (off = 0; off + sizeof(struct rec_hdr) <= n;) {
+		struct rec_hdr h;
+		struct pc_entry e = {};
+		bool is_peek;
+
+		memcpy(&h, buf + off, sizeof(h));
+		is_peek = !memcmp(h.magic, PC_MAGIC_PEEK, sizeof(h.magic));
+		/* A bad header (a write cut short) ends the reading: nothing after it lines up. */
+		if ((!is_peek && memcmp(h.magic, PC_MAGIC, sizeof(h.magic))) || h.len > PC_MAX_REC) {
+			if (bad)
+				*bad = true;
+			break;
+		}
+		if (h.len > n - off - sizeof(h))
+			break; /* not all here yet */
+		off += sizeof(h);
+		if (h.sum != fnv(buf + off, h.len))
+			;
+		else if (is_peek && h.len == sizeof(struct pc_peek) && peek) {
+			struct pc_peek k;
+
+			memcpy(&k, buf + off, sizeof(k));
+			k.provider[sizeof(k.provider) - 1] = k.build_id[sizeof(k.build_id) - 1] = 0;
+			k.why[sizeof(k.why) - 1] = 0;
+			peek(ctx, &k);
+		} else if (!is_peek && parse_rec(buf + off, h.len, &e)) {
+			fn(ctx, &e);
+		}
+		off += h.len;
+	}
+	return off;
+}
+
+void pc_append(struct plancache *pc, const char *buf, size_t n)
+{
+	pc_flush(pc); /* whole records in order */
+	if (pc->fd >= 0 && n && write(pc->fd, buf, n) != (ssize_t)n) {
+		close(pc->fd);
+		pc->fd = -1;
+	}
+}
+
 int pc_open(struct plancache *pc, void (*fn)(void *ctx, struct pc_entry *e),
 	    void (*peek)(void *ctx, const struct pc_peek *k), void *ctx)
 {
@@ -168,7 +217,6 @@ int pc_open(struct plancache *pc, void (*fn)(void *ctx, struct pc_entry *e),
 	struct stat st;
 	char *buf = NULL;
 	int dfd = -1, err = 0;
-	size_t off;
 
 	pc->fd = -1;
 	pc->why[0] = 0;
@@ -216,33 +264,7 @@ int pc_open(struct plancache *pc, void (*fn)(void *ctx, struct pc_entry *e),
 	buf = malloc(st.st_size);
 	if (!buf || pread(pc->fd, buf, st.st_size, 0) != st.st_size)
 		goto out;
-	for (off = 0; off + sizeof(struct rec_hdr) <= (size_t)st.st_size;) {
-		struct rec_hdr h;
-		struct pc_entry e = {};
-
-		bool is_peek;
-
-		memcpy(&h, buf + off, sizeof(h));
-		is_peek = !memcmp(h.magic, PC_MAGIC_PEEK, sizeof(h.magic));
-		/* A bad header (a write cut short) ends the reading: nothing after it lines up. */
-		if ((!is_peek && memcmp(h.magic, PC_MAGIC, sizeof(h.magic))) ||
-		    h.len > PC_MAX_REC || h.len > st.st_size - off - sizeof(h))
-			break;
-		off += sizeof(h);
-		if (h.sum != fnv(buf + off, h.len))
-			;
-		else if (is_peek && h.len == sizeof(struct pc_peek) && peek) {
-			struct pc_peek k;
-
-			memcpy(&k, buf + off, sizeof(k));
-			k.provider[sizeof(k.provider) - 1] = k.build_id[sizeof(k.build_id) - 1] = 0;
-			k.why[sizeof(k.why) - 1] = 0;
-			peek(ctx, &k);
-		} else if (!is_peek && parse_rec(buf + off, h.len, &e)) {
-			fn(ctx, &e);
-		}
-		off += h.len;
-	}
+	pc_parse(buf, st.st_size, fn, peek, ctx, NULL);
 out:
 	free(buf);
 	if (dfd >= 0)

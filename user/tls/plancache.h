@@ -18,6 +18,7 @@
 #ifndef AT_PLANCACHE_H
 #define AT_PLANCACHE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include "provider.h"
 
@@ -53,6 +54,13 @@ struct plancache {
  * the cache. */
 int pc_open(struct plancache *pc, void (*fn)(void *ctx, struct pc_entry *e),
 	    void (*peek)(void *ctx, const struct pc_peek *k), void *ctx);
+/* The whole records at the start of buf (n bytes), each good one to fn or peek as pc_open does.
+ * Returns the bytes they take: a record cut short at the end waits for more; *bad (when not
+ * NULL): a header that is none, after which nothing lines up. */
+size_t pc_parse(const char *buf, size_t n, void (*fn)(void *ctx, struct pc_entry *e),
+		void (*peek)(void *ctx, const struct pc_peek *k), void *ctx, bool *bad);
+/* Append n bytes of whole records (pc_parse's) as they are, in one write. */
+void pc_append(struct plancache *pc, const char *buf, size_t n);
 /* Append one plan (plan->rc == 0) of a file of the host's root. */
 void pc_put(struct plancache *pc, const char *provider, const char *key,
 	    const struct tp_plan *plan);

@@ -1,0 +1,145 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* The library path's BPF objects (libpath_local.h): one per provider, loaded at once. */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "alerttrace.h"
+#include "libpath.h"
+#include "libpath_local.h"
+#include "log.h"
+#include "provider.h"
+#include "shared.h"
+#include "umulti.h"
+
+static double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+/* One provider's object load, in a thread of its own (lp_load_objs). */
+struct obj_load {
+	const struct tls_provider *p;
+	struct pobj *po;
+	pthread_t th;
+	bool threaded;
+	int err;
+	double t0, t1;
+};
+
+static void *load_one(void *arg)
+{
+	struct obj_load *j = arg;
+
+	j->t0 = now_ms();
+	j->err = j->p->load(j->po->skel);
+	j->t1 = now_ms();
+	return NULL;
+}
+
+/* A provider whose object cannot be opened, shared or loaded: its files are reported with why.
+ * One library's object that this kernel refuses leaves the others working. */
+static void obj_failed(const struct tls_provider *p, struct pobj *po)
+{
+	p_err("%s: its libraries are not hooked", po->why);
+	p->destroy(po->skel);
+	po->skel = NULL;
+	po->obj = NULL;
+}
+
+/*
+ * Every provider's object opened and its maps shared here, then loaded at once, each in a
+ * thread (the verifier and libbpf's CO-RE work of three objects overlap, as the TC object's
+ * does: libbpf shares only its cache of the kernel's features between objects).
+ */
+int lp_load_objs(struct lib_tracer *lt, const struct libs_opts *o, int ringbuf_fd)
+{
+	struct obj_load jobs[NPROV_MAX] = {};
+	struct at_filter filt = {.stream = 1};
+	int i, err = 0, loaded = 0, eperm = 0;
+
+	if (o && o->shared) {
+		/* The tracer's maps and filters, shared with the other BPF objects. */
+		filt = o->shared->filt;
+		lt->lib_skip = filt.lib_skip;
+	} else {
+		for (i = 0; o && i < o->npids; i++)
+			filt.pids[i] = o->pids[i];
+	}
+	for (i = 0; tls_providers[i] && i < NPROV_MAX; i++) {
+		const struct tls_provider *p = tls_providers[i];
+		struct pobj *po = &lt->objs[i];
+
+		lt->nprov = i + 1;
+		jobs[i].p = p;
+		jobs[i].po = po;
+		po->skel = p->open(&po->obj, &filt);
+		if (!po->skel) {
+			err = -errno;
+			snprintf(po->why, sizeof(po->why), "cannot open the %s uprobe object: %s",
+				 p->name, strerror(-err));
+			obj_failed(p, po);
+			continue;
+		}
+		if (p->prepare)
+			p->prepare(po->obj);
+		if (o && o->shared)
+			err = shared_reuse(po->obj, o->shared);
+		else if (ringbuf_fd >= 0)
+			err = bpf_map__reuse_fd(bpf_object__find_map_by_name(po->obj, "events"),
+						ringbuf_fd);
+		else
+			err = 0;
+		if (err) {
+			snprintf(po->why, sizeof(po->why),
+				 "cannot share the tracer's maps with the %s uprobes: %s", p->name,
+				 strerror(-err));
+			obj_failed(p, po);
+			continue;
+		}
+		if (lt->multi)
+			um_prepare(po->obj);
+		jobs[i].threaded = !pthread_create(&jobs[i].th, NULL, load_one, &jobs[i]);
+		if (!jobs[i].threaded)
+			load_one(&jobs[i]);
+	}
+	for (i = 0; i < lt->nprov; i++) {
+		struct obj_load *j = &jobs[i];
+		struct pobj *po = &lt->objs[i];
+		struct bpf_map *m;
+
+		if (j->threaded)
+			pthread_join(j->th, NULL);
+		if (!po->skel)
+			continue;
+		if (j->err) {
+			snprintf(po->why, sizeof(po->why), "cannot load the %s uprobes: %s%s",
+				 j->p->name, strerror(-j->err),
+				 j->err == -EPERM
+					 ? " (need root or CAP_BPF and CAP_PERFMON: run with sudo)"
+					 : " (run with -v for libbpf's log)");
+			err = j->err;
+			eperm |= err == -EPERM;
+			obj_failed(j->p, po);
+			continue;
+		}
+		shared_report_load(j->p->name, po->obj, j->t0, j->t1);
+		m = bpf_object__find_map_by_name(po->obj, "cfgs");
+		po->cfgs_fd = m ? bpf_map__fd(m) : -1;
+		po->cfg_size = m ? bpf_map__value_size(m) : 0;
+		loaded++;
+	}
+	/* No privilege refuses them all. */
+	if (eperm)
+		return -EPERM;
+	if (!loaded)
+		return err;
+	return 0;
+}
+
