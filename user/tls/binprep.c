@@ -18,6 +18,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -49,7 +50,6 @@ void bp_defer(struct lib_tracer *lt, const char *path)
 		b->cap = cap;
 	}
 	b->v[b->n].path = strdup(path);
-	b->v[b->n].done = false;
 	if (b->v[b->n].path)
 		b->n++;
 }
@@ -76,9 +76,11 @@ static void child(struct lib_tracer *lt, int wfd, pid_t parent)
 	lt->verbose = false;
 	for (i = 0; i < lt->bp.n; i++) {
 		lp_prepare(lt, lt->bp.v[i].path, LP_PREP_CHILD);
-		pc_flush(&lt->pc); /* its look after its plan: the tracer hooks it on the look */
+		pc_flush(&lt->pc);
 		if (lt->pc.fd < 0)
 			_exit(1); /* the tracer is gone */
+		/* Its records are in the pipe: the tracer may hook it once it has read them. */
+		__atomic_store_n(lt->bp.progress, i + 1, __ATOMIC_RELEASE);
 	}
 	_exit(0);
 }
@@ -92,9 +94,13 @@ void bp_start(struct lib_tracer *lt)
 	if (!b->n)
 		return;
 	b->t0 = now_ms();
-	if (pipe2(p, O_CLOEXEC) < 0) {
-		p_err("cannot prepare the binary directories' programs beside the tracer (pipe: %s): "
-		      "preparing them now", strerror(errno));
+	b->progress = mmap(NULL, sizeof(*b->progress), PROT_READ | PROT_WRITE,
+			   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (b->progress == MAP_FAILED)
+		b->progress = NULL;
+	if (!b->progress || pipe2(p, O_CLOEXEC) < 0) {
+		p_err("cannot prepare the binary directories' programs beside the tracer (%s: %s): "
+		      "preparing them now", b->progress ? "pipe" : "mmap", strerror(errno));
 		for (i = 0; i < b->n; i++)
 			lp_prepare(lt, b->v[i].path, LP_PREP_ALL);
 		b->n = 0;
@@ -127,7 +133,7 @@ void bp_start(struct lib_tracer *lt)
 static void reap(struct lib_tracer *lt, bool kill_it)
 {
 	struct binprep *b = &lt->bp;
-	int status = 0, i, left = 0;
+	int status = 0, left;
 
 	if (b->fd >= 0)
 		close(b->fd);
@@ -139,8 +145,7 @@ static void reap(struct lib_tracer *lt, bool kill_it)
 		kill(b->pid, SIGKILL);
 	while (waitpid(b->pid, &status, 0) < 0 && errno == EINTR)
 		;
-	for (i = 0; i < b->n; i++)
-		left += !b->v[i].done;
+	left = b->n - __atomic_load_n(b->progress, __ATOMIC_ACQUIRE);
 	if (!kill_it && (!WIFEXITED(status) || WEXITSTATUS(status)))
 		p_err("preparing the binary directories' programs: pid %d ended by %s %d with %d "
 		      "of %d programs left: they are analysed when they run", b->pid,
@@ -158,11 +163,13 @@ int bp_poll(struct lib_tracer *lt)
 	struct binprep *b = &lt->bp;
 	bool eof = b->eof, bad = false;
 	double t0 = now_ms();
-	int i, n = 0;
+	int i, n = 0, done;
 	size_t used;
 
 	if (b->fd < 0 && !b->eof)
 		return 0;
+	/* Before the reads: the records of v[0 .. done-1] were written before it was. */
+	done = __atomic_load_n(b->progress, __ATOMIC_ACQUIRE);
 	while (b->fd >= 0) {
 		ssize_t r;
 
@@ -193,25 +200,13 @@ int bp_poll(struct lib_tracer *lt)
 	used = lp_take_records(lt, b->buf, b->len, &bad);
 	memmove(b->buf, b->buf + used, b->len - used);
 	b->len -= used;
-	/* A program whose look came: hooked now when its plan came too (never a file analysed).
-	 * An attach takes 1-20 ms: at most BP_BUDGET_MS of them per call, the rest at the next. */
-	for (i = b->next; i < b->n && now_ms() - t0 < BP_BUDGET_MS; i++) {
-		struct stat st;
-
-		if (b->v[i].done)
-			continue;
-		if (stat(b->v[i].path, &st) || !lp_peek_find(lt, &st)) {
-			if (!eof)
-				break; /* the child goes in order: the rest have not come either */
-			b->v[i].done = true; /* gone, or changed since the child looked */
-			continue;
-		}
-		b->v[i].done = true;
+	/* A program the child is done with: hooked now when its look and plan came (never a file
+	 * analysed here). An attach takes 1-20 ms: at most BP_BUDGET_MS of them per call. */
+	for (i = b->next; i < done && now_ms() - t0 < BP_BUDGET_MS; i++)
 		n += lp_prepare(lt, b->v[i].path, LP_PREP_KNOWN);
-	}
 	b->next = i;
 	b->hooked += n;
-	if ((eof || bad) && b->next < b->n && !bad) {
+	if ((eof || bad) && b->next < done && !bad) {
 		/* All came; what is left is hooked by the next calls. */
 		if (b->fd >= 0)
 			close(b->fd);
@@ -238,6 +233,8 @@ void bp_stop(struct lib_tracer *lt)
 		free(b->v[i].path);
 	free(b->v);
 	free(b->buf);
+	if (b->progress)
+		munmap(b->progress, sizeof(*b->progress));
 	memset(b, 0, sizeof(*b));
 	b->fd = -1;
 }

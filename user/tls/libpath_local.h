@@ -75,7 +75,6 @@ struct cent {
 /* The binary directories' programs that need a file read, prepared by a child (binprep.c). */
 struct bp_item {
 	char *path;
-	bool done;
 };
 
 struct binprep {
@@ -83,6 +82,7 @@ struct binprep {
 	int n, cap;
 	int pid;		/* the child, 0 none */
 	int fd;			/* its records, -1 none */
+	int *progress;		/* shared with the child: v[0 .. *progress-1] done by it */
 	bool eof;		/* all came, v[next..] not yet hooked */
 	int next;		/* v[0 .. next-1] hooked or found to need no hook */
 	char *buf;		/* what came and is not yet a whole record */
