@@ -25,6 +25,20 @@ if [[ " ${files[*]} " == *"/test_ossl_hooks "* ]] && [ "$(id -u)" -eq 0 ]; then
 		echo "   tools/fetch-openssl.sh failed: $(tail -1 /tmp/alerttrace-fetch.$$.log)"
 	rm -f /tmp/alerttrace-fetch.$$.log
 fi
+# The same for the Go toolchains test_bin_gopclntab builds with (the shell tests' go_peers.sh
+# fetches them later) and the trixie root whose GnuTLS 3.8 test_gnutls_hooks checks: without
+# them a fresh machine's C tests cover Debian's Go 1.19 and GnuTLS 3.7 alone.
+prefetch() { # TEST WHAT CMD...
+	local t=$1 what=$2
+	shift 2
+	[[ " ${files[*]} " == *"/$t "* ]] && [ "$(id -u)" -eq 0 ] || return 0
+	echo "== fetching $what ($1)"
+	"$@" >/tmp/alerttrace-fetch.$$.log 2>&1 ||
+		echo "   $1 failed: $(tail -1 /tmp/alerttrace-fetch.$$.log)"
+	rm -f /tmp/alerttrace-fetch.$$.log
+}
+prefetch test_bin_gopclntab "the Go toolchains" tools/fetch-go.sh /var/tmp/alerttrace-go
+prefetch test_gnutls_hooks "the trixie root" tools/mkroot-trixie.sh /var/tmp/alerttrace-trixie
 for t in "${files[@]}"; do
 	name=$(basename "$t")
 	echo "== $name"
