@@ -4,21 +4,29 @@
 # them, and a child that dies (here SIGSEGV, as an analyser crashing on some file would) costs
 # the tracer nothing: it says so on stderr, goes on tracing and exits 0 on SIGINT, and no process
 # is left behind. The tracer runs in a mount namespace of its own whose /usr/local/bin is a tmpfs
-# holding a copy of the system libssl (a TLS library the openssl provider hooks), so nothing of
-# the host's directories changes. t_go.sh judges the hooks such a child prepared by real Go
+# holding two copies of the system libssl (a TLS library the openssl provider hooks), one without
+# its build-id note, so nothing of the host's directories changes. Both must be hooked. t_go.sh judges the hooks such a child prepared by real Go
 # clients run from a binary directory.
 . "$(dirname "$0")/lib/common.sh"
 need_root binprep
-test_prologue binprep unshare
+test_prologue binprep unshare objcopy readelf
 LIB=$(realpath /usr/lib/x86_64-linux-gnu/libssl.so.3)
 PROG=/usr/local/bin/at-binprep-$$
+
+# A second copy without its build-id note: its plan is never a plan cache record, so the tracer
+# analyses it itself once the child has looked at it.
+NOID=$T/libssl-noid
+objcopy --remove-section .note.gnu.build-id "$LIB" "$NOID" && ! readelf -n "$NOID" | grep -q "Build ID" ||
+	{ fail binprep_noid_copy "cannot make a copy of $LIB without a build-id"; exit 1; }
+PROG2=/usr/local/bin/at-binprep-noid-$$
 
 # run NAME: a tracer on an empty plan cache in its own mount namespace; its pid in ATPID.
 run() {
 	mkdir -m 0700 "$T/pc-$1"
 	ALERTTRACE_CACHE=$T/pc-$1 unshare -m --propagation private sh -c \
-		'mount -t tmpfs alerttrace-test /usr/local/bin && cp "$1" "$2" && chmod 0755 "$2" && exec "$3" --no-wire -j -v' \
-		sh "$LIB" "$PROG" "$AT" >"$T/$1.out" 2>"$T/$1.err" &
+		'mount -t tmpfs alerttrace-test /usr/local/bin && cp "$1" "$2" && cp "$3" "$4" &&
+		chmod 0755 "$2" "$4" && exec "$5" --no-wire -j -v' \
+		sh "$LIB" "$PROG" "$NOID" "$PROG2" "$AT" >"$T/$1.out" 2>"$T/$1.err" &
 	ATPID=$!
 	AT_PIDS+=("$ATPID")
 }
@@ -35,9 +43,15 @@ if wait_for "$T/first.err" "binary directories prepared" 30; then
 	k=$(sed -n 's/.*binary directories prepared: .* \([0-9]*\) hooked.*/\1/p' "$T/first.err")
 	[ "${k:-0}" -ge 1 ] && pass "first_start_child_prepared_programs_hooked ($k)" ||
 		fail first_start_child_prepared_programs_hooked "$(grep 'prepared:' "$T/first.err")"
-	n=$(grep -c "\"path\":\"$PROG\".*\"provider\":\"openssl\"\|\"provider\":\"openssl\".*\"path\":\"$PROG\"" "$T/first.err")
-	[ "$n" -ge 1 ] && pass first_start_program_in_the_report ||
-		fail first_start_program_in_the_report "no library record for $PROG: $(grep "$PROG" "$T/first.err" | head -2)"
+	for p in "$PROG" "$PROG2"; do
+		k=$([ "$p" = "$PROG" ] && echo program || echo program_without_build_id)
+		n=$(grep -c "libs: $p: openssl .*probes attached" "$T/first.err")
+		[ "$n" = 1 ] && pass "first_start_${k}_hooked" ||
+			fail "first_start_${k}_hooked" "$n lines: $(grep "$p" "$T/first.err" | head -2)"
+		n=$(grep -c "\"path\":\"$p\".*\"provider\":\"openssl\"\|\"provider\":\"openssl\".*\"path\":\"$p\"" "$T/first.err")
+		[ "$n" -ge 1 ] && pass "first_start_${k}_in_the_report" ||
+			fail "first_start_${k}_in_the_report" "no library record for $p: $(grep "$p" "$T/first.err" | head -2)"
+	done
 	echo "      $(grep -o 'binary directories prepared: .*' "$T/first.err")"
 else
 	fail first_start_child_ends "$(tail -3 "$T/first.err")"

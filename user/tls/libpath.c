@@ -303,7 +303,10 @@ int lp_prepare(struct lib_tracer *lt, const char *path, enum lp_prep how)
 	if (peek(lt, path, &st, true, &pv, build_id, why, sizeof(why)) || pv < 0 ||
 	    !lt->objs[pv].skel)
 		return 0;
-	if ((how == LP_PREP_NOW || how == LP_PREP_KNOWN) && !lp_have_plan(lt, pv, build_id, &st)) {
+	/* A file without a build-id has its plans kept in this run alone, never in the records
+	 * the child writes: analysed here, as every start did before the child. */
+	if ((how == LP_PREP_NOW || how == LP_PREP_KNOWN) && build_id[0] &&
+	    !lp_have_plan(lt, pv, build_id, &st)) {
 		if (how == LP_PREP_NOW)
 			bp_defer(lt, path);
 		return 0;
