@@ -6,8 +6,8 @@
  * Those whose look or plan needs a file read go to a child process, forked after the first scan's
  * static part, at nice 19, which looks and analyses them and writes what it found as plan cache
  * records (plancache.h) into a pipe. The tracer's loop takes the records (onto the plan cache on
- * disk too) and hooks each program whose plan came; its ring buffer is never left unread for an
- * analysis, and an analyser that crashes on some file takes the child with it, not the tracer.
+ * disk too) and hooks each program whose plan came; its ring buffer is not left unread for an
+ * analysis (but for a program without a build-id: libpath.c), and an analyser that crashes on some file takes the child with it, not the tracer.
  * A program that runs before the child reaches it is analysed at its exec, as any other.
  */
 #include <errno.h>
@@ -16,7 +16,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -24,17 +23,10 @@
 #include <sys/wait.h>
 #include "libpath_local.h"
 #include "log.h"
+#include "shared.h"
 
 #define BP_FD 3 /* the pipe in the child */
 #define BP_BUDGET_MS 10
-
-static double now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
 
 void bp_defer(struct lib_tracer *lt, const char *path)
 {
@@ -42,15 +34,15 @@ void bp_defer(struct lib_tracer *lt, const char *path)
 
 	if (b->n == b->cap) {
 		int cap = b->cap ? b->cap * 2 : 64;
-		struct bp_item *v = realloc(b->v, cap * sizeof(*v));
+		char **v = realloc(b->paths, cap * sizeof(*v));
 
 		if (!v)
 			return;
-		b->v = v;
+		b->paths = v;
 		b->cap = cap;
 	}
-	b->v[b->n].path = strdup(path);
-	if (b->v[b->n].path)
+	b->paths[b->n] = strdup(path);
+	if (b->paths[b->n])
 		b->n++;
 }
 
@@ -75,7 +67,7 @@ static void child(struct lib_tracer *lt, int wfd, pid_t parent)
 	lt->pc.plen = 0;
 	lt->verbose = false;
 	for (i = 0; i < lt->bp.n; i++) {
-		lp_prepare(lt, lt->bp.v[i].path, LP_PREP_CHILD);
+		lp_prepare(lt, lt->bp.paths[i], LP_PREP_CHILD);
 		pc_flush(&lt->pc);
 		if (lt->pc.fd < 0)
 			_exit(1); /* the tracer is gone */
@@ -85,25 +77,33 @@ static void child(struct lib_tracer *lt, int wfd, pid_t parent)
 	_exit(0);
 }
 
+/* No child (what failed: errno): the programs prepared here, before the ready line. */
+static void prepare_here(struct lib_tracer *lt, const char *what)
+{
+	struct binprep *b = &lt->bp;
+	int i;
+
+	p_err("cannot prepare the binary directories' programs beside the tracer (%s: %s): "
+	      "preparing them now", what, strerror(errno));
+	for (i = 0; i < b->n; i++)
+		lp_prepare(lt, b->paths[i], LP_PREP_ALL);
+}
+
 void bp_start(struct lib_tracer *lt)
 {
 	struct binprep *b = &lt->bp;
 	pid_t parent = getpid(), pid;
-	int p[2], i;
+	int p[2];
 
 	if (!b->n)
 		return;
-	b->t0 = now_ms();
+	b->t0 = shared_now_ms();
 	b->progress = mmap(NULL, sizeof(*b->progress), PROT_READ | PROT_WRITE,
 			   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (b->progress == MAP_FAILED)
 		b->progress = NULL;
 	if (!b->progress || pipe2(p, O_CLOEXEC) < 0) {
-		p_err("cannot prepare the binary directories' programs beside the tracer (%s: %s): "
-		      "preparing them now", b->progress ? "pipe" : "mmap", strerror(errno));
-		for (i = 0; i < b->n; i++)
-			lp_prepare(lt, b->v[i].path, LP_PREP_ALL);
-		b->n = 0;
+		prepare_here(lt, b->progress ? "pipe" : "mmap");
 		return;
 	}
 	pc_flush(&lt->pc); /* nothing of ours written twice */
@@ -113,12 +113,8 @@ void bp_start(struct lib_tracer *lt)
 		child(lt, p[1], parent);
 	close(p[1]);
 	if (pid < 0) {
-		p_err("cannot prepare the binary directories' programs beside the tracer (fork: %s): "
-		      "preparing them now", strerror(errno));
+		prepare_here(lt, "fork");
 		close(p[0]);
-		for (i = 0; i < b->n; i++)
-			lp_prepare(lt, b->v[i].path, LP_PREP_ALL);
-		b->n = 0;
 		return;
 	}
 	fcntl(p[0], F_SETFL, fcntl(p[0], F_GETFL) | O_NONBLOCK);
@@ -154,7 +150,7 @@ static void reap(struct lib_tracer *lt, bool kill_it)
 	else if (!kill_it && lt->verbose)
 		p_debug("libs: binary directories prepared: %d programs looked at or analysed by "
 			"pid %d in %.1f ms, %d hooked\n",
-			b->n, b->pid, now_ms() - b->t0, b->hooked);
+			b->n, b->pid, shared_now_ms() - b->t0, b->hooked);
 	b->pid = 0;
 }
 
@@ -162,13 +158,13 @@ int bp_poll(struct lib_tracer *lt)
 {
 	struct binprep *b = &lt->bp;
 	bool eof = b->eof, bad = false;
-	double t0 = now_ms();
+	double t0 = shared_now_ms();
 	int i, n = 0, done;
 	size_t used;
 
 	if (b->fd < 0 && !b->eof)
 		return 0;
-	/* Before the reads: the records of v[0 .. done-1] were written before it was. */
+	/* Before the reads: the records of paths[0 .. done-1] were written before it was. */
 	done = __atomic_load_n(b->progress, __ATOMIC_ACQUIRE);
 	while (b->fd >= 0) {
 		ssize_t r;
@@ -202,23 +198,22 @@ int bp_poll(struct lib_tracer *lt)
 	b->len -= used;
 	/* A program the child is done with: hooked now when its look and plan came (never a file
 	 * analysed here). An attach takes 1-20 ms: at most BP_BUDGET_MS of them per call. */
-	for (i = b->next; i < done && now_ms() - t0 < BP_BUDGET_MS; i++)
-		n += lp_prepare(lt, b->v[i].path, LP_PREP_KNOWN);
+	for (i = b->next; i < done && shared_now_ms() - t0 < BP_BUDGET_MS; i++)
+		n += lp_prepare(lt, b->paths[i], LP_PREP_KNOWN);
 	b->next = i;
 	b->hooked += n;
-	if ((eof || bad) && b->next < done && !bad) {
+	if (bad) {
+		p_err("preparing the binary directories' programs: a bad record from pid %d: the "
+		      "rest are analysed when they run", b->pid);
+		reap(lt, true);
+	} else if (eof && b->next < done) {
 		/* All came; what is left is hooked by the next calls. */
 		if (b->fd >= 0)
 			close(b->fd);
 		b->fd = -1;
 		b->eof = true;
-		return n;
-	}
-	if (eof || bad) {
-		if (bad)
-			p_err("preparing the binary directories' programs: a bad record from pid %d: "
-			      "the rest are analysed when they run", b->pid);
-		reap(lt, bad);
+	} else if (eof) {
+		reap(lt, false);
 	}
 	return n;
 }
@@ -230,8 +225,8 @@ void bp_stop(struct lib_tracer *lt)
 
 	reap(lt, true);
 	for (i = 0; i < b->n; i++)
-		free(b->v[i].path);
-	free(b->v);
+		free(b->paths[i]);
+	free(b->paths);
 	free(b->buf);
 	if (b->progress)
 		munmap(b->progress, sizeof(*b->progress));

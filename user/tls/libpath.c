@@ -34,14 +34,6 @@
 #include "strutil.h"
 #include "umulti.h"
 
-static double now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
 /* ---- which provider takes a file ---- */
 
 static int provider_by_name(const char *path)
@@ -259,7 +251,7 @@ static int consider(void *ctx, const char *path, const char *root, __u64 mdev, _
 				text_safe(l->plan.why, why, sizeof(why)));
 		return 0;
 	}
-	t0 = now_ms();
+	t0 = shared_now_ms();
 	lp_hook_lib(lt, l);
 	if (lt->verbose)
 		p_debug("libs: %s: %s %s, analysed in %.1f ms%s, %d probes attached in %.1f ms\n",
@@ -267,7 +259,7 @@ static int consider(void *ctx, const char *path, const char *root, __u64 mdev, _
 			l->plan.version[0] ? text_safe(l->plan.version, why, sizeof(why))
 					   : "unknown version",
 			l->ms, l->from_disk ? " (cached on disk)" : l->cached ? " (cached by build-id)" : "",
-			l->nlinks, now_ms() - t0);
+			l->nlinks, shared_now_ms() - t0);
 	return 1;
 }
 
@@ -286,31 +278,23 @@ static int consider(void *ctx, const char *path, const char *root, __u64 mdev, _
  */
 int lp_prepare(struct lib_tracer *lt, const char *path, enum lp_prep how)
 {
+	bool no_read = how == LP_PREP_NOW || how == LP_PREP_KNOWN;
 	char build_id[41] = "", why[256], buf[PATH_MAX + 64];
-	const struct pc_peek *c;
 	struct lib *l;
 	struct stat st;
 	int pv = -1, n = 0;
 
 	if (stat(path, &st) < 0)
 		return 0;
-	c = how == LP_PREP_NOW || how == LP_PREP_KNOWN ? lp_peek_find(lt, &st) : NULL;
-	if ((how == LP_PREP_NOW || how == LP_PREP_KNOWN) && !c) {
-		if (how == LP_PREP_NOW)
-			bp_defer(lt, path);
-		return 0;
-	}
+	if (no_read && !lp_peek_find(lt, &st))
+		goto defer;
 	if (peek(lt, path, &st, true, &pv, build_id, why, sizeof(why)) || pv < 0 ||
 	    !lt->objs[pv].skel)
 		return 0;
 	/* A file without a build-id has its plans kept in this run alone, never in the records
 	 * the child writes: analysed here, as every start did before the child. */
-	if ((how == LP_PREP_NOW || how == LP_PREP_KNOWN) && build_id[0] &&
-	    !lp_have_plan(lt, pv, build_id, &st)) {
-		if (how == LP_PREP_NOW)
-			bp_defer(lt, path);
-		return 0;
-	}
+	if (no_read && build_id[0] && !lp_have_plan(lt, pv, build_id, &st))
+		goto defer;
 	l = calloc(1, sizeof(*l));
 	if (!l)
 		return 0;
@@ -324,6 +308,10 @@ int lp_prepare(struct lib_tracer *lt, const char *path, enum lp_prep how)
 		n = consider(lt, path, "", 0, 0, false); /* the cached analysis, then the attach */
 	free(l);
 	return n;
+defer:
+	if (how == LP_PREP_NOW)
+		bp_defer(lt, path);
+	return 0;
 }
 
 /* discover.h's prepare() */
@@ -407,7 +395,7 @@ cleanup:
 int libs_scan(struct lib_tracer *lt)
 {
 	int n = 0, nprocs = 0, nfiles = 0, rc, i;
-	double t0 = now_ms(), dt;
+	double t0 = shared_now_ms(), dt;
 
 	if (!lt)
 		return -EINVAL;
@@ -426,7 +414,7 @@ int libs_scan(struct lib_tracer *lt)
 	}
 	n += rc;
 	pc_flush(&lt->pc); /* the looks at new files, for the next start */
-	dt = now_ms() - t0;
+	dt = shared_now_ms() - t0;
 	/* Once a second in verbose mode would drown the output: say it when it matters. */
 	if (lt->verbose && (n || nfiles || dt > 50))
 		p_debug("libs: scan: %d processes, %d new files, %d libraries hooked, "

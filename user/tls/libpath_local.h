@@ -73,18 +73,14 @@ struct cent {
 };
 
 /* The binary directories' programs that need a file read, prepared by a child (binprep.c). */
-struct bp_item {
-	char *path;
-};
-
 struct binprep {
-	struct bp_item *v;
+	char **paths;
 	int n, cap;
 	int pid;		/* the child, 0 none */
 	int fd;			/* its records, -1 none */
-	int *progress;		/* shared with the child: v[0 .. *progress-1] done by it */
-	bool eof;		/* all came, v[next..] not yet hooked */
-	int next;		/* v[0 .. next-1] hooked or found to need no hook */
+	int *progress;		/* shared with the child: paths[0 .. *progress-1] done by it */
+	bool eof;		/* all came, paths[next..] not yet hooked */
+	int next;		/* paths[0 .. next-1] hooked or found to need no hook */
 	char *buf;		/* what came and is not yet a whole record */
 	size_t len, bufcap;
 	int hooked;

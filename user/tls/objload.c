@@ -4,7 +4,6 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "alerttrace.h"
@@ -14,14 +13,6 @@
 #include "provider.h"
 #include "shared.h"
 #include "umulti.h"
-
-static double now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
 
 /* One provider's object load, in a thread of its own (lp_load_objs). */
 struct obj_load {
@@ -37,9 +28,9 @@ static void *load_one(void *arg)
 {
 	struct obj_load *j = arg;
 
-	j->t0 = now_ms();
+	j->t0 = shared_now_ms();
 	j->err = j->p->load(j->po->skel);
-	j->t1 = now_ms();
+	j->t1 = shared_now_ms();
 	return NULL;
 }
 
