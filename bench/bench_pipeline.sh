@@ -95,7 +95,8 @@ print(port, ns() - t0)")
 	lost=$(grep -c "lost\|not counted" "$T/at.err")
 	[ -n "${KEEP:-}" ] && cp "$T/at.out" "$T/at.err" "$KEEP/"
 	echo "$((cpu1 - cpu0)) $(( (bpf1 - bpf0) / 1000000 )) $seen $lost" \
-		"$((cpu1 - cpu0 + rd1 - rd0 + cat1 - cat0 + cl / 1000000))"
+		"$((cpu1 - cpu0 + rd1 - rd0 + cat1 - cat0 + cl / 1000000))" \
+		"$((cl / 1000000)) $((rd1 - rd0)) $((cat1 - cat0))"
 }
 
 echo "bench_pipeline: $ROUNDS rounds of $N alerts on one connection over lo (-i lo --no-lib)," \
@@ -104,12 +105,12 @@ printf '%-6s %-7s %9s %9s %9s %9s %5s %9s %9s\n' round mode "cpu ms" "bpf ms" "u
 	"all ms" "all us"
 for rm in $(bench_order "$ROUNDS" json hist text); do
 	r=${rm%%:*} mode=${rm#*:}
-	read -r cpu bpf seen lost all < <(one "$mode")
+	read -r cpu bpf seen lost all client reader catms < <(one "$mode")
 	us=$(awk -v c="$cpu" -v b="$bpf" -v n="$N" 'BEGIN { printf "%.2f", (c + b) * 1000 / n }')
 	aus=$(awk -v a="$all" -v n="$N" 'BEGIN { printf "%.2f", a * 1000 / n }')
 	printf '%-6s %-7s %9s %9s %9s %9s %5s %9s %9s\n' "$r" "$mode" "$cpu" "$bpf" "$us" "$seen" \
 		"$lost" "$all" "$aus"
-	echo "$mode $cpu $bpf $us $seen $lost $aus" >>"$T/results"
+	echo "$mode $cpu $bpf $us $seen $lost $aus $client $reader $catms" >>"$T/results"
 done
 python3 - "$T/results" "$N" <<'PY' | tee "$T/med"
 import statistics, sys
@@ -135,6 +136,10 @@ for mode in ("json", "text", "hist"):
 alls = {m: statistics.median(float(x[6]) for x in rows if x[0] == m) for m in med}
 print("in all (every process of the storm): json %.2f us, text %.2f, hist %.2f per alert" % (
     alls["json"], alls["text"], alls["hist"]))
+part = lambda m, i: statistics.median(float(x[i]) for x in rows if x[0] == m)
+print("in all, by process (ms a run, medians): " + "; ".join(
+    "%s: client %.0f (BPF %.0f of it), reader %.0f, tracer %.0f, cat %.0f" % (
+        m, part(m, 7), part(m, 2), part(m, 8), part(m, 1), part(m, 9)) for m in med))
 print("in all, stream / hist: json %.2f, text %.2f (the issue's measure)" % (
     alls["json"] / alls["hist"], alls["text"] / alls["hist"]))
 print("stream / hist: json %.2f, text %.2f (goal: within 2x)" % (

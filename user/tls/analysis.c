@@ -61,6 +61,21 @@ static void analyse_guarded(const struct tls_provider *p, const char *path, cons
 	bin_guard_leave(&g);
 }
 
+/*
+ * A refusal is kept (a Go program without crypto/tls is refused at every start otherwise) when
+ * it was about the bytes of the file: not one that changed or went away during the analysis
+ * (a truncation's SIGBUS, an upgrade's rename).
+ */
+static bool file_unchanged(const char *path, const struct stat *was)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && st.st_dev == was->st_dev && st.st_ino == was->st_ino &&
+	       st.st_size == was->st_size && st.st_mtim.tv_sec == was->st_mtim.tv_sec &&
+	       st.st_mtim.tv_nsec == was->st_mtim.tv_nsec &&
+	       st.st_ctim.tv_sec == was->st_ctim.tv_sec && st.st_ctim.tv_nsec == was->st_ctim.tv_nsec;
+}
+
 /* The cache's key of a file: its build-id when it has one, else the file itself. */
 static void cache_key(char *key, size_t n, const char *build_id, const struct stat *st)
 {
@@ -101,12 +116,18 @@ void lp_analyse(struct lib_tracer *lt, struct lib *l, const char *path, const ch
 	c = cache_find(lt, l->pv, key, root);
 	if (c) {
 		l->plan = c->plan;
-		l->cached = true;
-		l->from_disk = c->strs != NULL;
+		/* alerttrace-prep's analysis of this run is reported as that analysis, once: by the
+		 * first library of the report (id 0: lp_prepare's look, never reported). */
+		l->prepped = c->prepped;
+		l->cached = !c->prepped;
+		l->from_disk = !c->prepped && c->strs != NULL;
+		if (l->id)
+			c->prepped = false;
 		if (strcmp(c->root, root) && p->rebase && l->plan.rc == 0)
 			p->rebase(path, root, &l->plan);
 	} else {
 		analyse_guarded(p, path, root, &l->plan);
+		l->plan.analysis_us = (__u32)((now_ms() - t0) * 1e3);
 		/* A Go program linked internally has Go's build ID alone: report the key made of it. */
 		if (!l->plan.build_id[0] && build_id[0])
 			snprintf(l->plan.build_id, sizeof(l->plan.build_id), "%s", build_id);
@@ -121,10 +142,10 @@ void lp_analyse(struct lib_tracer *lt, struct lib *l, const char *path, const ch
 		}
 		/* By build-id only (an inode and mtime may name another file in a later run), and
 		 * of the host's root (a container's root is a /proc/PID path that goes away). */
-		if (build_id[0] && !root[0])
+		if (build_id[0] && !root[0] && (l->plan.rc == 0 || file_unchanged(path, st)))
 			pc_put(&lt->pc, p->name, key, &l->plan);
 	}
-	l->ms = now_ms() - t0;
+	l->ms = l->prepped ? l->plan.analysis_us / 1e3 : now_ms() - t0;
 }
 
 /* pc_open()'s callback: a plan of an earlier run into the cache, for a provider of this build. */
@@ -233,9 +254,22 @@ void lp_peek_keep(struct lib_tracer *lt, const struct stat *st, const char *prov
 	pc_put_peek(&lt->pc, &k);
 }
 
+/* lp_take_records()'s callback: a plan alerttrace-prep made in this run. */
+static void add_prepped(void *ctx, struct pc_entry *e)
+{
+	struct lib_tracer *lt = ctx;
+	struct cent *head = lt->cache;
+
+	add_cached(ctx, e);
+	if (lt->cache != head) {
+		lt->cache->prepped = true;
+		lt->ndisk--; /* not read from disk */
+	}
+}
+
 size_t lp_take_records(struct lib_tracer *lt, const char *buf, size_t n, bool *bad)
 {
-	size_t used = pc_parse(buf, n, add_cached, add_peek, lt, bad);
+	size_t used = pc_parse(buf, n, add_prepped, add_peek, lt, bad);
 
 	pc_append(&lt->pc, buf, used); /* for the next start, as the records came */
 	return used;

@@ -258,7 +258,10 @@ static int consider(void *ctx, const char *path, const char *root, __u64 mdev, _
 			text_safe(path, buf, sizeof(buf)), tls_providers[pv]->name,
 			l->plan.version[0] ? text_safe(l->plan.version, why, sizeof(why))
 					   : "unknown version",
-			l->ms, l->from_disk ? " (cached on disk)" : l->cached ? " (cached by build-id)" : "",
+			l->ms, l->from_disk  ? " (cached on disk)"
+			: l->cached   ? " (cached by build-id)"
+			: l->prepped ? " (by alerttrace-prep)"
+				     : "",
 			l->nlinks, shared_now_ms() - t0);
 	return 1;
 }

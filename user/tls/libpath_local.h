@@ -35,7 +35,8 @@ struct lib {
 	bool refused;		/* plan.rc < 0 (plan.why), or not a TLS library */
 	bool cached;		/* the plan came from the cache */
 	bool from_disk;		/* ... read from the plan cache on disk (plancache.h) */
-	double ms;		/* analysis time */
+	bool prepped;		/* analysed in this run by alerttrace-prep (binprep.c): not cached */
+	double ms;		/* analysis time (alerttrace-prep's when prepped) */
 	char path[PATH_MAX];	/* what the probes are attached to */
 	struct tp_plan plan;
 	bool on[TP_MAX_HOOKS];
@@ -70,6 +71,7 @@ struct cent {
 	char *strs;		/* from disk: the strings plan points to; NULL otherwise */
 	char aux_id[41];	/* from disk: plan.aux_path's build-id when analysed */
 	bool aux_checked;	/* ... and it is that build now */
+	bool prepped;		/* analysed in this run by alerttrace-prep, not yet taken by a lib */
 };
 
 /* The binary directories' programs that need a file read, prepared by a child (binprep.c). */

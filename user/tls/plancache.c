@@ -111,7 +111,8 @@ static bool parse_rec(const char *p, size_t n, struct pc_entry *e)
 	e->plan = f->plan;
 	e->provider[sizeof(e->provider) - 1] = e->key[sizeof(e->key) - 1] = 0;
 	e->aux_id[sizeof(e->aux_id) - 1] = 0;
-	if (e->plan.rc || e->plan.nhooks < 0 || e->plan.nhooks > TP_MAX_HOOKS ||
+	/* A refusal too (rc -1, analysis.c keeps those about the file's bytes). */
+	if ((e->plan.rc != 0 && e->plan.rc != -1) || e->plan.nhooks < 0 || e->plan.nhooks > TP_MAX_HOOKS ||
 	    e->plan.cfg_size > TP_CFG_MAX)
 		return false;
 	for (int h = 0; h < e->plan.nhooks; h++)
@@ -292,7 +293,7 @@ void pc_put(struct plancache *pc, const char *provider, const char *key,
 	size_t n = sizeof(*h) + sizeof(*f);
 	char *buf, *q;
 
-	if (pc->fd < 0 || plan->rc)
+	if (pc->fd < 0)
 		return;
 #define PC_LEN(pp) (n += 1 + (*(pp) ? strlen(*(pp)) + 1 : 0))
 	PC_FOR_STRS(plan, PC_LEN);

@@ -61,7 +61,7 @@ size_t pc_parse(const char *buf, size_t n, void (*fn)(void *ctx, struct pc_entry
 		void (*peek)(void *ctx, const struct pc_peek *k), void *ctx, bool *bad);
 /* Append n bytes of whole records (pc_parse's) as they are, in one write. */
 void pc_append(struct plancache *pc, const char *buf, size_t n);
-/* Append one plan (plan->rc == 0) of a file of the host's root. */
+/* Append one plan (placed, or a refusal: plan->rc -1) of a file of the host's root. */
 void pc_put(struct plancache *pc, const char *provider, const char *key,
 	    const struct tp_plan *plan);
 /* Keep one look at a file of the host's root: written at pc_flush (or pc_close). */

@@ -59,6 +59,7 @@ struct tp_plan {
 	struct tp_hook hooks[TP_MAX_HOOKS];
 	__u32 cfg_size;		/* bytes of cfg written to `cfgs`[lib_id]; 0: none */
 	__u8 cfg[TP_CFG_MAX];
+	__u32 analysis_us;	/* how long the analysis that made this plan took */
 };
 
 struct tls_provider {
