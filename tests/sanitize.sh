@@ -1,10 +1,15 @@
 #!/bin/bash
-# make sanitize: the C tests built with ASan and UBSan (.output-san/tests/) run under them, then
-# the loader built the same way (./alerttrace-san) traces real alerts: --no-wire streaming JSON,
-# then -H, each while a libssl client capped at TLS 1.2 meets a TLS 1.3-only libssl server
-# (protocol_version, sent and received), each ended by SIGINT. Leak checking is on
-# (detect_leaks=1); any sanitizer report, a missing alert or an exit status other than 0 fails.
-# Not a t_*.sh: make test does not run it (see README, Hardening).
+# make sanitize: the C tests built with ASan and UBSan (.output-san/tests/) run under them; then
+# every shell test (tests/t_*.sh, tests/versions) with the loader built the same way
+# (./alerttrace-san, through ALERTTRACE_BIN): the tracers those tests start, in every mode and
+# fault they drive, write any sanitizer report into a directory of this run (log_path), and one
+# report there fails the run, beside the tests' own failures (a report also makes the tracer exit
+# 99, which the tests that check its status see); then alerttrace-san traces real alerts with its
+# reports on stderr: --no-wire streaming JSON, then -H, each while a libssl client capped at TLS
+# 1.2 meets a TLS 1.3-only libssl server (protocol_version, sent and received), each ended by
+# SIGINT. Leak checking is on (detect_leaks=1).
+# Not a t_*.sh: make test does not run it (see README, Hardening). SAN_TESTS: the C tests to run,
+# SAN_SHELL: the shell tests (default all; "none" for none).
 set -u
 cd "$(dirname "$0")/.."
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=99
@@ -13,10 +18,37 @@ start=$(date +%s)
 FUZZ_SECONDS=${FUZZ_SECONDS:-10} ./tests/run.sh ${SAN_TESTS:-.output-san/tests/test_*}
 rc_unit=$?
 unit_s=$(( $(date +%s) - start ))
+[ "$(id -u)" -eq 0 ] || { echo "sanitize: the shell tests and the tracer runs need root"; exit $((rc_unit ? 1 : 0)); }
+
+# The shell tests with the sanitized loader; its reports into LOGS (ASan and UBSan append the pid).
+rc_shell=0 shell_s=0
+if [ "${SAN_SHELL:-}" != none ]; then
+	LOGS=$(mktemp -d /tmp/alerttrace-san-logs.XXXXXX)
+	t0=$(date +%s)
+	ALERTTRACE_BIN=$PWD/alerttrace-san \
+		ASAN_OPTIONS=$ASAN_OPTIONS:log_path=$LOGS/asan UBSAN_OPTIONS=$UBSAN_OPTIONS:log_path=$LOGS/ubsan \
+		./tests/run.sh ${SAN_SHELL:-$(ls tests/t_*.sh) tests/versions} | tee "$LOGS/../san-shell.$$.log" | tail -1
+	grep -q '^[0-9]* passed, 0 failed' <(tail -1 "$LOGS/../san-shell.$$.log") || {
+		rc_shell=1
+		grep '^FAIL' "$LOGS/../san-shell.$$.log" | head -40
+	}
+	rm -f "$LOGS/../san-shell.$$.log"
+	shell_s=$(( $(date +%s) - t0 ))
+	n=$(ls "$LOGS" | wc -l)
+	if [ "$n" -gt 0 ]; then
+		echo "FAIL san_shell_reports: $n sanitizer report(s) from alerttrace-san in the shell tests:"
+		for f in "$LOGS"/*; do echo "== $f"; head -30 "$f"; done
+		rc_shell=1
+	else
+		echo "PASS san_shell_no_reports (the shell tests with alerttrace-san, ${shell_s} s)"
+	fi
+	rm -rf "$LOGS"
+fi
 
 . tests/lib/common.sh
-need_root sanitize
 AT="$TOP/alerttrace-san"
+rc_run=0
+fail() { echo "FAIL $1: $2"; rc_run=1; }
 PORT=$(( 22000 + RANDOM % 2000 ))
 # The tracer sees the whole host: peers with a comm of their own (-c at_san) keep other
 # processes' alerts out. They are tests/fixtures/tls_workload.py (Python's ssl: the host's
@@ -84,5 +116,5 @@ if grep -q 'comm at_san: sent 1, received 1' "$T/san_hist.out" &&
 else
 	fail san_hist_alerts_counted "no protocol_version row: $(head -c 400 "$T/san_hist.out")"
 fi
-echo "sanitize: C tests ${unit_s} s, all $(( $(date +%s) - start )) s"
-[ "$rc_unit" -eq 0 ] || exit 1
+echo "sanitize: C tests ${unit_s} s, shell tests ${shell_s} s, all $(( $(date +%s) - start )) s"
+[ "$rc_unit" -eq 0 ] && [ "$rc_shell" -eq 0 ] && [ "$rc_run" -eq 0 ] || exit 1

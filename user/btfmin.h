@@ -42,6 +42,11 @@ void btfmin_prefetch(void);
 /* The parsed kernel BTF dropped (after the start's opens; a later open parses it again). */
 void btfmin_release(void);
 
+/* Around a fork: the prefetch's thread, which allocates as it parses, finished or kept waiting
+ * until btfmin_unhold, so that the child's copy of the heap is not one it was changing. */
+void btfmin_hold(void);
+void btfmin_unhold(void);
+
 /*
  * The minimal BTF of the object elf[0..size) against kernel (tests, and btfmin_opts): a new
  * struct btf, or NULL with errno set and why[] said: -ENOTSUP for a relocation kind this does

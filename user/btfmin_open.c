@@ -57,6 +57,16 @@ void btfmin_release(void)
 	pthread_mutex_unlock(&kb_lock);
 }
 
+void btfmin_hold(void)
+{
+	pthread_mutex_lock(&kb_lock);
+}
+
+void btfmin_unhold(void)
+{
+	pthread_mutex_unlock(&kb_lock);
+}
+
 /* The kernel's BTF parsed and indexed (kb_lock held): 0 or -errno (remembered). */
 static int kb_get(void)
 {

@@ -1,7 +1,8 @@
 # Shared by the shell tests: PASS/FAIL/SKIP lines, root check, namespaces, certificates, waits.
 # Source it; it sets TOP (the repo) and T (a temp dir removed at exit with everything started).
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-AT="$TOP/alerttrace"
+# ALERTTRACE_BIN: another build of the loader (make sanitize: ./alerttrace-san).
+AT="${ALERTTRACE_BIN:-$TOP/alerttrace}"
 # Every test analyses what it hooks afresh: no plan cache of an earlier run (user/tls/plancache.h)
 # unless the test asks for one (t_plancache.sh).
 export ALERTTRACE_CACHE=${ALERTTRACE_CACHE:-off}

@@ -22,6 +22,7 @@
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include "libpath_local.h"
+#include "btfmin.h"
 #include "log.h"
 #include "shared.h"
 
@@ -108,9 +109,13 @@ void bp_start(struct lib_tracer *lt)
 	}
 	pc_flush(&lt->pc); /* nothing of ours written twice */
 	fflush(stderr);
+	/* No other thread of ours in the allocator while the heap is copied (the TC load and the
+	 * exec watch's threads are joined by now; the BTF prefetch's may still parse). */
+	btfmin_hold();
 	pid = fork();
 	if (pid == 0)
 		child(lt, p[1], parent);
+	btfmin_unhold();
 	close(p[1]);
 	if (pid < 0) {
 		prepare_here(lt, "fork");

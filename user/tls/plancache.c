@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -98,17 +99,20 @@ static void drop_others(int dfd, const char *self)
 /* One record's payload p of n bytes into e; false when it does not hold together. */
 static bool parse_rec(const char *p, size_t n, struct pc_entry *e)
 {
-	const struct rec_fixed *f = (const void *)p;
-	const char *s = p + sizeof(*f), *end = p + n;
+	const char *s = p + sizeof(struct rec_fixed), *end = p + n;
 	bool ok = true;
 	char *q;
 
-	if (n < sizeof(*f))
+	if (n < sizeof(struct rec_fixed))
 		return false;
-	memcpy(e->provider, f->provider, sizeof(e->provider));
-	memcpy(e->key, f->key, sizeof(e->key));
-	memcpy(e->aux_id, f->aux_id, sizeof(e->aux_id));
-	e->plan = f->plan;
+	/* Copied by offset: a record follows another's strings, so p has no alignment. */
+#define PC_FIELD(dst, field) \
+	memcpy((dst), p + offsetof(struct rec_fixed, field), sizeof(((struct rec_fixed *)0)->field))
+	PC_FIELD(e->provider, provider);
+	PC_FIELD(e->key, key);
+	PC_FIELD(e->aux_id, aux_id);
+	PC_FIELD(&e->plan, plan);
+#undef PC_FIELD
 	e->provider[sizeof(e->provider) - 1] = e->key[sizeof(e->key) - 1] = 0;
 	e->aux_id[sizeof(e->aux_id) - 1] = 0;
 	/* A refusal too (rc -1, analysis.c keeps those about the file's bytes). */
