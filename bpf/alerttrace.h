@@ -42,6 +42,8 @@ enum at_hook {
 #define AT_F_DTLS	(1u << 2)	/* library: DTLS method */
 #define AT_F_HAS_TASK	(1u << 3)	/* pid/tid/comm/uid/cgroup are valid */
 #define AT_F_HAS_ADDR	(1u << 4)	/* addresses and ports are valid */
+#define AT_F_CUT	(1u << 5)	/* library sent: the thread exited or exec'd inside the write
+					 * (its return never came): whether it went out is unknown */
 
 /* Extra flags (at_event.xflags): why, where and who */
 #define AT_X_VERIFY	(1u << 0)	/* verify_error is the session's certificate verification result */

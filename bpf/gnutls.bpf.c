@@ -107,6 +107,7 @@ int alert_send_entry(struct pt_regs *ctx)
 	p.dtls = dtls;
 	/* Before the write: its wire event at TC egress names this process. */
 	p.sk = (__u64)session_sock(cfg, p.session);
+	p.lib_id = lib_id;
 	at_pending_put(tid, &p);
 	return 0;
 }
@@ -225,6 +226,15 @@ int alert_send_return(struct pt_regs *ctx)
 		AT_HOOK_ALERT_SEND, p.level, p.code, p.version, flags, (const struct sock *)p.sk);
 	return 0;
 }
+
+/* The thread ended inside gnutls_alert_send: what its entry saw, the send's result unknown. */
+static __always_inline void alert_send_cut(const struct pending *p)
+{
+	gt_emit(bpf_map_lookup_elem(&cfgs, &p->lib_id), p->lib_id, p->session, AT_DIR_SENT,
+		AT_HOOK_ALERT_SEND, p->level, p->code, p->version,
+		AT_F_CUT | (p->dtls ? AT_F_DTLS : 0), (const struct sock *)p->sk);
+}
+AT_PENDING_CUT(alert_send_cut)
 
 SEC("uprobe")
 int record_alert(struct pt_regs *ctx)

@@ -24,6 +24,8 @@ struct pending {
 	__u8 code;
 	__u8 dtls;
 	__u8 pad[3];
+	__u32 lib_id;	/* the library whose function it is (AT_PENDING_CUT's event) */
+	__u32 pad2;
 };
 
 /*
@@ -95,6 +97,32 @@ static __always_inline bool at_pending_take(__u32 tid, struct pending *out)
 	bpf_map_delete_elem(&pending, &tid);
 	return true;
 }
+
+/*
+ * A thread that exits or execs inside the function (a BIO callback that calls exit, a process
+ * killed while its alert's write blocks) never reaches the return probe: its entry is taken at
+ * the scheduler's exit and exec tracepoints (raw, by name: no tracefs) and handed to
+ * emit(tid's entry), which reports it with AT_F_CUT instead of losing it. The exec's entry was
+ * left under the thread's id before the exec (old_pid). The loader attaches both where the
+ * return probe is attached (objload.c): a provider with pending entries expands this once.
+ */
+#define AT_PENDING_CUT(emit)                                                               \
+	SEC("raw_tp/sched_process_exit")                                                   \
+	int pending_exit(struct bpf_raw_tracepoint_args *ctx)                              \
+	{                                                                                  \
+		struct pending p;                                                          \
+		if (at_pending_take((__u32)bpf_get_current_pid_tgid(), &p))                \
+			emit(&p);                                                          \
+		return 0;                                                                  \
+	}                                                                                  \
+	SEC("raw_tp/sched_process_exec")                                                   \
+	int pending_exec(struct bpf_raw_tracepoint_args *ctx)                              \
+	{                                                                                  \
+		struct pending p;                                                          \
+		if (at_pending_take((__u32)ctx->args[1], &p))                              \
+			emit(&p);                                                          \
+		return 0;                                                                  \
+	}
 #endif
 
 /* The -p filter, checked first: other processes cost no memory reads. */

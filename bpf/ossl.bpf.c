@@ -305,10 +305,10 @@ static __always_inline int dispatch_alert(const struct ossl_cfg *cfg, __u64 s, b
 }
 
 static __always_inline void dispatch_emit(const struct ossl_cfg *cfg, __u32 lib_id,
-					  const struct pending *p, int rc, const struct sock *sk)
+					  const struct pending *p, int rc, const struct sock *sk,
+					  __u8 flags)
 {
 	struct at_event *e;
-	__u8 flags = 0;
 
 	/* dispatch returns the bytes written (> 0), or <= 0 when the write must be retried. */
 	if (rc > 0)
@@ -343,7 +343,7 @@ int dispatch_done(struct pt_regs *ctx)
 		return 0;
 	if (dispatch_alert(cfg, reg_word(ctx, sreg), ck & OSSL_CK_DTLS, &p, &h))
 		return 0;
-	dispatch_emit(cfg, lib_id, &p, (int)reg_word(ctx, rreg), ssl_sock(cfg, &h));
+	dispatch_emit(cfg, lib_id, &p, (int)reg_word(ctx, rreg), ssl_sock(cfg, &h), 0);
 	return 0;
 }
 
@@ -370,9 +370,10 @@ int dispatch_entry(struct pt_regs *ctx)
 	/* Counting only: the return would add whether it was written, which a histogram does not
 	 * keep; its uretprobe is not attached (user/tls/attach.c), so the alert counts here. */
 	if (!at_lib_reads(AT_SKIP_WRITTEN)) {
-		dispatch_emit(cfg, lib_id, &p, 0, (const struct sock *)p.sk);
+		dispatch_emit(cfg, lib_id, &p, 0, (const struct sock *)p.sk, 0);
 		return 0;
 	}
+	p.lib_id = lib_id;
 	at_pending_put(tid, &p);
 	return 0;
 }
@@ -389,9 +390,17 @@ int dispatch_return(struct pt_regs *ctx)
 	if (!at_pending_take(tid, &p))
 		return 0;
 	cfg = bpf_map_lookup_elem(&cfgs, &lib_id);
-	dispatch_emit(cfg, lib_id, &p, (int)PT_REGS_RC(ctx), (const struct sock *)p.sk);
+	dispatch_emit(cfg, lib_id, &p, (int)PT_REGS_RC(ctx), (const struct sock *)p.sk, 0);
 	return 0;
 }
+
+/* The thread ended inside the dispatch: what its entry saw, the write's result unknown. */
+static __always_inline void dispatch_cut(const struct pending *p)
+{
+	dispatch_emit(bpf_map_lookup_elem(&cfgs, &p->lib_id), p->lib_id, p, 0,
+		      (const struct sock *)p->sk, AT_F_CUT);
+}
+AT_PENDING_CUT(dispatch_cut)
 
 SEC("uprobe")
 int read_alert(struct pt_regs *ctx)

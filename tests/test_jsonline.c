@@ -121,8 +121,13 @@ static void ref_print_json(FILE *f, const struct at_event *e, const char *lib, _
 		jsonw_bool_field(&w, "dtls", e->flags & AT_F_DTLS);
 		jsonw_string_field(&w, "lib", lib ? lib : "?");
 		if (e->direction == AT_DIR_SENT)
-			if (e->source != AT_SRC_GO)
-				jsonw_bool_field(&w, "written", e->flags & AT_F_WRITTEN);
+			if (e->source != AT_SRC_GO) {
+				jsonw_name(&w, "written");
+				if (e->flags & AT_F_CUT)
+					jsonw_null(&w);
+				else
+					jsonw_bool(&w, e->flags & AT_F_WRITTEN);
+			}
 	}
 	{
 		char sni[AT_SNI_LEN + 1] = {}, vr[128], rs[160];

@@ -111,15 +111,18 @@ static void ref_print_text(FILE *f, const struct at_event *e, const char *lib, c
 	} else {
 		const char *base = lib ? strrchr(lib, '/') : NULL;
 		char session[40], name[120];
-		bool unwritten = e->direction == AT_DIR_SENT && !(e->flags & AT_F_WRITTEN) &&
-				 e->source != AT_SRC_GO;
+		bool sent_lib = e->direction == AT_DIR_SENT && e->source != AT_SRC_GO;
 
 		text_safe(base ? base + 1 : lib ? lib : "?", name, sizeof(name));
 		snprintf(session, sizeof(session), "%s=0x%llx",
 			 e->source == AT_SRC_OPENSSL ? "ssl" : "session",
 			 (unsigned long long)e->session);
-		snprintf(where, sizeof(where), "%s%s %s", name, unwritten ? " (not written)" : "",
-			 conn[0] ? conn : session);
+		const char *note = !sent_lib		   ? ""
+				   : (e->flags & AT_F_CUT)	   ? " (ended in the write)"
+				   : !(e->flags & AT_F_WRITTEN) ? " (not written)"
+								: "";
+
+		snprintf(where, sizeof(where), "%s%s %s", name, note, conn[0] ? conn : session);
 	}
 	if (same_as) {
 		size_t l = strlen(where);

@@ -260,7 +260,10 @@ void out_json_line(FILE *f, const struct at_event *e, const char *lib, bool enc,
 		/* Go's probe sits at the call, before the write: not known there. */
 		if (e->direction == AT_DIR_SENT && e->source != AT_SRC_GO) {
 			jl_lit(&j, ",\"written\":");
-			jl_bool(&j, e->flags & AT_F_WRITTEN);
+			if (e->flags & AT_F_CUT) /* the thread ended inside the write */
+				jl_lit(&j, "null");
+			else
+				jl_bool(&j, e->flags & AT_F_WRITTEN);
 		}
 	}
 	jl_why(&j, e);

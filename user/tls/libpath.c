@@ -505,8 +505,10 @@ void libs_close(struct lib_tracer *lt)
 	if (all)
 		lp_destroy_links(all, n);
 	free(all);
-	for (i = 0; i < lt->nprov; i++)
+	for (i = 0; i < lt->nprov; i++) {
+		lp_cut_detach(&lt->objs[i]);
 		tls_providers[i]->destroy(lt->objs[i].skel);
+	}
 	lp_free_cache(lt);
 	for (i = 0; lt->extra && lt->extra[i]; i++)
 		free(lt->extra[i]);

@@ -52,6 +52,7 @@ struct pobj {
 	int cfgs_fd;
 	__u32 cfg_size;
 	char why[200];		/* skel == NULL: why this kernel has no such object */
+	struct bpf_link *cut[2]; /* its pending_exit and pending_exec (objload.c), or NULL */
 };
 
 /* An aux file (OpenSSL's libcrypto) that carries a hook once for every library sharing it. */
@@ -128,6 +129,8 @@ struct libs_opts;
 /* Every provider's object opened, its maps shared, then all loaded at once, each in a thread
  * (objload.c). 0 when at least one loaded; -EPERM when privilege refused them. */
 int lp_load_objs(struct lib_tracer *lt, const struct libs_opts *o, int ringbuf_fd);
+/* The object's exit and exec tracepoints (objload.c) detached. */
+void lp_cut_detach(struct pobj *po);
 enum lp_prep { LP_PREP_NOW, LP_PREP_KNOWN, LP_PREP_CHILD, LP_PREP_ALL };
 /* A program of the standard binary directories prepared (libpath.c says how). */
 int lp_prepare(struct lib_tracer *lt, const char *path, enum lp_prep how);

@@ -44,6 +44,51 @@ static void obj_failed(const struct tls_provider *p, struct pobj *po)
 	po->obj = NULL;
 }
 
+static const char *const cut_progs[2] = {"pending_exit", "pending_exec"};
+
+/* A provider whose return probe waits for an entry's state (AT_PENDING_CUT in
+ * bpf/libprobe.bpf.h) takes it at a thread's exit and exec too: loaded unless that return probe
+ * is never attached (a tracer that counts only, AT_SKIP_WRITTEN). */
+static void cut_prepare(struct pobj *po, bool no_return)
+{
+	for (int k = 0; k < 2; k++) {
+		struct bpf_program *prog = bpf_object__find_program_by_name(po->obj, cut_progs[k]);
+
+		if (prog && no_return)
+			bpf_program__set_autoload(prog, false);
+	}
+}
+
+/* Attached once for the object (raw tracepoints, by name: no tracefs). One that fails is said:
+ * an alert whose thread ends inside its write is then not reported by this provider. */
+static void cut_attach(const struct tls_provider *p, struct pobj *po)
+{
+	for (int k = 0; k < 2; k++) {
+		struct bpf_program *prog = bpf_object__find_program_by_name(po->obj, cut_progs[k]);
+		long err;
+
+		po->cut[k] = NULL;
+		if (!prog || !bpf_program__autoload(prog))
+			continue;
+		po->cut[k] = bpf_program__attach(prog);
+		err = libbpf_get_error(po->cut[k]);
+		if (err) {
+			po->cut[k] = NULL;
+			p_err("%s: cannot attach %s (%s): an alert whose thread %s inside its write is "
+			      "not reported", p->name, cut_progs[k], strerror((int)-err),
+			      k ? "execs" : "exits");
+		}
+	}
+}
+
+void lp_cut_detach(struct pobj *po)
+{
+	for (int k = 0; k < 2; k++) {
+		bpf_link__destroy(po->cut[k]);
+		po->cut[k] = NULL;
+	}
+}
+
 /*
  * Every provider's object opened and its maps shared here, then loaded at once, each in a
  * thread (the verifier and libbpf's CO-RE work of three objects overlap, as the TC object's
@@ -80,6 +125,7 @@ int lp_load_objs(struct lib_tracer *lt, const struct libs_opts *o, int ringbuf_f
 		}
 		if (p->prepare)
 			p->prepare(po->obj);
+		cut_prepare(po, filt.lib_skip & AT_SKIP_WRITTEN);
 		if (o && o->shared)
 			err = shared_reuse(po->obj, o->shared);
 		else if (ringbuf_fd >= 0)
@@ -121,6 +167,7 @@ int lp_load_objs(struct lib_tracer *lt, const struct libs_opts *o, int ringbuf_f
 			continue;
 		}
 		shared_report_load(j->p->name, po->obj, j->t0, j->t1);
+		cut_attach(j->p, po);
 		m = bpf_object__find_map_by_name(po->obj, "cfgs");
 		po->cfgs_fd = m ? bpf_map__fd(m) : -1;
 		po->cfg_size = m ? bpf_map__value_size(m) : 0;

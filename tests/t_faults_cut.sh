@@ -1,0 +1,76 @@
+#!/bin/bash
+# A traced process that exits or execs inside its alert's write (issue 10's "exits or execs
+# mid-event"): tests/fixtures/alert_cut.c, a TLS 1.2 server of the system libssl, refuses an
+# `openssl s_client -tls1_3` with protocol_version (70), and a callback on its socket BIO ends
+# the process once the alert record went to the socket, inside ssl3_dispatch_alert: by _exit(7)
+# ("exit"), by an exec of sleep ("exec"), or not at all ("return", the control). The dispatch's
+# return probe never fires in the first two: the tracer must still report the sent alert, once,
+# with "written":null (text: "(ended in the write)"), taken at the thread's exit or exec
+# (bpf/libprobe.bpf.h AT_PENDING_CUT). Judged by the server's own word that it wrote the alert
+# record and ended there, its exit status, and the client's own output that it received the alert.
+. "$(dirname "$0")/lib/common.sh"
+. "$TOP/tests/fixtures/lib_path.sh"
+need_root faults_cut
+test_prologue faults_cut openssl python3 cc
+CUT=$T/alert_cut
+cc -O1 -o "$CUT" "$TOP/tests/fixtures/alert_cut.c" -lssl -lcrypto 2>"$T/cc.err" ||
+	{ fail faults_cut_build "$(head -3 "$T/cc.err")"; exit 1; }
+
+# sent FILE PID: the openssl sent events of pid with code 70, as "N written=W" (W of the last).
+sent() {
+	python3 - "$@" <<'EOF'
+import json, sys
+n, w = 0, "none"
+for l in open(sys.argv[1]):
+    if not l.startswith("{"):
+        continue
+    e = json.loads(l)
+    if (e.get("source") == "openssl" and e.get("pid") == int(sys.argv[2]) and
+            e.get("direction") == "sent" and e.get("code") == 70):
+        n, w = n + 1, json.dumps(e.get("written"))
+print(n, "written=%s" % w)
+EOF
+}
+
+# one MODE STATUS WRITTEN: the server in MODE, its expected exit status and the tracer's
+# "written" for its alert.
+one() {
+	local mode=$1 port
+	port=$(port_block 1)
+	"$CUT" "$mode" "$port" "$C/server.pem" "$C/server.key" >"$T/$mode.srv" 2>&1 &
+	local spid=$!
+	AT_PIDS+=("$spid")
+	wait_for "$T/$mode.srv" listening 10 || { fail "${mode}_server_start" "$(cat "$T/$mode.srv")"; return; }
+	timeout 10 openssl s_client -connect "127.0.0.1:$port" -tls1_3 </dev/null >"$T/$mode.cli" 2>&1
+	wait "$spid"
+	check "${mode}_server_status" "$2" $?
+	grep -q "^cut $mode: wrote [0-9]* bytes of a record of type 21" "$T/$mode.srv" &&
+		pass "${mode}_server_wrote_the_alert_record" ||
+		fail "${mode}_server_wrote_the_alert_record" "$(head -3 "$T/$mode.srv")"
+	grep -q "alert protocol version\|alert number 70" "$T/$mode.cli" &&
+		pass "${mode}_client_received_protocol_version" ||
+		fail "${mode}_client_received_protocol_version" "$(grep -i alert "$T/$mode.cli" | head -2)"
+	sleep 0.5 # the stream gathers for up to 32 ms
+	check "${mode}_reported_once" "1 written=$3" "$(sent "$T/cut.at" "$spid")"
+}
+
+at_start cut --no-wire -j || exit 1
+one exit 7 null
+one exec 0 null
+one return 0 true
+at_stop cut
+check cut_no_error_lines 0 "$(grep -c '"error"' "$T/cut.at.err")"
+
+# The same as text: the exited server's row says so.
+at_start cuttext --no-wire || exit 1
+port=$(port_block 1)
+"$CUT" exit "$port" "$C/server.pem" "$C/server.key" >"$T/text.srv" 2>&1 &
+spid=$!
+AT_PIDS+=("$spid")
+wait_for "$T/text.srv" listening 10 && timeout 10 openssl s_client -connect "127.0.0.1:$port" -tls1_3 \
+	</dev/null >"$T/text.cli" 2>&1
+wait "$spid"
+sleep 0.5
+at_stop cuttext
+n=$(grep -c "^[0-9]* *openssl sent fatal *protocol_version(70) *$spid .*(ended in the write)" "$T/cuttext.at")
+check text_row_says_ended_in_the_write 1 "$n"
