@@ -142,7 +142,7 @@ static void test_no_breakpoints(void)
 static void test_truncated(void)
 {
 	volatile unsigned int sum = 0;
-	struct bin_elf m = {};
+	static struct bin_elf m; /* static: its fields outlive the jump back */
 	struct bin_guard g;
 	volatile int reached = 0;
 
@@ -162,7 +162,9 @@ static void test_truncated(void)
 	if (reached)
 		FAILF("guard_truncated_returns", "a read past the truncated end returned (%u)", sum);
 	CHECK_EQ("guard_left", 0, bin_guard_active()) && (PASS("guard_left"), 1);
-	/* Not closed: the jump abandons it, as an analysis is; the mapping goes with the test. */
+	/* The test's own read faulted, not the open: m is whole, and closed (make sanitize's leak
+	 * check). An analysis that faults loses what it had allocated (analysis.c). */
+	bin_elf_close(&m);
 }
 
 /* Outside a guard (the handler installed by the tests before), SIGBUS still kills. */
