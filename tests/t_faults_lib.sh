@@ -12,6 +12,8 @@
 #                counts its own alerts with libssl's info callback), then SIGCONT: the loss is
 #                reported ("lost N events", an {"error":...} object with -j), every alert of the
 #                storm was either delivered or counted lost, and the tracer runs on.
+#  two:          two tracers with library hooks at once, one streaming sent alerts, one
+#                counting the alerts python3 received: each reports its own share alone.
 . "$(dirname "$0")/lib/common.sh"
 . "$TOP/tests/fixtures/lib_path.sh"
 need_root faults_lib
@@ -161,3 +163,46 @@ echo "   storm: $GEN_N alerts made, $got delivered, $lost reported lost"
 ring rf_text --no-wire || exit 1
 grep -qE '^alerttrace: lost [0-9]+ events \(ring buffer full\)' "$T/rf_text.at.err" &&
 	pass rf_text_lost_line || fail rf_text_lost_line "$(tail -3 "$T/rf_text.at.err")"
+
+# ---- two ----
+# Two tracers with library hooks at once, on the same libssl, with different filters and modes:
+# A streams sent alerts only (--sent -j: the dispatch's entry probe and uretprobe), B counts the
+# received alerts of python3 only (-H -c python3 --received: the entry probe alone, fewer reads).
+# Each uprobe of one fires the other's too; each must report exactly its own share, judged by
+# the peers' own output.
+BASE=$(port_block 1)
+at_start twa --no-wire -j --sent || exit 1
+A=$ATPID
+at_start twb --no-wire -H -c python3 --received || exit 1
+B=$ATPID
+server tw $BASE -tls1_3 || exit 1
+said_o=0 said_p=0
+for i in $(seq 1 5); do
+	openssl s_client -connect 127.0.0.1:$BASE -tls1_2 </dev/null >"$T/tw.o$i" 2>&1
+	grep -q "alert number 70" "$T/tw.o$i" && said_o=$((said_o + 1))
+	python3 - $BASE >"$T/tw.p$i" 2>&1 <<'PY'
+import socket, ssl, sys
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+ctx.check_hostname, ctx.verify_mode = False, ssl.CERT_NONE
+try:
+    ctx.wrap_socket(socket.create_connection(("127.0.0.1", int(sys.argv[1]))))
+except ssl.SSLError as e:
+    print(e)
+PY
+	grep -q ALERT_PROTOCOL_VERSION "$T/tw.p$i" && said_p=$((said_p + 1))
+done
+check tw_peers_said_their_alerts "5 5" "$said_o $said_p"
+sleep 0.5
+ATPID=$A
+at_stop twa
+ATPID=$B
+at_stop twb
+check tw_a_server_sent_each 10 "$(events "$T/twa.at" $SPID sent 70)"
+check tw_a_nothing_received 0 "$(grep -c '"direction":"received"' "$T/twa.at")"
+check tw_b_python3_received_each 1 \
+	"$(grep -c "^comm python3: sent 0, received $said_p\$" "$T/twb.at")"
+check tw_b_one_row "1" "$(grep -c 'protocol_version(70)' "$T/twb.at")"
+# B is text: its errors are "alerttrace: ..." lines, its losses "lost N events".
+check tw_no_error_lines "0 0" \
+	"$(errors "$T/twa.at.err") $(grep -Ec '^alerttrace: |lost [0-9]+ events|error' "$T/twb.at.err")"
