@@ -227,10 +227,12 @@ int alert_send_return(struct pt_regs *ctx)
 	return 0;
 }
 
-/* The thread ended inside gnutls_alert_send: what its entry saw, the send's result unknown. */
-static __always_inline void alert_send_cut(const struct pending *p)
+/* The thread ended inside gnutls_alert_send: what its entry saw, the send's result unknown
+ * (after an exec no server name: no cfg, no user memory read). */
+static __always_inline void alert_send_cut(const struct pending *p, bool after_exec)
 {
-	gt_emit(bpf_map_lookup_elem(&cfgs, &p->lib_id), p->lib_id, p->session, AT_DIR_SENT,
+	gt_emit(after_exec ? NULL : bpf_map_lookup_elem(&cfgs, &p->lib_id), p->lib_id, p->session,
+		AT_DIR_SENT,
 		AT_HOOK_ALERT_SEND, p->level, p->code, p->version,
 		AT_F_CUT | (p->dtls ? AT_F_DTLS : 0), (const struct sock *)p->sk);
 }

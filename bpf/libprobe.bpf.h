@@ -102,8 +102,9 @@ static __always_inline bool at_pending_take(__u32 tid, struct pending *out)
  * A thread that exits or execs inside the function (a BIO callback that calls exit, a process
  * killed while its alert's write blocks) never reaches the return probe: its entry is taken at
  * the scheduler's exit and exec tracepoints (raw, by name: no tracefs) and handed to
- * emit(tid's entry), which reports it with AT_F_CUT instead of losing it. The exec's entry was
- * left under the thread's id before the exec (old_pid). The loader attaches both where the
+ * emit(tid's entry, after_exec), which reports it with AT_F_CUT instead of losing it. The exec's
+ * entry was left under the thread's id before the exec (old_pid); after an exec the user memory
+ * is the new program's: emit must read none of it (no server name). The loader attaches both where the
  * return probe is attached (objload.c): a provider with pending entries expands this once.
  */
 #define AT_PENDING_CUT(emit)                                                               \
@@ -112,7 +113,7 @@ static __always_inline bool at_pending_take(__u32 tid, struct pending *out)
 	{                                                                                  \
 		struct pending p;                                                          \
 		if (at_pending_take((__u32)bpf_get_current_pid_tgid(), &p))                \
-			emit(&p);                                                          \
+			emit(&p, false);                                                   \
 		return 0;                                                                  \
 	}                                                                                  \
 	SEC("raw_tp/sched_process_exec")                                                   \
@@ -120,7 +121,7 @@ static __always_inline bool at_pending_take(__u32 tid, struct pending *out)
 	{                                                                                  \
 		struct pending p;                                                          \
 		if (at_pending_take((__u32)ctx->args[1], &p))                              \
-			emit(&p);                                                          \
+			emit(&p, true);                                                    \
 		return 0;                                                                  \
 	}
 #endif

@@ -394,10 +394,11 @@ int dispatch_return(struct pt_regs *ctx)
 	return 0;
 }
 
-/* The thread ended inside the dispatch: what its entry saw, the write's result unknown. */
-static __always_inline void dispatch_cut(const struct pending *p)
+/* The thread ended inside the dispatch: what its entry saw, the write's result unknown; after
+ * an exec without the server name and verification result (no cfg: no user memory read). */
+static __always_inline void dispatch_cut(const struct pending *p, bool after_exec)
 {
-	dispatch_emit(bpf_map_lookup_elem(&cfgs, &p->lib_id), p->lib_id, p, 0,
+	dispatch_emit(after_exec ? NULL : bpf_map_lookup_elem(&cfgs, &p->lib_id), p->lib_id, p, 0,
 		      (const struct sock *)p->sk, AT_F_CUT);
 }
 AT_PENDING_CUT(dispatch_cut)
