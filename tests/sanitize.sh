@@ -25,14 +25,17 @@ rc_shell=0 shell_s=0
 if [ "${SAN_SHELL:-}" != none ]; then
 	LOGS=$(mktemp -d /tmp/alerttrace-san-logs.XXXXXX)
 	t0=$(date +%s)
+	# The whole output kept (SAN_LOG), the failures printed with their test's name.
+	SAN_LOG=${SAN_LOG:-/tmp/alerttrace-san-shell.log}
 	ALERTTRACE_BIN=$PWD/alerttrace-san \
 		ASAN_OPTIONS=$ASAN_OPTIONS:log_path=$LOGS/asan UBSAN_OPTIONS=$UBSAN_OPTIONS:log_path=$LOGS/ubsan \
-		./tests/run.sh ${SAN_SHELL:-$(ls tests/t_*.sh) tests/versions} | tee "$LOGS/../san-shell.$$.log" | tail -1
-	grep -q '^[0-9]* passed, 0 failed' <(tail -1 "$LOGS/../san-shell.$$.log") || {
+		./tests/run.sh ${SAN_SHELL:-$(ls tests/t_*.sh) tests/versions} >"$SAN_LOG" 2>&1
+	echo "shell tests with alerttrace-san: $(tail -1 "$SAN_LOG") (the output: $SAN_LOG)"
+	grep -q '^[0-9]* passed, 0 failed' <(tail -1 "$SAN_LOG") || {
 		rc_shell=1
-		grep '^FAIL' "$LOGS/../san-shell.$$.log" | head -40
+		awk '/^== / { t = $2 } /^ *FAIL / { sub(/^ */, ""); print t ": " substr($0, 1, 300) }' \
+			"$SAN_LOG" | head -60
 	}
-	rm -f "$LOGS/../san-shell.$$.log"
 	shell_s=$(( $(date +%s) - t0 ))
 	n=$(ls "$LOGS" | wc -l)
 	if [ "$n" -gt 0 ]; then
