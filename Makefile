@@ -226,7 +226,7 @@ $(SAN_OUT)/tests/%: tests/%.c $(SAN_LIB_OBJS) $(wildcard tests/*.h)
 	$(Q)$(CC) $(SAN_CFLAGS) -Itests $< $(SAN_LIB_OBJS) $(LIBS) -o $@
 
 sanitize: deps
-	$(Q)$(MAKE) --no-print-directory all tests alerttrace-san $(SAN_TESTS)
+	$(Q)$(MAKE) --no-print-directory all tests alerttrace-static alerttrace-san $(SAN_TESTS)
 	$(Q)./tests/sanitize.sh
 
 format:

@@ -12,7 +12,8 @@
 # Per run: CPU ms of each side: the tracer's own (schedstat of all its threads) plus the run time
 # of its TC programs (kernel.bpf_stats_enabled, set for the bench and restored after;
 # run_time_ns from /proc/PID/fdinfo of its program fds); tcpdump's own CPU plus tshark's (user +
-# system). And the alerts each found: all must report N (the client counts the alerts it got).
+# system). And the alerts each found: all must report N (the client counts the alerts it got),
+# and the stream and the capture the very connections the client says got one (by client port).
 # Usage: bench/bench_extract.sh [ROUNDS [N]]   (default 3 rounds of 3000 handshakes)
 set -u
 . "$(dirname "$0")/../tests/lib/common.sh"
@@ -29,23 +30,40 @@ sleep 100000 | ip netns exec $SRV openssl s_server -tls1_3 -accept $PORT -cert "
 AT_PIDS+=("$!" "$(jobs -p %%)")
 sleep 1
 
-# handshakes: N connections from the client's namespace; prints how many ended in an alert.
+# handshakes: N connections from the client's namespace; prints how many ended in an alert, and
+# writes the client port of each such connection into $T/client.ports (the client's own word of
+# which connections got protocol_version).
 handshakes() {
-	ip netns exec $CLI python3 - "$N" $PORT <<-'EOF'
+	ip netns exec $CLI python3 - "$N" $PORT "$T/client.ports" <<-'EOF'
 	import socket, ssl, sys
 	ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
 	ctx.check_hostname = False
 	ctx.verify_mode = ssl.CERT_NONE
 	ctx.maximum_version = ssl.TLSVersion.TLSv1_2
-	alerts = 0
+	ports = []
 	for _ in range(int(sys.argv[1])):
 	    s = socket.create_connection(("10.79.0.1", int(sys.argv[2])))
+	    port = s.getsockname()[1]
 	    try:
 	        ctx.wrap_socket(s).close()
 	    except ssl.SSLError as e:
-	        alerts += "PROTOCOL_VERSION" in str(e).upper()
+	        if "PROTOCOL_VERSION" in str(e).upper():
+	            ports.append(port)
 	    s.close()
-	print(alerts)
+	open(sys.argv[3], "w").write("".join("%d\n" % p for p in ports))
+	print(len(ports))
+	EOF
+}
+
+# same FILE: whether the protocol_version alerts FILE lists by client port ("PORT" lines, one per
+# alert found) are those of $T/client.ports, connection for connection: "same", or what differs.
+same() {
+	python3 - "$1" "$T/client.ports" <<-'EOF'
+	import collections, sys
+	got = collections.Counter(l.strip() for l in open(sys.argv[1]) if l.strip())
+	want = collections.Counter(l.strip() for l in open(sys.argv[2]) if l.strip())
+	miss, extra = sum((want - got).values()), sum((got - want).values())
+	print("same" if not miss and not extra else "missing:%d,extra:%d" % (miss, extra))
 	EOF
 }
 
@@ -81,10 +99,21 @@ one() {
 	[ "$mode" = capture ] || b1=$(bench_bpf_ns "$wpid")
 	kill -INT "$wpid"
 	wait "$wpid"
+	local which=-
 	case $mode in
-	stream) found=$(grep -c '"source":"wire"' "$T/w.out") ;;
+	stream)
+		found=$(grep -c '"source":"wire"' "$T/w.out")
+		python3 -c '
+import json, sys
+for l in open(sys.argv[1]):
+    e = json.loads(l) if l.startswith("{") else {}
+    if e.get("source") == "wire" and e.get("code") == 70:
+        print(e["dport"])' "$T/w.out" >"$T/found.ports"
+		which=$(same "$T/found.ports") ;;
 	hist) found=$(bench_events "$T/w.out" wire) ;;
 	capture)
+		# tshark's own CPU is timed on the decode that counts (-e desc); the ports of the same
+		# records are a second, untimed pass.
 		read -r dec found < <(python3 - "$T/cap.pcap" $PORT <<-'EOF'
 		import os, subprocess, sys
 		p = subprocess.Popen(["tshark", "-n", "-r", sys.argv[1], "-d", "tcp.port==%s,tls" % sys.argv[2],
@@ -95,24 +124,29 @@ one() {
 		print("%d %d" % ((ru.ru_utime + ru.ru_stime) * 1000, len(out)))
 		EOF
 		)
+		tshark -n -r "$T/cap.pcap" -d "tcp.port==$PORT,tls" -Y "tls.alert_message.desc == 70" \
+			-T fields -e tcp.dstport 2>/dev/null | tr ',' '\n' >"$T/found.ports"
+		which=$(same "$T/found.ports")
 		drop=$(sed -n 's/^\([0-9]*\) packets\{0,1\} dropped by kernel.*/\1/p' "$T/w.err")
 		[ -n "${KEEP:-}" ] && cp "$T/cap.pcap" "$KEEP/cap.$$.$RANDOM.pcap"
 		rm -f "$T/cap.pcap" ;;
 	esac
-	echo "$((c1 - c0)) $(( (b1 - b0) / 1000000 )) $dec $found $sent ${drop:--}"
+	echo "$((c1 - c0)) $(( (b1 - b0) / 1000000 )) $dec $found $sent ${drop:--} $which"
 }
 
 echo "bench_extract: $ROUNDS rounds of $N handshakes ending in a plaintext protocol_version alert," \
 	"veth $CLI -> $SRV; $(openssl version), $(tshark --version | head -1)"
-printf '%-6s %-8s %10s %8s %10s %9s %9s %7s %8s\n' round mode "watch ms" "bpf ms" "decode ms" \
-	"total ms" found sent dropped
+# "alerts": the connections whose alert each found against those the client says got one (by
+# client port): "same", or how many are missing or extra; "-" for -H, which keeps no ports.
+printf '%-6s %-8s %10s %8s %10s %9s %9s %7s %8s %s\n' round mode "watch ms" "bpf ms" "decode ms" \
+	"total ms" found sent dropped alerts
 : >"$T/results"
 for rm in $(bench_order "$ROUNDS" stream hist capture); do
 	r=${rm%%:*} m=${rm#*:}
-	read -r cpu bpf dec found sent drop < <(one "$m")
-	printf '%-6s %-8s %10s %8s %10s %9s %9s %7s %8s\n' "$r" "$m" "$cpu" "$bpf" "$dec" \
-		"$((cpu + bpf + dec))" "$found" "$sent" "$drop"
-	echo "$m $((cpu + bpf + dec)) $found $sent" >>"$T/results"
+	read -r cpu bpf dec found sent drop which < <(one "$m")
+	printf '%-6s %-8s %10s %8s %10s %9s %9s %7s %8s %s\n' "$r" "$m" "$cpu" "$bpf" "$dec" \
+		"$((cpu + bpf + dec))" "$found" "$sent" "$drop" "$which"
+	echo "$m $((cpu + bpf + dec)) $found $sent $which" >>"$T/results"
 done
 head=$(python3 - "$T/results" <<'EOF'
 import statistics, sys
@@ -123,8 +157,10 @@ for m, label in (("stream", "alerttrace -j"), ("hist", "alerttrace -H"),
     r = [x for x in rows if x[0] == m]
     t = [float(x[1]) for x in r]
     med[m] = statistics.median(t)
-    print("%-42s median %6.0f ms of CPU (%.0f-%.0f), found/sent %s" % (
-        label, med[m], min(t), max(t), " ".join("%s/%s" % (x[2], x[3]) for x in r)),
+    print("%-42s median %6.0f ms of CPU (%.0f-%.0f), found/sent %s%s" % (
+        label, med[m], min(t), max(t), " ".join("%s/%s" % (x[2], x[3]) for x in r),
+        "" if m == "hist" else ", the same connections as the client's in %d of %d runs" % (
+            sum(x[4] == "same" for x in r), len(r))),
         file=sys.stderr)
 print("CPU to extract the alerts, ratio to tcpdump+tshark: -j %.2f, -H %.2f" % (
     med["stream"] / med["capture"], med["hist"] / med["capture"]))

@@ -24,7 +24,9 @@ want="755 usr/local/sbin/alerttrace
 got=$(cd "$D" && find . -type f -printf '%m %P\n' | sort)
 check installs_exactly_these_files_and_modes "$(echo "$want" | sort)" "$got"
 BIN=$D/usr/local/sbin/alerttrace
-cmp -s "$AT" "$BIN" && pass installed_binary_is_the_build || fail installed_binary_is_the_build "differs from $AT"
+# make install installs ./alerttrace (not ALERTTRACE_BIN's build: make sanitize's).
+cmp -s "$TOP/alerttrace" "$BIN" && pass installed_binary_is_the_build ||
+	fail installed_binary_is_the_build "differs from $TOP/alerttrace"
 "$BIN" --version >"$T/ver" 2>&1 && grep -qE '^alerttrace [^ ]+$' "$T/ver" &&
 	pass installed_binary_runs_version || fail installed_binary_runs_version "$(head -c 200 "$T/ver")"
 check unit_execstart_names_the_installed_binary \

@@ -59,8 +59,10 @@ bg ip netns exec $NS openssl s_server -tls1_3 -accept 127.0.0.1:$P -cert "$C/ser
 	-key "$C/server.key" -quiet </dev/null >"$T/srv.log" 2>&1
 mkdir -p "$T/tf"
 # Without CAP_SYS_ADMIN, which the unit's CapabilityBoundingSet= leaves out (root keeps the rest).
-# (make sanitize: LeakSanitizer cannot run under ptrace; ASan's other checks still do.)
-ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 \
+# (make sanitize: LeakSanitizer cannot run under ptrace, and a report goes to the tracer's stderr,
+# not to a log file outside the paths the unit allows; ASan's other checks still run.)
+ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0:log_path=stderr \
+	UBSAN_OPTIONS=${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}log_path=stderr \
 	bg ip netns exec $NS setpriv --bounding-set -sys_admin strace -f -qq -o "$T/st" -e signal=none \
 	"$AT" -H --textfile "$T/tf/alerttrace.prom" -i lo >"$T/at.out" 2>"$T/at.err"
 ATP=$!
