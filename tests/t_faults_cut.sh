@@ -6,17 +6,22 @@
 # ("exit"), by an exec of sleep ("exec"), or not at all ("return", the control). The dispatch's
 # return probe never fires in the first two: the tracer must still report the sent alert, once,
 # with "written":null (text: "(ended in the write)"), taken at the thread's exit or exec
-# (bpf/libprobe.bpf.h AT_PENDING_CUT). Judged by the server's own word that it wrote the alert
-# record and ended there, its exit status, and the client's own output that it received the alert.
+# (bpf/libprobe.bpf.h AT_PENDING_CUT). The same for GnuTLS (tests/fixtures/alert_cut_gnutls.c: a
+# TLS 1.2-only server whose push function _exits inside gnutls_alert_send once its
+# handshake_failure (40) record went out, and the control). Judged by the server's own word that
+# it wrote the alert record and ended there, its exit status, and the client's own output that it
+# received the alert.
 . "$(dirname "$0")/lib/common.sh"
 . "$TOP/tests/fixtures/lib_path.sh"
 need_root faults_cut
 test_prologue faults_cut openssl python3 cc
-CUT=$T/alert_cut
-cc -O1 -o "$CUT" "$TOP/tests/fixtures/alert_cut.c" -lssl -lcrypto 2>"$T/cc.err" ||
+CUT=$T/alert_cut CUTG=$T/alert_cut_gnutls
+cc -O1 -o "$CUT" "$TOP/tests/fixtures/alert_cut.c" -lssl -lcrypto 2>"$T/cc.err" &&
+	cc -O1 -o "$CUTG" "$TOP/tests/fixtures/alert_cut_gnutls.c" -lgnutls 2>>"$T/cc.err" ||
 	{ fail faults_cut_build "$(head -3 "$T/cc.err")"; exit 1; }
 
-# sent FILE PID: the openssl sent events of pid with code 70, as "N written=W" (W of the last).
+# sent FILE SOURCE PID CODE: the sent events of pid from SOURCE with CODE, as "N written=W" (W of
+# the last).
 sent() {
 	python3 - "$@" <<'EOF'
 import json, sys
@@ -25,39 +30,43 @@ for l in open(sys.argv[1]):
     if not l.startswith("{"):
         continue
     e = json.loads(l)
-    if (e.get("source") == "openssl" and e.get("pid") == int(sys.argv[2]) and
-            e.get("direction") == "sent" and e.get("code") == 70):
+    if (e.get("source") == sys.argv[2] and e.get("pid") == int(sys.argv[3]) and
+            e.get("direction") == "sent" and e.get("code") == int(sys.argv[4])):
         n, w = n + 1, json.dumps(e.get("written"))
 print(n, "written=%s" % w)
 EOF
 }
 
-# one MODE STATUS WRITTEN: the server in MODE, its expected exit status and the tracer's
+# one LIB MODE STATUS WRITTEN: LIB's server (openssl: alert_cut, protocol_version; gnutls:
+# alert_cut_gnutls, handshake_failure) in MODE, its expected exit status and the tracer's
 # "written" for its alert.
 one() {
-	local mode=$1 port
+	local lib=$1 mode=$2 port bin=$CUT code=70 name=${1}_$2
+	[ "$lib" = gnutls ] && bin=$CUTG code=40
 	port=$(port_block 1)
-	"$CUT" "$mode" "$port" "$C/server.pem" "$C/server.key" >"$T/$mode.srv" 2>&1 &
+	"$bin" "$mode" "$port" "$C/server.pem" "$C/server.key" >"$T/$name.srv" 2>&1 &
 	local spid=$!
 	AT_PIDS+=("$spid")
-	wait_for "$T/$mode.srv" listening 10 || { fail "${mode}_server_start" "$(cat "$T/$mode.srv")"; return; }
-	timeout 10 openssl s_client -connect "127.0.0.1:$port" -tls1_3 </dev/null >"$T/$mode.cli" 2>&1
+	wait_for "$T/$name.srv" listening 10 || { fail "${name}_server_start" "$(cat "$T/$name.srv")"; return; }
+	timeout 10 openssl s_client -connect "127.0.0.1:$port" -tls1_3 </dev/null >"$T/$name.cli" 2>&1
 	wait "$spid"
-	check "${mode}_server_status" "$2" $?
-	grep -q "^cut $mode: wrote [0-9]* bytes of a record of type 21" "$T/$mode.srv" &&
-		pass "${mode}_server_wrote_the_alert_record" ||
-		fail "${mode}_server_wrote_the_alert_record" "$(head -3 "$T/$mode.srv")"
-	grep -q "alert protocol version\|alert number 70" "$T/$mode.cli" &&
-		pass "${mode}_client_received_protocol_version" ||
-		fail "${mode}_client_received_protocol_version" "$(grep -i alert "$T/$mode.cli" | head -2)"
+	check "${name}_server_status" "$3" $?
+	grep -q "^cut $mode: wrote [0-9]* bytes of a record of type 21" "$T/$name.srv" &&
+		pass "${name}_server_wrote_the_alert_record" ||
+		fail "${name}_server_wrote_the_alert_record" "$(head -3 "$T/$name.srv")"
+	grep -q "alert number $code" "$T/$name.cli" &&
+		pass "${name}_client_received_alert_$code" ||
+		fail "${name}_client_received_alert_$code" "$(grep -i alert "$T/$name.cli" | head -2)"
 	sleep 0.5 # the stream gathers for up to 32 ms
-	check "${mode}_reported_once" "1 written=$3" "$(sent "$T/cut.at" "$spid")"
+	check "${name}_reported_once" "1 written=$4" "$(sent "$T/cut.at" "$lib" "$spid" "$code")"
 }
 
 at_start cut --no-wire -j || exit 1
-one exit 7 null
-one exec 0 null
-one return 0 true
+one openssl exit 7 null
+one openssl exec 0 null
+one openssl return 0 true
+one gnutls exit 7 null
+one gnutls return 0 true
 at_stop cut
 check cut_no_error_lines 0 "$(grep -c '"error"' "$T/cut.at.err")"
 
