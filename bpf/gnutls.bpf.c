@@ -232,8 +232,7 @@ int alert_send_return(struct pt_regs *ctx)
 static __always_inline void alert_send_cut(const struct pending *p, bool after_exec)
 {
 	gt_emit(after_exec ? NULL : bpf_map_lookup_elem(&cfgs, &p->lib_id), p->lib_id, p->session,
-		AT_DIR_SENT,
-		AT_HOOK_ALERT_SEND, p->level, p->code, p->version,
+		AT_DIR_SENT, AT_HOOK_ALERT_SEND, p->level, p->code, p->version,
 		AT_F_CUT | (p->dtls ? AT_F_DTLS : 0), (const struct sock *)p->sk);
 }
 AT_PENDING_CUT(alert_send_cut)

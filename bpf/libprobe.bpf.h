@@ -104,8 +104,9 @@ static __always_inline bool at_pending_take(__u32 tid, struct pending *out)
  * the scheduler's exit and exec tracepoints (raw, by name: no tracefs) and handed to
  * emit(tid's entry, after_exec), which reports it with AT_F_CUT instead of losing it. The exec's
  * entry was left under the thread's id before the exec (old_pid); after an exec the user memory
- * is the new program's: emit must read none of it (no server name). The loader attaches both where the
- * return probe is attached (objload.c): a provider with pending entries expands this once.
+ * is the new program's: emit must read none of it (no server name). The loader attaches both
+ * where the return probe is attached (objload.c): a provider with pending entries expands this
+ * once.
  */
 #define AT_PENDING_CUT(emit)                                                               \
 	SEC("raw_tp/sched_process_exit")                                                   \

@@ -6,10 +6,11 @@
 # is left behind. The tracer runs in a mount namespace of its own whose /usr/local/bin is a
 # directory of the test's (bound over it: the same files, inodes and times in every run) holding
 # two copies of the system libssl (a TLS library the openssl provider hooks), one with a build-id
-# of its own, one without its build-id note, and a Go program without crypto/tls (gofmt, which the go provider refuses), so
-# nothing of the host's directories changes. Both copies must be hooked. A start on the plan cache
-# of the first hands the child nothing: every look, plan and refusal was kept. t_go.sh judges the hooks such a child prepared by real Go
-# clients run from a binary directory.
+# of its own, one without its build-id note, and a Go program without crypto/tls (gofmt, which
+# the go provider refuses), so nothing of the host's directories changes. Both copies must be
+# hooked. A start on the plan cache of the first hands the child nothing: every look, plan and
+# refusal was kept. t_go.sh judges the hooks such a child prepared by real Go clients run from a
+# binary directory.
 . "$(dirname "$0")/lib/common.sh"
 need_root binprep
 test_prologue binprep unshare objcopy readelf

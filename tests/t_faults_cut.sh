@@ -47,7 +47,8 @@ one() {
 	"$bin" "$mode" "$port" "$C/server.pem" "$C/server.key" >"$T/$name.srv" 2>&1 &
 	local spid=$!
 	AT_PIDS+=("$spid")
-	wait_for "$T/$name.srv" listening 10 || { fail "${name}_server_start" "$(cat "$T/$name.srv")"; return; }
+	wait_for "$T/$name.srv" listening 10 ||
+		{ fail "${name}_server_start" "$(cat "$T/$name.srv")"; return; }
 	timeout 10 openssl s_client -connect "127.0.0.1:$port" -tls1_3 </dev/null >"$T/$name.cli" 2>&1
 	wait "$spid"
 	check "${name}_server_status" "$3" $?
@@ -76,10 +77,11 @@ port=$(port_block 1)
 "$CUT" exit "$port" "$C/server.pem" "$C/server.key" >"$T/text.srv" 2>&1 &
 spid=$!
 AT_PIDS+=("$spid")
-wait_for "$T/text.srv" listening 10 && timeout 10 openssl s_client -connect "127.0.0.1:$port" -tls1_3 \
-	</dev/null >"$T/text.cli" 2>&1
+wait_for "$T/text.srv" listening 10 &&
+	timeout 10 openssl s_client -connect "127.0.0.1:$port" -tls1_3 </dev/null >"$T/text.cli" 2>&1
 wait "$spid"
 sleep 0.5
 at_stop cuttext
-n=$(grep -c "^[0-9]* *openssl sent fatal *protocol_version(70) *$spid .*(ended in the write)" "$T/cuttext.at")
+row="^[0-9]* *openssl sent fatal *protocol_version(70) *$spid .*(ended in the write)"
+n=$(grep -c "$row" "$T/cuttext.at")
 check text_row_says_ended_in_the_write 1 "$n"
