@@ -64,12 +64,16 @@ static void analyse_guarded(const struct tls_provider *p, const char *path, cons
 /*
  * A refusal is kept (a Go program without crypto/tls is refused at every start otherwise) when
  * it was about the bytes of the file: not one that changed or went away during the analysis
- * (a truncation's SIGBUS, an upgrade's rename).
+ * (a truncation's SIGBUS, an upgrade's rename), nor one of the moment ("cannot open: ...",
+ * "out of memory", capstone that "cannot open" a disassembler: the analysers' words for what
+ * failed around the file, never for what is in it).
  */
-static bool file_unchanged(const char *path, const struct stat *was)
+static bool refusal_lasts(const char *path, const struct stat *was, const char *why)
 {
 	struct stat st;
 
+	if (strstr(why, "cannot") || strstr(why, "out of memory") || strstr(why, "SIGBUS"))
+		return false;
 	return stat(path, &st) == 0 && st.st_dev == was->st_dev && st.st_ino == was->st_ino &&
 	       st.st_size == was->st_size && st.st_mtim.tv_sec == was->st_mtim.tv_sec &&
 	       st.st_mtim.tv_nsec == was->st_mtim.tv_nsec &&
@@ -142,7 +146,7 @@ void lp_analyse(struct lib_tracer *lt, struct lib *l, const char *path, const ch
 		}
 		/* By build-id only (an inode and mtime may name another file in a later run), and
 		 * of the host's root (a container's root is a /proc/PID path that goes away). */
-		if (build_id[0] && !root[0] && (l->plan.rc == 0 || file_unchanged(path, st)))
+		if (build_id[0] && !root[0] && (l->plan.rc == 0 || refusal_lasts(path, st, l->plan.why)))
 			pc_put(&lt->pc, p->name, key, &l->plan);
 	}
 	l->ms = l->prepped ? l->plan.analysis_us / 1e3 : now_ms() - t0;
