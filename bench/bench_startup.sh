@@ -224,7 +224,9 @@ c.close()"
 	kill -INT "$TPID"
 	wait "$TPID"
 	seen=$(bench_events "$T/at.out" wire)
-	echo "$h0 $h1 $seen $(grep -c "lost" "$T/at.err")"
+	# The events the tracer said it lost (each "lost N events" line says the new ones).
+	echo "$h0 $h1 $seen $(sed -n 's/.*lost \([0-9]*\) events.*/\1/p' "$T/at.err" |
+		awk '{ n += $1 } END { print n + 0 }')"
 }
 echo "== VmHWM (kB) of the tracer at ready and after $STORM alerts over lo (-i lo --no-lib; other"
 echo "   traffic on lo counts too; the wire sees each record twice)"
