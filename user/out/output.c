@@ -358,10 +358,12 @@ static char *where_put(char *p, const struct at_event *e, const char *lib)
 	base = lib ? strrchr(lib, '/') : NULL;
 	p += strlen(text_safe(base ? base + 1 : lib ? lib : "?", p, LIB_BUF));
 	/* Go's probe sits before the write: whether it was written is not known there. */
-	if (e->direction == AT_DIR_SENT && (e->flags & AT_F_CUT) && e->source != AT_SRC_GO)
-		p = fmt_lit(p, " (ended in the write)");
-	else if (e->direction == AT_DIR_SENT && !(e->flags & AT_F_WRITTEN) && e->source != AT_SRC_GO)
-		p = fmt_lit(p, " (not written)");
+	if (e->direction == AT_DIR_SENT && e->source != AT_SRC_GO) {
+		if (e->flags & AT_F_CUT)
+			p = fmt_lit(p, " (ended in the write)");
+		else if (!(e->flags & AT_F_WRITTEN))
+			p = fmt_lit(p, " (not written)");
+	}
 	*p++ = ' ';
 	if (e->flags & AT_F_HAS_ADDR)
 		return conn_put(p, e);

@@ -265,10 +265,8 @@ static void add_prepped(void *ctx, struct pc_entry *e)
 	struct cent *head = lt->cache;
 
 	add_cached(ctx, e);
-	if (lt->cache != head) {
+	if (lt->cache != head)
 		lt->cache->prepped = true;
-		lt->ndisk--; /* not read from disk */
-	}
 }
 
 size_t lp_take_records(struct lib_tracer *lt, const char *buf, size_t n, bool *bad)
