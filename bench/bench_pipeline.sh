@@ -11,7 +11,8 @@
 # tracers on the host are not counted), both divided by N: microseconds per alert. The tracer must
 # have printed or counted all N (lines or rows with the client's port; hist: the histogram's count)
 # and report no loss: medians (min-max) are of such runs. Rounds interleaved (the order rotated
-# each round); the goal: each stream within 2x of hist.
+# each round); the goal: each stream within 2x of hist. Also the tracer's wake-ups a run (its threads'
+# voluntary context switches while the alerts came and went): the stream's batching at work.
 # Also "in all", as the issue that set the goal counted (37 us per alert streamed, 7.9 with -H):
 # the CPU of every process of the storm per alert, the client's (its own schedstat around its
 # writes; on lo its TCP, both TC runs and the receive softirq run on its CPU time: this kernel has
@@ -52,7 +53,7 @@ at_sink() {
 
 # one MODE: prints "CPU_MS BPF_MS SEEN LOST ALL_MS"
 one() {
-	local mode=$1 args=(-i lo --no-lib) cpu0 bpf0 cpu1 bpf1 sport seen lost rd0 rd1 cat0 cat1 cl
+	local mode=$1 args=(-i lo --no-lib) cpu0 bpf0 cpu1 bpf1 sport seen lost rd0 rd1 cat0 cat1 cl w0 w1
 	CATPID=
 	case $mode in
 	json) args+=(-j) ;;
@@ -60,7 +61,7 @@ one() {
 	esac
 	if [ "$mode" = hist ]; then bench_at "${args[@]}"; else at_sink "${args[@]}"; fi
 	sleep 0.3
-	cpu0=$(bench_sched_ms "$TPID") bpf0=$(bench_bpf_ns "$TPID")
+	cpu0=$(bench_sched_ms "$TPID") bpf0=$(bench_bpf_ns "$TPID") w0=$(bench_wakeups "$TPID")
 	rd0=$(bench_sched_ms "$READER") cat0=0
 	[ -n "$CATPID" ] && cat0=$(bench_sched_ms "$CATPID")
 	# The client prints its port and its own CPU ns over the writes (schedstat's first field).
@@ -78,7 +79,7 @@ port = c.getsockname()[1]; c.close()
 print(port, ns() - t0)")
 	# Let the last events through (the stream gathers up to 32 ms), then take the figures.
 	sleep 1
-	cpu1=$(bench_sched_ms "$TPID") bpf1=$(bench_bpf_ns "$TPID")
+	cpu1=$(bench_sched_ms "$TPID") bpf1=$(bench_bpf_ns "$TPID") w1=$(bench_wakeups "$TPID")
 	rd1=$(bench_sched_ms "$READER") cat1=0
 	[ -n "$CATPID" ] && cat1=$(bench_sched_ms "$CATPID")
 	kill -INT "$TPID"
@@ -96,7 +97,7 @@ print(port, ns() - t0)")
 	[ -n "${KEEP:-}" ] && cp "$T/at.out" "$T/at.err" "$KEEP/"
 	echo "$((cpu1 - cpu0)) $(( (bpf1 - bpf0) / 1000000 )) $seen $lost" \
 		"$((cpu1 - cpu0 + rd1 - rd0 + cat1 - cat0 + cl / 1000000))" \
-		"$((cl / 1000000)) $((rd1 - rd0)) $((cat1 - cat0))"
+		"$((cl / 1000000)) $((rd1 - rd0)) $((cat1 - cat0)) $((w1 - w0))"
 }
 
 echo "bench_pipeline: $ROUNDS rounds of $N alerts on one connection over lo (-i lo --no-lib)," \
@@ -105,12 +106,12 @@ printf '%-6s %-7s %9s %9s %9s %9s %5s %9s %9s\n' round mode "cpu ms" "bpf ms" "u
 	"all ms" "all us"
 for rm in $(bench_order "$ROUNDS" json hist text); do
 	r=${rm%%:*} mode=${rm#*:}
-	read -r cpu bpf seen lost all client reader catms < <(one "$mode")
+	read -r cpu bpf seen lost all client reader catms wakes < <(one "$mode")
 	us=$(awk -v c="$cpu" -v b="$bpf" -v n="$N" 'BEGIN { printf "%.2f", (c + b) * 1000 / n }')
 	aus=$(awk -v a="$all" -v n="$N" 'BEGIN { printf "%.2f", a * 1000 / n }')
 	printf '%-6s %-7s %9s %9s %9s %9s %5s %9s %9s\n' "$r" "$mode" "$cpu" "$bpf" "$us" "$seen" \
 		"$lost" "$all" "$aus"
-	echo "$mode $cpu $bpf $us $seen $lost $aus $client $reader $catms" >>"$T/results"
+	echo "$mode $cpu $bpf $us $seen $lost $aus $client $reader $catms $wakes" >>"$T/results"
 done
 python3 - "$T/results" "$N" <<'PY' | tee "$T/med"
 import statistics, sys
@@ -140,6 +141,8 @@ part = lambda m, i: statistics.median(float(x[i]) for x in rows if x[0] == m)
 print("in all, by process (ms a run, medians): " + "; ".join(
     "%s: client %.0f (BPF %.0f of it), reader %.0f, tracer %.0f, cat %.0f" % (
         m, part(m, 7), part(m, 2), part(m, 8), part(m, 1), part(m, 9)) for m in med))
+print("tracer wake-ups a run (medians; the client makes %d writes): %s" % (n // 50, ", ".join(
+    "%s %.0f" % (m, part(m, 10)) for m in med)))
 print("in all, stream / hist: json %.2f, text %.2f (the issue's measure)" % (
     alls["json"] / alls["hist"], alls["text"] / alls["hist"]))
 print("stream / hist: json %.2f, text %.2f (goal: within 2x)" % (

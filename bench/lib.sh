@@ -201,6 +201,12 @@ bench_sched_ms() {
 	cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{ n += $1 } END { printf "%d\n", n / 1e6 }'
 }
 
+# bench_wakeups PID: the times PID's threads went to sleep and were woken (voluntary context
+# switches, summed over its threads).
+bench_wakeups() {
+	cat /proc/"$1"/task/*/status 2>/dev/null | awk '/^voluntary_ctxt_switches/ { n += $2 } END { print n + 0 }'
+}
+
 # bench_bpf_ns PID [TYPE]: the summed run_time_ns of PID's BPF program fds of prog_type TYPE
 # (default 3, sched_cls; "any" for all). Needs kernel.bpf_stats_enabled (bench_bpf_stats).
 bench_bpf_ns() {
