@@ -51,7 +51,7 @@ at_sink() {
 		{ echo "$BENCH: alerttrace did not start: $(tail -2 "$T/at.err")" >&2; exit 1; }
 }
 
-# one MODE: prints "CPU_MS BPF_MS SEEN LOST ALL_MS"
+# one MODE: prints "CPU_MS BPF_MS SEEN LOST ALL_MS CLIENT_MS READER_MS CAT_MS WAKEUPS"
 one() {
 	local mode=$1 args=(-i lo --no-lib) cpu0 bpf0 cpu1 bpf1 sport seen lost rd0 rd1 cat0 cat1 cl w0 w1
 	CATPID=
